@@ -1,0 +1,307 @@
+"""Yearly input arrays built from the copied public data (simulation/data) and the event timeline.
+
+Only *inputs* are read here. Data that record alignment itself (ATOP alliances, dyadic SIPRI
+flows, rivalries that began after the simulation starts) are kept for validation, never fed in.
+
+How each series is extended past its last observed year (and filled inside gaps):
+- COW NMC (CINC, military spending), to 2022: gaps are interpolated linearly; after 2022 the
+  last value is held.
+- GDP: Fariss et al. real GDP to 2019, carried to 2023 with the World Bank's growth in current
+  USD, then held.
+- SIPRI totals, 1950-2021: 5-year trailing mean of each state's share of the six's arms exports
+  (supplier capacity) and imports (demand); before 1950 the 1950 value, after 2021 the 2017-2021
+  mean.
+- MIDs (to 2014) and wars (to 2007) give hostile acts in the years they record; later acts come
+  from the event timeline only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.errors import InputError
+from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
+from simulation.timeline import OUTSIDE, Event, load_events
+
+DATA_DIR = Path(__file__).parent / "data"
+
+#: Hostility level of a MID side (COW: 1 none .. 5 war) -> intensity of the act, in [0, 1].
+HOSTILITY_ACT = {1: 0.0, 2: 0.15, 3: 0.3, 4: 0.6, 5: 1.0}
+#: Perceived intent of j by i at the start when a strategic rivalry between them predates the start.
+PRIOR_RIVALRY_INTENT = 0.5
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything the rules read, one row per year (axis 0) and state (axes 1, 2).
+
+    Directed arrays `x[t, j, i]` read "from j to i" (j's act against i, j's sanction on i,
+    j's forces in i, j's investment in i).
+    """
+
+    years: np.ndarray  # (T,) int
+    capability: np.ndarray  # (T, N) CINC
+    milex_share: np.ndarray  # (T, N) military spending / the largest of the six that year
+    gdp: np.ndarray  # (T, N) real GDP, million 2011 USD
+    gdp_per_capita: np.ndarray  # (T, N) USD per person
+    arms_export_share: np.ndarray  # (T, N) share of the six's arms exports (supplier capacity)
+    arms_import_share: np.ndarray  # (T, N) share of the six's arms imports (demand)
+    acts: np.ndarray  # (T, N, N) intensity of j's hostile acts against i
+    outside_acts: np.ndarray  # (T, N) intensity of j's aggression against states outside the six
+    nuclear: np.ndarray  # (T, N) 0/1
+    ideology: np.ndarray  # (T, N, 2) (economy, religion) coordinates of the regime
+    contiguity: np.ndarray  # (T, N, N) symmetric, 0..1
+    presence: np.ndarray  # (T, N, N) j's forces in i
+    dispute: np.ndarray  # (T, N, N) symmetric standing dispute level
+    sanction: np.ndarray  # (T, N, N) share of j's supply to i cut
+    energy_need: np.ndarray  # (T, N)
+    energy_supply: np.ndarray  # (T, N)
+    investment: np.ndarray  # (T, N, N) j's investment in i
+    distance_km: np.ndarray  # (N, N) great-circle distance between capitals
+    initial_intent: np.ndarray  # (N, N) perceived intent of j by i from rivalries predating the start
+
+    @property
+    def n_years(self) -> int:
+        return len(self.years)
+
+    def to_long(self) -> pd.DataFrame:
+        """All yearly series in long form (`year,series,i,j,value`) for `inputs.csv`."""
+        frames = []
+        for f in fields(self):
+            arr = getattr(self, f.name)
+            if f.name in ("years", "distance_km", "initial_intent"):
+                continue
+            if arr.ndim == 2:
+                t, i = np.nonzero(np.ones_like(arr, dtype=bool))
+                frames.append(pd.DataFrame({"year": self.years[t], "series": f.name, "i": np.array(STATES)[i],
+                                            "j": "", "value": arr[t, i]}))
+            elif f.name == "ideology":
+                for axis, name in enumerate(("ideology_economy", "ideology_religion")):
+                    sub = arr[:, :, axis]
+                    t, i = np.nonzero(np.ones_like(sub, dtype=bool))
+                    frames.append(pd.DataFrame({"year": self.years[t], "series": name, "i": np.array(STATES)[i],
+                                                "j": "", "value": sub[t, i]}))
+            else:
+                t, a, b = np.nonzero(arr)
+                frames.append(pd.DataFrame({"year": self.years[t], "series": f.name, "i": np.array(STATES)[a],
+                                            "j": np.array(STATES)[b], "value": arr[t, a, b]}))
+        return pd.concat(frames, ignore_index=True)
+
+
+def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Read a data file, failing with a clear message if it or a column is missing."""
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise InputError("data file not found", file=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", file=path) from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1, field=missing[0])
+    return frame
+
+
+def _state_year_matrix(frame: pd.DataFrame, value: str, years: np.ndarray, path: Path,
+                       state_col: str = "ccode") -> np.ndarray:
+    """Pivot a state-year series into (T, N), interpolating gaps and holding the ends."""
+    codes = frame[state_col].map(STATE_OF_COW)
+    if codes.isna().any():
+        bad = frame.loc[codes.isna(), state_col].iloc[0]
+        line = int(codes.isna().to_numpy().nonzero()[0][0]) + 2
+        raise InputError(f"unknown COW state code {bad!r}", file=path, line=line, field=state_col)
+    table = (frame.assign(state=codes).pivot_table(index="year", columns="state", values=value, aggfunc="mean")
+             .reindex(columns=list(STATES)))
+    full = table.reindex(range(min(table.index.min(), years[0]), max(table.index.max(), years[-1]) + 1))
+    full = full.interpolate(limit_area="inside").ffill().bfill()
+    if full.isna().any().any():
+        state = full.columns[full.isna().any()][0]
+        raise InputError(f"no observed {value} for {state}", file=path, field=value)
+    return full.loc[years[0]: years[-1]].to_numpy(dtype=float)
+
+
+def _gdp(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    frame = _read_csv(path, ["ccode", "year", "pwtrgdp", "pwtpop", "wb_gdp_current_usd"])
+    real = frame.pivot_table(index="year", columns="ccode", values="pwtrgdp")
+    wb = frame.pivot_table(index="year", columns="ccode", values="wb_gdp_current_usd")
+    pop = frame.pivot_table(index="year", columns="ccode", values="pwtpop")
+    span = range(min(years[0], int(real.index.min())), max(years[-1], int(wb.index.max())) + 1)
+    real, wb, pop = (x.reindex(span) for x in (real, wb, pop))
+    last = int(real.dropna(how="all").index.max())
+    growth = (wb / wb.shift(1)).loc[last + 1:]
+    for year in growth.index:  # carry real GDP forward with World Bank growth
+        real.loc[year] = real.loc[year - 1] * growth.loc[year].fillna(1.0)
+    pop_growth = (pop / pop.shift(1)).loc[:last].tail(5).mean()
+    for year in range(last + 1, span[-1] + 1):
+        pop.loc[year] = pop.loc[year - 1] * pop_growth
+    real = real.interpolate(limit_area="inside").ffill().bfill()
+    pop = pop.interpolate(limit_area="inside").ffill().bfill()
+    order = [c for s in STATES for c, v in STATE_OF_COW.items() if v == s]
+    gdp = real.loc[years[0]: years[-1], order].to_numpy(dtype=float)
+    population = pop.loc[years[0]: years[-1], order].to_numpy(dtype=float)
+    return gdp, gdp / population
+
+
+def _arms_shares(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    frame = _read_csv(path, ["ccode", "year", "tiv_imports_musd", "tiv_exports_musd"])
+    out = []
+    for col in ("tiv_exports_musd", "tiv_imports_musd"):
+        table = frame.assign(state=frame.ccode.map(STATE_OF_COW)).pivot_table(
+            index="year", columns="state", values=col).reindex(columns=list(STATES)).fillna(0.0)
+        smooth = table.rolling(5, min_periods=1).mean()
+        share = smooth.div(smooth.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
+        last = share.index.max()
+        tail = share.loc[last - 4: last].mean()
+        full = share.reindex(range(min(years[0], share.index.min()), max(years[-1], last) + 1))
+        full.loc[last + 1:] = tail.to_numpy()
+        full = full.bfill()
+        out.append(full.loc[years[0]: years[-1]].to_numpy(dtype=float))
+    return out[0], out[1]
+
+
+def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray) -> np.ndarray:
+    """Hostile acts j -> i from MIDs (each side's hostility level) and inter-state wars."""
+    acts = np.zeros((len(years), N_STATES, N_STATES))
+    first = int(years[0])
+    mids = _read_csv(mids_path, ["ccode1", "ccode2", "year", "hostlev1", "hostlev2"])
+    wars = _read_csv(wars_path, ["ccode1", "ccode2", "year"])
+    for row in mids.itertuples(index=False):
+        t = row.year - first
+        if 0 <= t < len(years):
+            a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
+            acts[t, a, b] = max(acts[t, a, b], HOSTILITY_ACT.get(int(row.hostlev1), 0.0))
+            acts[t, b, a] = max(acts[t, b, a], HOSTILITY_ACT.get(int(row.hostlev2), 0.0))
+    for row in wars.itertuples(index=False):
+        t = row.year - first
+        if 0 <= t < len(years):
+            a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
+            acts[t, a, b] = acts[t, b, a] = 1.0
+    return acts
+
+
+def _initial_intent(path: Path, start: int) -> np.ndarray:
+    """Rivalries already under way before the start year: the history a state brings to 1947."""
+    frame = _read_csv(path, ["ccode1", "ccode2", "start", "end"])
+    intent = np.zeros((N_STATES, N_STATES))
+    for row in frame.itertuples(index=False):
+        if row.start < start <= row.end:
+            a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
+            intent[a, b] = intent[b, a] = PRIOR_RIVALRY_INTENT
+    return intent
+
+
+def _distances(path: Path) -> np.ndarray:
+    frame = _read_csv(path, ["state", "lat", "lon"]).set_index("state").reindex(list(STATES))
+    if frame.lat.isna().any():
+        raise InputError(f"no capital for {frame.index[frame.lat.isna()][0]}", file=path, field="state")
+    lat, lon = np.radians(frame.lat.to_numpy()), np.radians(frame.lon.to_numpy())
+    dlat = lat[:, None] - lat[None, :]
+    dlon = lon[:, None] - lon[None, :]
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(h))
+
+
+def _regimes(path: Path) -> dict[str, np.ndarray]:
+    frame = _read_csv(path, ["regime", "economy", "religion"])
+    return {r.regime: np.array([r.economy, r.religion], dtype=float) for r in frame.itertuples(index=False)}
+
+
+def regime_labels(data_dir: Path = DATA_DIR) -> set[str]:
+    return set(_regimes(data_dir / "regimes.csv"))
+
+
+def _borders(path: Path) -> np.ndarray:
+    frame = _read_csv(path, ["a", "b", "contiguity"])
+    contiguity = np.zeros((N_STATES, N_STATES))
+    for line, row in enumerate(frame.itertuples(index=False), start=2):
+        for col in ("a", "b"):
+            if getattr(row, col) not in INDEX:
+                raise InputError(f"unknown state code {getattr(row, col)!r}", file=path, line=line, field=col)
+        a, b = INDEX[row.a], INDEX[row.b]
+        contiguity[a, b] = contiguity[b, a] = float(row.contiguity)
+    return contiguity
+
+
+def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndarray],
+                 regimes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Compile the timeline into yearly arrays: a stateful event holds from its year on.
+
+    Events are applied in year order (file order within a year); no array written here
+    is, or can become, an alignment.
+    """
+    T, first = len(years), int(years[0])
+    out = {
+        "acts": base["acts"].copy(),
+        "outside_acts": np.zeros((T, N_STATES)),
+        "nuclear": np.zeros((T, N_STATES)),
+        "ideology": np.zeros((T, N_STATES, 2)),
+        "contiguity": np.repeat(base["contiguity"][None], T, axis=0),
+        "presence": np.zeros((T, N_STATES, N_STATES)),
+        "dispute": np.zeros((T, N_STATES, N_STATES)),
+        "sanction": np.zeros((T, N_STATES, N_STATES)),
+        "energy_need": np.zeros((T, N_STATES)),
+        "energy_supply": np.zeros((T, N_STATES)),
+        "investment": np.zeros((T, N_STATES, N_STATES)),
+    }
+    for ev in sorted(events, key=lambda e: e.year):  # stable: file order within a year
+        a = INDEX[ev.actor]
+        if ev.kind == "aggression":
+            for year in ev.years:
+                t = year - first
+                if not 0 <= t < T:
+                    continue
+                if ev.target == OUTSIDE:
+                    out["outside_acts"][t, a] = max(out["outside_acts"][t, a], float(ev.value))
+                else:
+                    b = INDEX[ev.target]
+                    out["acts"][t, a, b] = max(out["acts"][t, a, b], float(ev.value))
+            continue
+        t0 = max(ev.year - first, 0)
+        if t0 >= T:
+            continue
+        if ev.kind == "regime":
+            out["ideology"][t0:, a] = regimes[str(ev.value)]
+        elif ev.kind in ("nuclear", "energy_need", "energy_supply"):
+            out[ev.kind][t0:, a] = float(ev.value)
+        elif ev.kind in ("border", "dispute"):  # symmetric by nature
+            key, b = ("contiguity" if ev.kind == "border" else "dispute"), INDEX[ev.target]
+            out[key][t0:, a, b] = out[key][t0:, b, a] = float(ev.value)
+        else:  # sanction, presence, investment: directed actor -> target
+            out[ev.kind][t0:, a, INDEX[ev.target]] = float(ev.value)
+    return out
+
+
+def build_inputs(start: int, end: int, events: list[Event] | None = None,
+                 data_dir: Path = DATA_DIR) -> Inputs:
+    """Load every data series for `start..end` and apply the event timeline."""
+    years = np.arange(start, end + 1)
+    regimes = _regimes(data_dir / "regimes.csv")
+    if events is None:
+        events = load_events(data_dir / "events.csv", set(regimes))
+    nmc_path = data_dir / "nmc_six.csv"
+    nmc = _read_csv(nmc_path, ["ccode", "year", "cinc", "milex"])
+    capability = _state_year_matrix(nmc, "cinc", years, nmc_path)
+    milex = _state_year_matrix(nmc, "milex", years, nmc_path)
+    gdp, gdp_pc = _gdp(data_dir / "gdp_six.csv", years)
+    exports, imports = _arms_shares(data_dir / "sipri_totals_six.csv", years)
+    base = {
+        "acts": _data_acts(data_dir / "mids_six.csv", data_dir / "wars_six.csv", years),
+        "contiguity": _borders(data_dir / "borders_1947.csv"),
+    }
+    compiled = apply_events(events, years, base, regimes)
+    return Inputs(
+        years=years,
+        capability=capability,
+        milex_share=milex / milex.max(axis=1, keepdims=True),
+        gdp=gdp,
+        gdp_per_capita=gdp_pc,
+        arms_export_share=exports,
+        arms_import_share=imports,
+        distance_km=_distances(data_dir / "capitals.csv"),
+        initial_intent=_initial_intent(data_dir / "rivalries_tss_six.csv", start),
+        **compiled,
+    )

@@ -1,0 +1,99 @@
+"""The model's parameters: every weight of the theory, with unit, default and bounds, documented once.
+
+A scenario file may override any of them by name; calibration searches inside `bounds`.
+All weights are dimensionless unless a unit is given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+
+
+def _p(default: float, lo: float, hi: float, doc: str, unit: str = "") -> Any:
+    return field(default=default, metadata={"bounds": (lo, hi), "doc": doc, "unit": unit})
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Weights of the rules (simulation.rules) and of the year-to-year dynamics."""
+
+    # --- Balance of threat (Walt 1987): how threat is perceived -------------------------------
+    reach_km: float = _p(
+        2500.0, 500.0, 8000.0,
+        "distance at which a non-neighbour's projected power falls to 1/e, for the strongest state "
+        "(Boulding's loss-of-strength gradient); weaker states reach proportionally less",
+        "km",
+    )
+    offence_weight: float = _p(
+        0.5, 0.0, 1.0, "share of threat capacity that depends on offensive power (military spending, nuclear arms)"
+    )
+    intent_memory: float = _p(
+        0.85, 0.5, 0.98, "share of last year's perceived aggressive intent kept this year (perceptions fade without new acts)",
+        "per year",
+    )
+    act_impact: float = _p(0.6, 0.1, 1.5, "rise of i's perceived intent of j per unit of a hostile act by j against i")
+    act_spillover: float = _p(
+        0.35, 0.0, 1.0, "share of a hostile act's impact felt by third parties (aggression reveals intentions to all)"
+    )
+    ideology_weight: float = _p(
+        0.25, 0.0, 1.0, "perceived intent contributed by ideological distance (Walt: ideology matters less than threat)"
+    )
+    dilemma_weight: float = _p(
+        0.35, 0.0, 1.0,
+        "security dilemma: perceived intent of j when j is aligned with i's rival (Herz 1950; Jervis 1978; seed 001 §1.8.3)",
+    )
+    # --- Balance of power (Waltz 1979) --------------------------------------------------------
+    threat_weight: float = _p(1.0, 0.0, 3.0, "weight of Walt's threat (capacity x intent) in the effective threat")
+    power_weight: float = _p(
+        0.5, 0.0, 3.0, "weight of Waltz's pure power term (a neighbour's relative power; the rival pole) in the effective threat"
+    )
+    pole_weight: float = _p(0.5, 0.0, 2.0, "extra power threat between the two poles, scaled by how bipolar the system is")
+    # --- Alignment choice ----------------------------------------------------------------------
+    balancing_weight: float = _p(
+        2.0, 0.0, 6.0, "pull toward a state that shares i's threats and can help against them (external balancing)"
+    )
+    self_reliance_weight: float = _p(
+        0.6, 0.0, 1.0, "how much a state strong relative to its main threat relies on itself instead of allies (internal balancing)"
+    )
+    bandwagon_weight: float = _p(
+        1.0, 0.0, 3.0, "pull of a weak state toward an overwhelming, nearby threat when no ally is in reach (Walt 1987)"
+    )
+    interest_weight: float = _p(
+        1.0, 0.0, 4.0, "pull of material self-interest: arms, aid, energy, markets (seed 001 §1.8.4)"
+    )
+    gain: float = _p(2.0, 0.5, 6.0, "steepness of the map from net motive to desired stance (tanh)")
+    # --- Dynamics ------------------------------------------------------------------------------
+    inertia: float = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")
+    bipolar_inertia: float = _p(
+        0.1, 0.0, 0.3, "extra stickiness in a bipolar system (Waltz: bipolarity stabilises alignments)", "per year"
+    )
+    noise: float = _p(0.05, 0.0, 0.3, "standard deviation of the yearly idiosyncratic shock to each stance")
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def bounds(cls) -> dict[str, tuple[float, float]]:
+        return {f.name: f.metadata["bounds"] for f in fields(cls)}
+
+    @classmethod
+    def docs(cls) -> dict[str, str]:
+        return {f.name: f.metadata["doc"] + (f" [{f.metadata['unit']}]" if f.metadata["unit"] else "") for f in fields(cls)}
+
+    def with_overrides(self, overrides: dict[str, float]) -> Parameters:
+        """A copy with some values replaced; names and bounds are checked by the caller's schema."""
+        return replace(self, **{k: float(v) for k, v in overrides.items()})
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: float(getattr(self, name)) for name in self.names()}
+
+    def as_array(self) -> np.ndarray:
+        return np.array([getattr(self, n) for n in self.names()], dtype=float)
+
+    @classmethod
+    def from_array(cls, values: np.ndarray) -> Parameters:
+        return cls(**{n: float(v) for n, v in zip(cls.names(), values, strict=True)})

@@ -1,0 +1,11 @@
+"""The theory as pure functions over numpy arrays with a leading batch axis.
+
+Shapes: `(B, N)` per state, `(B, N, N)` per directed pair, where `x[b, i, j]` is "i's view of j"
+unless a docstring says otherwise. Nothing here keeps state, draws randomness or reads files.
+
+- power:    relative power, proximity (loss-of-strength gradient), polarity, internal balancing
+- threat:   perceived intentions, the security dilemma, Walt's threat and Waltz's power threat
+- interest: material self-interest (arms, aid, energy, markets, investment)
+- choice:   desired stance (balancing, bandwagoning, interest), inertia, mutuality
+- dynamics: one year of the whole system, composed from the above
+"""

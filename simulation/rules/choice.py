@@ -1,0 +1,75 @@
+"""Alignment choice: balancing, bandwagoning, self-interest, inertia and mutuality.
+
+A state's *stance* toward another (-1 hostile .. +1 allied) is what it wants; an *alignment*
+exists only as far as both want it (mutuality). Walt (1987, ch. 5): balancing is the rule;
+weak states near an overwhelming threat with no ally in reach bandwagon.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def ally_help(relative_power: Array, proximity: Array) -> Array:
+    """h[b, j, k] in (0, 1): how much j can do against k: its power relative to k, more when near k
+    (a frontline ally bordering the threat is worth more)."""
+    versus = np.swapaxes(relative_power, 1, 2)  # [j, k] = cap_j / (cap_j + cap_k)
+    return versus * (0.5 + 0.5 * proximity)
+
+
+def external_balancing(threat: Array, alignment: Array, help_: Array) -> Array:
+    """e[b, i, j] >= 0: value of j as an ally against the states that threaten i.
+
+    Sums, over third states k, i's threat from k times how much j opposes k (j's own threat from k,
+    or its open hostility to k) times j's ability to help against k (Walt 1987; Waltz 1979).
+    """
+    opposes = np.maximum(threat, np.clip(-alignment, 0.0, None))  # [j, k]
+    n = threat.shape[-1]
+    # exclude k == i and k == j: i's threat from j itself is not a reason to ally with j
+    mask = 1.0 - np.eye(n)
+    terms = threat[:, :, None, :] * (opposes * help_ * mask)[:, None, :, :]  # [b, i, j, k]
+    terms = terms * mask[None, :, None, :]
+    return terms.sum(axis=3) * mask
+
+
+def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Array:
+    """w[b, i, j] >= 0: pull of a weak i toward an overwhelming threat j when i has no strong ally.
+
+    Walt (1987): bandwagoning is the exception, for weak states facing a nearby, overwhelming power
+    with no ally in reach (Afghanistan and the USSR; Pakistan and the US in 2001).
+    """
+    overwhelming = np.clip(2.0 * relative_power - 1.0, 0.0, 1.0)  # 0 unless j is stronger than i
+    support = np.clip(alignment, 0.0, None).max(axis=2)  # i's closest ally
+    return threat * overwhelming * (1.0 - support)[:, :, None]
+
+
+def desired_stance(threat: Array, balancing: Array, bandwagon: Array, interest: Array,
+                   self_reliance: Array, balancing_weight: float, self_reliance_weight: float,
+                   bandwagon_weight: float, interest_weight: float, gain: float) -> Array:
+    """s*[b, i, j] in (-1, 1): the stance i's motives call for this year.
+
+    Balance against j's threat; seek j as an ally against shared threats (less so if i can balance
+    internally); bandwagon where that is the weak state's only option; value j for what it supplies.
+    """
+    external = balancing_weight * (1.0 - self_reliance_weight * self_reliance)[:, :, None] * balancing
+    motive = external - threat + bandwagon_weight * bandwagon + interest_weight * interest
+    n = threat.shape[-1]
+    return np.tanh(gain * motive) * (1.0 - np.eye(n))
+
+
+def update_stance(stance: Array, target: Array, inertia: Array, shock: Array) -> Array:
+    """New stance: keep `inertia` of last year's, move the rest toward the target, plus a shock.
+
+    Alignments are sticky: with inertia 0.75 a reversal takes several years of sustained cause.
+    Elementwise, so a state updating only its own row gets exactly the batch result; the diagonal
+    stays 0 because target and shock are 0 there.
+    """
+    new = inertia[:, None, None] * stance + (1.0 - inertia[:, None, None]) * target + shock
+    return np.clip(new, -1.0, 1.0)
+
+
+def mutual_alignment(stance: Array) -> Array:
+    """a[b, i, j] = min(stance_ij, stance_ji): cooperation needs both; hostility needs only one."""
+    return np.minimum(stance, np.swapaxes(stance, 1, 2))

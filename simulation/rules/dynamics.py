@@ -1,0 +1,118 @@
+"""One year of the system, composed from the rules: perceive, then choose, then align.
+
+The Mesa model (simulation.model) and any batch engine call these same functions, so they give
+the same result for the same inputs, parameters and shocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.params import Parameters
+from simulation.rules import choice, interest, power, threat
+
+Array = np.ndarray
+
+#: Perceived intent a sanctioned state reads into the sanctioner, per unit of sanction.
+SANCTION_GRIEVANCE = 0.5
+
+
+@dataclass(frozen=True)
+class YearInputs:
+    """One year's inputs with a leading batch axis (size B, or 1 to share across runs)."""
+
+    capability: Array  # (B, N)
+    milex_share: Array
+    gdp: Array
+    gdp_per_capita: Array
+    arms_export_share: Array
+    arms_import_share: Array
+    acts: Array  # (B, N, N) j -> i
+    outside_acts: Array  # (B, N)
+    nuclear: Array
+    ideology: Array  # (B, N, 2)
+    contiguity: Array
+    presence: Array
+    dispute: Array
+    sanction: Array
+    energy_need: Array
+    energy_supply: Array
+    investment: Array
+    distance_km: Array  # (N, N)
+
+
+@dataclass(frozen=True)
+class State:
+    """What carries over from one year to the next."""
+
+    memory: Array  # (B, N, N) perceived intent from remembered acts
+    stance: Array  # (B, N, N) what i wants with j
+    alignment: Array  # (B, N, N) symmetric, mutual
+
+
+@dataclass(frozen=True)
+class Perception:
+    """What each state sees this year (all (B, N, N), [i, j] = i's view of j)."""
+
+    proximity: Array
+    relative_power: Array
+    intent: Array
+    walt_threat: Array
+    power_threat: Array
+    threat: Array  # effective threat acted on
+    interest: Array
+    self_reliance: Array  # (B, N)
+    bipolarity: Array  # (B,)
+
+
+def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> tuple[Array, Perception]:
+    """Update remembered intentions with this year's acts and compute every state's threats and interests."""
+    rel = power.relative_power(x.capability)
+    prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, p.reach_km)
+    memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
+                                         p.intent_memory, p.act_impact, p.act_spillover)
+    grievance = x.dispute + SANCTION_GRIEVANCE * np.swapaxes(x.sanction, 1, 2)
+    intent = threat.perceived_intent(memory, grievance, threat.ideological_distance(x.ideology),
+                                     threat.security_dilemma(alignment), p.ideology_weight, p.dilemma_weight)
+    capacity = threat.threat_capacity(rel, prox, power.offence(x.nuclear, x.milex_share), p.offence_weight)
+    walt = threat.walt_threat(capacity, intent)
+    bipolar = power.bipolarity(x.capability)
+    waltz = threat.power_threat(rel, prox, power.poles(x.capability), bipolar, p.pole_weight)
+    effective = threat.effective_threat(walt, waltz, p.threat_weight, p.power_weight)
+    reliance = power.self_reliance(np.broadcast_to(x.capability, effective.shape[:2]), effective)
+    value = interest.self_interest(
+        interest.arms_need(effective, reliance), x.arms_export_share, x.arms_import_share,
+        interest.aid_need(x.gdp_per_capita), interest.aid_capacity(x.gdp, x.gdp_per_capita),
+        x.energy_need, x.energy_supply, x.investment, x.sanction,
+    )
+    return memory, Perception(prox, rel, intent, walt, waltz, effective, value, reliance, bipolar)
+
+
+def desired(seen: Perception, alignment: Array, p: Parameters) -> Array:
+    """Every state's target stance toward every other this year (B, N, N)."""
+    help_ = choice.ally_help(seen.relative_power, seen.proximity)
+    return choice.desired_stance(
+        seen.threat,
+        choice.external_balancing(seen.threat, alignment, help_),
+        choice.bandwagoning(seen.threat, seen.relative_power, alignment),
+        seen.interest,
+        seen.self_reliance,
+        p.balancing_weight, p.self_reliance_weight, p.bandwagon_weight, p.interest_weight, p.gain,
+    )
+
+
+def inertia(seen: Perception, p: Parameters, first_year: bool) -> Array:
+    """(B,): how much of last year's stance each run keeps; none in the first year (no past yet)."""
+    if first_year:
+        return np.zeros_like(seen.bipolarity)
+    return np.clip(p.inertia + p.bipolar_inertia * seen.bipolarity, 0.0, 0.99)
+
+
+def step(state: State, x: YearInputs, p: Parameters, shock: Array, first_year: bool) -> tuple[State, Perception]:
+    """Advance the whole system one year (all states decide simultaneously)."""
+    memory, seen = perceive(state.memory, state.alignment, x, p)
+    target = desired(seen, state.alignment, p)
+    stance = choice.update_stance(state.stance, target, inertia(seen, p, first_year), p.noise * shock)
+    return State(memory, stance, choice.mutual_alignment(stance)), seen

@@ -1,0 +1,91 @@
+"""Threat perception: Walt's balance of threat and Waltz's balance of power.
+
+Walt (1987, ch. 2): threat of j to i grows with j's aggregate power, proximity, offensive power and
+perceived aggressive intentions. Waltz (1979, ch. 6, 8): states also balance against power as such,
+and in a bipolar system the two poles balance each other. Threat = capacity x intent follows
+Singer (1958); THEORY.md lists the four sources.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+#: Largest possible distance between two regimes in ideology space (economy in [-1, 1], religion in [0, 1]).
+MAX_IDEOLOGY_DISTANCE = float(np.hypot(2.0, 1.0))
+
+
+def _off_diagonal(x: Array) -> Array:
+    n = x.shape[-1]
+    return x * (1.0 - np.eye(n))
+
+
+def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proximity: Array,
+                         persistence: float, impact: float, spillover: float) -> Array:
+    """Perceived aggressive intent of j held by i, after this year's hostile acts, in [0, 1].
+
+    Perceptions fade without new acts and jump after one (THEORY.md, Walt's fourth source).
+    `acts[b, j, k]` is j's act against k. The victim feels it fully; a third party i feels a share
+    `spillover`, more when it is near the victim (the 1979 invasion alarmed Pakistan most);
+    aggression against a state outside the six is witnessed by all at half that share.
+    """
+    direct = np.swapaxes(acts, 1, 2)  # [i, j] = j's act against i
+    # witnessed[b, i, j] = max_k acts[j, k] * nearness(i, k), k != i
+    nearness = 0.5 + 0.5 * proximity  # [i, k]
+    n = acts.shape[-1]
+    mask = 1.0 - np.eye(n)
+    witnessed = np.max(acts[:, None, :, :] * (nearness * mask)[:, :, None, :], axis=3)
+    witnessed = np.maximum(witnessed, 0.5 * outside_acts[:, None, :])
+    new = persistence * memory + impact * (direct + spillover * witnessed)
+    return np.clip(_off_diagonal(new), 0.0, 1.0)
+
+
+def ideological_distance(ideology: Array) -> Array:
+    """d[b, i, j] in [0, 1]: distance between the regimes' (economy, religion) positions."""
+    diff = ideology[:, :, None, :] - ideology[:, None, :, :]
+    return np.sqrt((diff**2).sum(axis=-1)) / MAX_IDEOLOGY_DISTANCE
+
+
+def security_dilemma(alignment: Array) -> Array:
+    """s[b, i, j] in [0, 1]: how closely j is aligned with i's rival.
+
+    i reads j's alignment with a state k that i is hostile to as hostile to itself: one side's
+    measures for its security lower the other's (Herz 1950; Jervis 1978; seed 001 §1.8.3).
+    """
+    friends = np.clip(alignment, 0.0, None)  # [j, k]
+    rivals = np.clip(-alignment, 0.0, None)  # [i, k]
+    s = np.max(rivals[:, :, None, :] * friends[:, None, :, :], axis=3)
+    return _off_diagonal(s)
+
+
+def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array, dilemma: Array,
+                     ideology_weight: float, dilemma_weight: float) -> Array:
+    """Total perceived aggressive intent of j held by i, in [0, 1]: acts remembered, disputes,
+    ideology (a weak source for Walt) and the security dilemma."""
+    raw = memory + dispute + ideology_weight * ideological_distance + dilemma_weight * dilemma
+    return np.clip(_off_diagonal(raw), 0.0, 1.0)
+
+
+def threat_capacity(relative_power: Array, proximity: Array, offence: Array, offence_weight: float) -> Array:
+    """What j could do to i: aggregate power x proximity x offensive power (Walt's first three sources)."""
+    offensive = (1.0 - offence_weight) + offence_weight * offence[:, None, :]
+    return relative_power * proximity * offensive
+
+
+def walt_threat(capacity: Array, intent: Array) -> Array:
+    """Balance-of-threat threat of j to i: capability that could hurt i times intent to, in [0, 1]."""
+    return _off_diagonal(capacity * intent)
+
+
+def power_threat(relative_power: Array, proximity: Array, poles: Array, bipolarity: Array,
+                 pole_weight: float) -> Array:
+    """Balance-of-power threat, blind to intentions: a strong neighbour's power, plus the rival pole
+    in a bipolar system (Waltz 1979)."""
+    local = relative_power * proximity
+    return _off_diagonal(local + pole_weight * bipolarity[:, None, None] * poles)
+
+
+def effective_threat(walt: Array, waltz: Array, threat_weight: float, power_weight: float) -> Array:
+    """The threat a state acts on: a weighted sum of the two theories' threats."""
+    return threat_weight * walt + power_weight * waltz

@@ -1,0 +1,144 @@
+"""The event timeline: dated, sourced changes to the model's inputs.
+
+Each event changes an *input* (capabilities, borders, regime, hostile acts, sanctions, needs),
+never an alignment: there is no event kind that can name one. A stateful kind (regime, border,
+sanction, presence, dispute, needs, investment) holds its value until a later event of the same
+kind and states changes it; an aggression is an act in `year` (repeated each year to `until`).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulation.errors import InputError
+from simulation.states import INDEX, STATES
+
+OUTSIDE = "*"  # target of an act against a state outside the six (e.g. Ukraine)
+
+#: kind -> (needs a target?, value type, what the value means)
+KINDS: dict[str, tuple[bool, str, str]] = {
+    "regime": (False, "regime", "regime label from regimes.csv; sets the state's ideology"),
+    "aggression": (True, "unit", "intensity of a hostile act by actor against target (or '*', a state outside the six)"),
+    "nuclear": (False, "unit", "1 when the actor holds nuclear weapons (offensive power)"),
+    "sanction": (True, "unit", "share of actor's arms and aid supply to target that is cut (0 lifts it)"),
+    "border": (True, "unit", "contiguity of actor and target: 1 a land border, 0 none"),
+    "presence": (True, "unit", "actor's armed forces present in target (projects actor's power to target's neighbours)"),
+    "dispute": (True, "unit", "standing territorial or political dispute between actor and target"),
+    "energy_need": (False, "unit", "actor's need to import energy"),
+    "energy_supply": (False, "unit", "actor's capacity to export energy"),
+    "investment": (True, "unit", "actor's economic investment programme in target (markets and aid)"),
+}
+
+COLUMNS = ("id", "year", "until", "kind", "actor", "target", "value", "source", "description")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated change to an input, with its source."""
+
+    id: str
+    year: int
+    until: int
+    kind: str
+    actor: str
+    target: str  # a state code, OUTSIDE, or "" for kinds without a target
+    value: float | str
+    source: str
+    description: str = ""
+
+    @property
+    def years(self) -> range:
+        return range(self.year, self.until + 1)
+
+
+def _state(code: str, *, field: str, file: Path, line: int, allow_outside: bool = False) -> str:
+    if code in INDEX or (allow_outside and code == OUTSIDE):
+        return code
+    expected = " ".join(STATES) + (" or '*'" if allow_outside else "")
+    raise InputError(f"unknown state code {code!r} (expected one of {expected})", file=file, line=line, field=field)
+
+
+def parse_event(row: dict[str, str], *, file: Path, line: int, regimes: set[str]) -> Event:
+    """Validate one timeline row; raise InputError naming the file, line and field."""
+
+    def get(name: str) -> str:
+        return (row.get(name) or "").strip()
+
+    eid = get("id")
+    if not eid:
+        raise InputError("every event needs an id", file=file, line=line, field="id")
+    try:
+        year = int(get("year"))
+    except ValueError:
+        raise InputError(f"expected a whole year, got {get('year')!r}", file=file, line=line, field="year") from None
+    if not 1900 <= year <= 2100:
+        raise InputError(f"year {year} is outside 1900..2100", file=file, line=line, field="year")
+    until = year
+    if get("until"):
+        try:
+            until = int(get("until"))
+        except ValueError:
+            raise InputError(f"expected a whole year, got {get('until')!r}", file=file, line=line, field="until") from None
+        if until < year:
+            raise InputError(f"until ({until}) is before year ({year})", file=file, line=line, field="until")
+    kind = get("kind")
+    if kind not in KINDS:
+        raise InputError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})", file=file, line=line, field="kind")
+    needs_target, vtype, _ = KINDS[kind]
+    if until != year and kind != "aggression":
+        raise InputError("only an aggression can last several years ('until')", file=file, line=line, field="until")
+    actor = _state(get("actor"), field="actor", file=file, line=line)
+    target = get("target")
+    if needs_target:
+        target = _state(target, field="target", file=file, line=line, allow_outside=kind == "aggression")
+        if target == actor:
+            raise InputError("actor and target are the same state", file=file, line=line, field="target")
+    elif target:
+        raise InputError(f"a {kind} event takes no target", file=file, line=line, field="target")
+    raw = get("value")
+    value: float | str
+    if vtype == "regime":
+        if raw not in regimes:
+            raise InputError(f"unknown regime {raw!r} (expected one of {', '.join(sorted(regimes))})",
+                             file=file, line=line, field="value")
+        value = raw
+    else:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise InputError(f"expected a number in [0, 1], got {raw!r}", file=file, line=line, field="value") from None
+        if not 0.0 <= value <= 1.0:
+            raise InputError(f"expected a number in [0, 1], got {value}", file=file, line=line, field="value")
+    source = get("source")
+    if not source:
+        raise InputError("every event needs a source (seed file and section, or data set)",
+                         file=file, line=line, field="source")
+    return Event(eid, year, until, kind, actor, target, value, source, get("description"))
+
+
+def load_events(path: Path, regimes: set[str]) -> list[Event]:
+    """Read and validate a timeline CSV; events come back in file order."""
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the event timeline: {exc.strerror}", file=path) from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}", file=path, line=1)
+        events: list[Event] = []
+        seen: dict[str, int] = {}
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                raise InputError("more fields than the header has (quote values that contain commas)", file=path, line=line)
+            event = parse_event(row, file=path, line=line, regimes=regimes)
+            if event.id in seen:
+                raise InputError(f"duplicate event id {event.id!r} (first on line {seen[event.id]})",
+                                 file=path, line=line, field="id")
+            seen[event.id] = line
+            events.append(event)
+    return events
