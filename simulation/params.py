@@ -27,6 +27,11 @@ class Parameters:
         "(Boulding's loss-of-strength gradient); weaker states reach proportionally less",
         "km",
     )
+    global_reach: float = _p(
+        0.5, 0.0, 1.0,
+        "proximity every state feels from the largest military spender (bases, fleets, missiles); "
+        "others in proportion to their spending",
+    )
     offence_weight: float = _p(
         0.5, 0.0, 1.0, "share of threat capacity that depends on offensive power (military spending, nuclear arms)"
     )

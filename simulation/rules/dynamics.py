@@ -70,7 +70,8 @@ class Perception:
 def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> tuple[Array, Perception]:
     """Update remembered intentions with this year's acts and compute every state's threats and interests."""
     rel = power.relative_power(x.capability)
-    prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, p.reach_km)
+    prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, x.milex_share,
+                           p.reach_km, p.global_reach)
     memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
                                          p.intent_memory, p.act_impact, p.act_spillover)
     grievance = x.dispute + SANCTION_GRIEVANCE * np.swapaxes(x.sanction, 1, 2)

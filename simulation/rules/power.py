@@ -14,12 +14,14 @@ def relative_power(capability: Array) -> Array:
     return cj / np.maximum(ci + cj, 1e-12)
 
 
-def proximity(distance_km: Array, contiguity: Array, presence: Array, capability: Array, reach_km: float) -> Array:
+def proximity(distance_km: Array, contiguity: Array, presence: Array, capability: Array,
+              milex_share: Array, reach_km: float, global_reach: float) -> Array:
     """p[b, i, j]: how much of j's power reaches i, in [0, 1].
 
     Power decays with distance (Boulding's loss-of-strength gradient) over a reach that grows with
     j's capability; a shared border gives full proximity; j's forces stationed in a neighbour k of i
-    bring j to i's border (the USSR in Afghanistan, 1979-89; the US, 2001-21).
+    bring j to i's border (the USSR in Afghanistan, 1979-89; the US, 2001-21); and a state with the
+    military spending for fleets, bases and missiles projects some power everywhere (the superpowers).
     """
     strongest = capability.max(axis=1, keepdims=True)
     reach = reach_km * np.sqrt(capability / strongest)  # (B, N): j's reach
@@ -28,7 +30,8 @@ def proximity(distance_km: Array, contiguity: Array, presence: Array, capability
     through = np.max(presence[:, :, :, None] * contiguity[:, None, :, :], axis=2)  # (B, j, i)
     via_presence = np.swapaxes(through, 1, 2)
     n = capability.shape[1]
-    p = np.maximum(np.maximum(decay, contiguity), via_presence)
+    worldwide = global_reach * milex_share[:, None, :]
+    p = np.maximum(np.maximum(np.maximum(decay, contiguity), via_presence), worldwide)
     return p * (1.0 - np.eye(n))[None]
 
 

@@ -1,0 +1,91 @@
+"""Figures a person would rather look at than read: alignment over time, and the alignment network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never needs a screen
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+
+from simulation.states import PAIRS, STATES, display_name  # noqa: E402
+
+NETWORK_YEARS = (1955, 1972, 1985, 2003, 2022)
+#: Fixed, roughly geographic layout so that the pictures can be compared year to year.
+LAYOUT = {"USA": (-1.0, 0.55), "RUS": (0.2, 1.0), "CHN": (1.0, 0.35), "AFG": (-0.2, 0.1),
+          "PAK": (-0.1, -0.55), "IND": (0.55, -0.75)}
+CMAP = plt.get_cmap("RdBu")
+NORM = TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0)
+
+
+def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.DataFrame | None = None,
+                          title: str = "Alignment by pair") -> None:
+    """One panel per pair: the mean over runs, a band (5-95% across runs) when there are several,
+    and the documented target levels when given (columns a, b, start, end, level)."""
+    fig, axes = plt.subplots(3, 5, figsize=(17, 8.5), sharex=True, sharey=True)
+    grouped = alignments.groupby(["a", "b", "year"])["alignment"]
+    stats = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.quantile(0.05), "hi": grouped.quantile(0.95)})
+    many = alignments["run"].nunique() > 1
+    for ax, (a, b) in zip(axes.flat, PAIRS, strict=True):
+        s = stats.loc[(a, b)]
+        ax.axhline(0, color="0.6", lw=0.8)
+        if many:
+            ax.fill_between(s.index, s["lo"], s["hi"], color="tab:blue", alpha=0.2, lw=0)
+        ax.plot(s.index, s["mean"], color="tab:blue", lw=1.8, label="model")
+        if targets is not None:
+            rows = targets[(targets.a == a) & (targets.b == b)]
+            for k, r in enumerate(rows.itertuples(index=False)):
+                ax.hlines(r.level, r.start, r.end + 1, color="black", lw=2.5, alpha=0.6,
+                          label="documented" if k == 0 else None)
+        ax.set_title(f"{a}–{b}", fontsize=10)
+        ax.set_ylim(-1.05, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="lower left", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("alignment\n(-1 rivalry, +1 alliance)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path,
+                  years: tuple[int, ...] = NETWORK_YEARS) -> None:
+    """The alignment network at chosen years: edge colour and width by alignment, node size by capability.
+
+    `capability` has columns year, state, value (CINC).
+    """
+    years = tuple(y for y in years if y in set(alignments["year"]))
+    if not years:
+        return
+    mean = alignments.groupby(["year", "a", "b"])["alignment"].mean()
+    cap = capability.set_index(["year", "state"])["value"]
+    fig, axes = plt.subplots(1, len(years), figsize=(4.2 * len(years), 4.6))
+    axes = np.atleast_1d(axes)
+    for ax, year in zip(axes, years, strict=True):
+        for a, b in PAIRS:
+            v = float(mean.loc[(year, a, b)])
+            if abs(v) < 0.1:
+                continue
+            (x1, y1), (x2, y2) = LAYOUT[a], LAYOUT[b]
+            ax.plot([x1, x2], [y1, y2], color=CMAP(NORM(v)), lw=1 + 7 * abs(v), alpha=0.9, zorder=1,
+                    ls="-" if v > 0 else "--")
+        for s in STATES:
+            x, y = LAYOUT[s]
+            size = 300 + 9000 * float(cap.loc[(year, s)])
+            ax.scatter([x], [y], s=size, color="0.92", edgecolor="0.2", zorder=2)
+            ax.text(x, y, display_name(s, year).replace("United States", "USA"), ha="center", va="center",
+                    fontsize=8.5, zorder=3)
+        ax.set_title(str(year))
+        ax.set_xlim(-1.45, 1.45)
+        ax.set_ylim(-1.15, 1.35)
+        ax.axis("off")
+    sm = plt.cm.ScalarMappable(cmap=CMAP, norm=NORM)
+    fig.colorbar(sm, ax=list(axes), shrink=0.7, label="alignment (dashed: hostile)")
+    fig.suptitle("Alignment network (node size: capability, CINC)")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)

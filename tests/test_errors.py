@@ -1,0 +1,120 @@
+"""Bad input: one line naming file, line and field; exit code 2; no traceback; nothing written to --out."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulation.cli import main
+from simulation.errors import InputError
+from simulation.inputs import DATA_DIR, build_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD_ROW = 'x1,1980,,aggression,IND,PAK,0.5,"seed 000 §4.1",test'
+
+
+def scenario(tmp: Path, body: str = "", rows: list[str] | None = None) -> Path:
+    """A scenario in tmp with its own timeline (header + the given rows)."""
+    header = (DATA_DIR / "events.csv").read_text().splitlines()[0]
+    (tmp / "events.csv").write_text("\n".join([header, *(rows if rows is not None else [GOOD_ROW])]) + "\n")
+    path = tmp / "s.yaml"
+    path.write_text("name: test\ntimeline: events.csv\n" + body)
+    return path
+
+
+def fails(capsys, args: list[str], out: Path, *expected: str) -> str:
+    code = main(["run", *args, "--out", str(out), "--no-plots"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    for text in expected:
+        assert text in err, err
+    assert not out.exists()
+    return err
+
+
+@pytest.mark.parametrize("row,expected", [
+    ('x1,19x0,,aggression,IND,PAK,0.5,"seed",t', ["events.csv:2", "field 'year'", "19x0"]),
+    ('x1,1980,,aggression,XYZ,PAK,0.5,"seed",t', ["events.csv:2", "field 'actor'", "unknown state code 'XYZ'"]),
+    ('x1,1980,,aggression,IND,PAK,7,"seed",t', ["events.csv:2", "field 'value'", "[0, 1]"]),
+    ('x1,1980,,alignment,IND,PAK,1,"seed",t', ["events.csv:2", "field 'kind'", "unknown kind 'alignment'"]),
+    ('x1,1980,,aggression,IND,PAK,0.5,,t', ["events.csv:2", "field 'source'"]),
+    ('x1,1980,,regime,IND,,fascism,"seed",t', ["events.csv:2", "field 'value'", "unknown regime"]),
+    ('x1,1980,,aggression,IND,PAK,0.5,"seed",t,extra', ["events.csv:2", "more fields"]),
+])
+def test_malformed_timeline_row(tmp_path, capsys, row, expected):
+    path = scenario(tmp_path, rows=[GOOD_ROW.replace("x1", "x0"), row])
+    expected = [e.replace(":2", ":3") for e in expected]
+    fails(capsys, [str(path)], tmp_path / "out", *expected)
+
+
+def test_duplicate_event_id(tmp_path, capsys):
+    fails(capsys, [str(scenario(tmp_path, rows=[GOOD_ROW, GOOD_ROW]))], tmp_path / "out",
+          "events.csv:3", "field 'id'", "duplicate")
+
+
+@pytest.mark.parametrize("body,expected", [
+    ("parameters:\n  inertia: 5\n", ["s.yaml:4", "parameters.inertia", "less than or equal to 0.95"]),
+    ("parameters:\n  charisma: 1\n", ["s.yaml:4", "parameters.charisma", "unknown field 'charisma'", "inertia"]),
+    ("period:\n  start: 1900\n", ["s.yaml:4", "period.start"]),
+    ("period:\n  start: 2000\n  end: 1990\n", ["s.yaml:3", "end (1990) is before start (2000)"]),
+    ("seeds: [a]\n", ["s.yaml:3", "seeds.0"]),
+    ("colour: red\n", ["s.yaml:3", "colour"]),
+    ("parameters: [1, 2\n", ["s.yaml", "invalid YAML"]),
+])
+def test_malformed_scenario(tmp_path, capsys, body, expected):
+    fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)
+
+
+def test_missing_scenario_and_missing_timeline(tmp_path, capsys):
+    fails(capsys, [str(tmp_path / "nope.yaml")], tmp_path / "out", "nope.yaml", "not found")
+    path = tmp_path / "s.yaml"
+    path.write_text("name: t\ntimeline: missing.csv\n")
+    fails(capsys, [str(path)], tmp_path / "out", "s.yaml:2", "field 'timeline'", "missing.csv")
+
+
+def test_missing_data_file_names_it(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    (data / "nmc_six.csv").unlink()
+    with pytest.raises(InputError, match=r"nmc_six\.csv: data file not found"):
+        build_inputs(1947, 2024, data_dir=data)
+
+
+def test_data_file_missing_a_column(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    (data / "nmc_six.csv").write_text("ccode,year,milex\n2,1947,1\n")
+    with pytest.raises(InputError, match=r"nmc_six\.csv:1: field 'cinc': missing column"):
+        build_inputs(1947, 2024, data_dir=data)
+
+
+def test_failed_run_leaves_existing_out_untouched(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "alignments.csv").write_text("previous results\n")
+    path = scenario(tmp_path, rows=['x1,1980,,aggression,IND,ZZZ,0.5,"s",t'])
+    assert main(["run", str(path), "--out", str(out), "--no-plots"]) == 2
+    assert [p.name for p in out.iterdir()] == ["alignments.csv"]
+    assert (out / "alignments.csv").read_text() == "previous results\n"
+
+
+def test_process_level_error_has_no_traceback(tmp_path):
+    path = scenario(tmp_path, rows=['x1,1980,,aggression,IND,PAK,0.5,"s",t', 'x2,1980,,aggression,USA,ATL,1,"s",t'])
+    proc = subprocess.run([sys.executable, "-m", "simulation", "run", str(path), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("error: ") and "Traceback" not in proc.stderr
+    assert "events.csv:3: field 'target': unknown state code 'ATL'" in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_arguments_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run"])
+    assert exc.value.code == 2
+    assert main(["run", str(ROOT / "scenarios/baseline.yaml"), "--runs", "0", "--out", "/tmp/never"]) == 2

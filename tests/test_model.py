@@ -1,0 +1,121 @@
+"""The Mesa model: determinism, equivalence with the batch rules, and events that only change inputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simulation.inputs import Inputs
+from simulation.model import AlignmentModel, draw_shocks, year_inputs
+from simulation.params import Parameters
+from simulation.rules import choice, dynamics
+from simulation.states import INDEX, N_STATES
+from simulation.timeline import KINDS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(inputs: Inputs, seed: int = 0, params: Parameters | None = None) -> AlignmentModel:
+    model = AlignmentModel(inputs, params, seed=seed)
+    model.run()
+    return model
+
+
+def test_covers_every_year_and_stays_in_range(baseline_inputs):
+    a = run(baseline_inputs).series("alignment")
+    assert a.shape == (78, N_STATES, N_STATES)
+    assert np.all(a >= -1) and np.all(a <= 1)
+    assert np.allclose(a, a.transpose(0, 2, 1))
+    assert np.all(a[:, np.arange(N_STATES), np.arange(N_STATES)] == 0)
+
+
+def test_same_seed_same_run_different_seed_different_run(baseline_inputs):
+    a0 = run(baseline_inputs, 0).series("alignment")
+    assert np.array_equal(a0, run(baseline_inputs, 0).series("alignment"))
+    assert not np.array_equal(a0, run(baseline_inputs, 1).series("alignment"))
+
+
+def test_mesa_model_equals_batch_rules(baseline_inputs):
+    """The agents' row-by-row decisions give exactly what the batch rules give for the whole system."""
+    p = Parameters()
+    model = run(baseline_inputs, 3, p)
+    shocks = draw_shocks(np.random.default_rng(3), baseline_inputs.n_years)
+    zeros = np.zeros((1, N_STATES, N_STATES))
+    state = dynamics.State(baseline_inputs.initial_intent[None].copy(), zeros, zeros)
+    out = []
+    for t in range(baseline_inputs.n_years):
+        state, _ = dynamics.step(state, year_inputs(baseline_inputs, t), p, shocks[t][None], first_year=t == 0)
+        out.append(state.alignment[0])
+    assert np.array_equal(np.stack(out), model.series("alignment"))
+
+
+def test_alignment_is_only_the_mutual_consent_of_stances(baseline_inputs):
+    model = run(baseline_inputs)
+    stance, alignment = model.series("stance"), model.series("alignment")
+    assert np.array_equal(alignment, choice.mutual_alignment(stance))
+
+
+def test_events_write_only_inputs_never_alignments(baseline_inputs):
+    """Every array the timeline compiles into is an input field; none is an alignment or a stance."""
+    from simulation.inputs import DATA_DIR, _regimes, apply_events, regime_labels
+    from simulation.timeline import load_events
+
+    events = load_events(DATA_DIR / "events.csv", regime_labels())
+    base = {"acts": baseline_inputs.acts * 0, "contiguity": baseline_inputs.contiguity[0]}
+    written = set(apply_events(events, baseline_inputs.years, base, _regimes(DATA_DIR / "regimes.csv")))
+    input_fields = {f.name for f in dataclasses.fields(Inputs)}
+    assert written <= input_fields
+    assert not written & {"alignment", "stance"}
+    assert not any(kind.startswith(("align", "stance", "alliance")) for kind in KINDS)
+
+
+def test_events_change_inputs_and_outcomes_follow_through_the_rules(baseline_inputs):
+    """Removing the 1979 invasion changes only inputs; Pakistan's threat from the USSR falls through the rules."""
+    acts = baseline_inputs.acts.copy()
+    presence = baseline_inputs.presence.copy()
+    t0, t1 = 1979 - 1947, 1989 - 1947
+    rus, afg, pak = INDEX["RUS"], INDEX["AFG"], INDEX["PAK"]
+    acts[t0:t1, rus, afg] = 0.0
+    acts[t0:t1, rus, pak] = 0.0
+    presence[t0:t1, rus, afg] = 0.0
+    counterfactual = dataclasses.replace(baseline_inputs, acts=acts, presence=presence)
+    factual_threat = run(baseline_inputs).series("threat")[t0:t1, pak, rus].mean()
+    counter_threat = run(counterfactual).series("threat")[t0:t1, pak, rus].mean()
+    assert counter_threat < factual_threat
+
+
+def _run_cli(out: Path, seed: int = 0) -> bytes:
+    subprocess.run([sys.executable, "-m", "simulation", "run", str(ROOT / "scenarios/baseline.yaml"),
+                    "--seed", str(seed), "--out", str(out), "--no-plots"], check=True, capture_output=True)
+    return (out / "alignments.csv").read_bytes()
+
+
+def test_byte_identical_output_in_separate_processes(tmp_path):
+    first, second = _run_cli(tmp_path / "a"), _run_cli(tmp_path / "b")
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+    header, *rows = first.decode().splitlines()
+    assert header == "run,year,a,b,alignment"
+    assert len(rows) == 78 * 15
+
+
+@pytest.mark.parametrize("year,series", [(2024, "capability"), (2024, "arms_export_share"), (2024, "gdp")])
+def test_series_are_extended_past_their_last_year(baseline_inputs, year, series):
+    values = getattr(baseline_inputs, series)
+    assert np.all(np.isfinite(values)) and np.all(values[year - 1947] > 0) == (series != "arms_export_share")
+    assert np.all(np.isfinite(values[year - 1947]))
+
+
+def test_geography_changes_with_history(baseline_inputs):
+    afg, rus, usa = INDEX["AFG"], INDEX["RUS"], INDEX["USA"]
+    assert baseline_inputs.contiguity[1990 - 1947, afg, rus] == 1.0
+    assert baseline_inputs.contiguity[1992 - 1947, afg, rus] == 0.0
+    assert baseline_inputs.presence[1985 - 1947, rus, afg] == 1.0
+    assert baseline_inputs.presence[1990 - 1947, rus, afg] == 0.0
+    assert baseline_inputs.presence[2010 - 1947, usa, afg] == 1.0
+    assert baseline_inputs.presence[2022 - 1947, usa, afg] == 0.0

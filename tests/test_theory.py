@@ -1,0 +1,159 @@
+"""Behaviour of the rules: each test would fail if the theory it names broke."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.params import Parameters
+from simulation.rules import choice, dynamics, power, threat
+from tests.conftest import N, ix, quiet_state, year
+
+P = Parameters()
+I, J, K = ix("PAK"), ix("IND"), ix("CHN")
+
+
+def perceived(x, state=None, p=P):
+    state = state or quiet_state(intent=0.3)
+    return dynamics.perceive(state.memory, state.alignment, x, p)[1]
+
+
+def test_more_capability_raises_threat():
+    """Walt's first source: aggregate power."""
+    weak, strong = year(), year()
+    strong.capability[0, J] = 0.4
+    assert perceived(strong).walt_threat[0, I, J] > perceived(weak).walt_threat[0, I, J]
+
+
+def test_proximity_raises_threat():
+    """Walt's second source: geography. A shared border raises j's threat to i."""
+    far, near = year(), year()
+    near.contiguity[0, I, J] = near.contiguity[0, J, I] = 1.0
+    assert perceived(near).walt_threat[0, I, J] > perceived(far).walt_threat[0, I, J]
+
+
+def test_offensive_power_raises_threat():
+    """Walt's third source: nuclear arms raise j's threat."""
+    plain, armed = year(), year()
+    armed.nuclear[0, J] = 1.0
+    assert perceived(armed).walt_threat[0, I, J] > perceived(plain).walt_threat[0, I, J]
+
+
+def test_aggression_raises_victims_and_third_parties_threat():
+    """Walt's fourth source: an act of aggression by j raises the victim's and others' threat from j."""
+    calm, war = year(), year()
+    war.acts[0, J, I] = 1.0  # j attacks i
+    before, after = perceived(calm).walt_threat[0], perceived(war).walt_threat[0]
+    assert after[I, J] > before[I, J]  # the victim
+    for other in range(N):
+        if other not in (I, J):
+            assert after[other, J] > before[other, J]  # every third party
+    assert after[I, J] - before[I, J] > after[ix("USA"), J] - before[ix("USA"), J]  # victim most
+
+
+def test_aggression_against_an_outsider_raises_everyones_threat():
+    calm, war = year(), year()
+    war.outside_acts[0, ix("RUS")] = 1.0
+    for other in range(N):
+        if other != ix("RUS"):
+            assert perceived(war).walt_threat[0, other, ix("RUS")] > perceived(calm).walt_threat[0, other, ix("RUS")]
+
+
+def test_intent_fades_without_new_acts():
+    memory = np.full((1, N, N), 0.8) * (1 - np.eye(N))
+    x = year()
+    prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, x.milex_share, P.reach_km, P.global_reach)
+    faded = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox, P.intent_memory, P.act_impact, P.act_spillover)
+    assert np.all(faded[0][~np.eye(N, dtype=bool)] < 0.8)
+
+
+def test_shared_main_threat_pulls_states_together():
+    """External balancing: two states threatened by the same third state move toward each other."""
+    p = Parameters(noise=0.0, interest_weight=0.0)
+    calm, menaced = year(), year()
+    for x in (calm, menaced):
+        x.capability[0, K] = 0.3
+    for victim in (I, J):  # China is hostile to both Pakistan and India
+        menaced.acts[0, K, victim] = 1.0
+        menaced.contiguity[0, K, victim] = menaced.contiguity[0, victim, K] = 1.0
+    s_calm = dynamics.step(quiet_state(), calm, p, np.zeros((1, N, N)), first_year=True)[0]
+    s_menaced = dynamics.step(quiet_state(), menaced, p, np.zeros((1, N, N)), first_year=True)[0]
+    assert s_menaced.alignment[0, I, J] > s_calm.alignment[0, I, J] + 0.05
+    assert s_menaced.alignment[0, I, K] < 0 and s_menaced.alignment[0, J, K] < 0
+
+
+def test_security_dilemma_aligning_with_my_rival_raises_my_threat_from_you():
+    """If j aligns with i's rival k, i perceives more hostile intent from j (Jervis 1978)."""
+    alignment = np.zeros((1, N, N))
+    alignment[0, I, K] = alignment[0, K, I] = -0.8  # i and k are rivals
+    neutral = threat.security_dilemma(alignment)
+    alignment[0, J, K] = alignment[0, K, J] = 0.8  # j allies with k
+    assert threat.security_dilemma(alignment)[0, I, J] > neutral[0, I, J]
+    state = quiet_state()
+    before = dynamics.perceive(state.memory, np.zeros((1, N, N)), year(), P)[1].intent[0, I, J]
+    after = dynamics.perceive(state.memory, alignment, year(), P)[1].intent[0, I, J]
+    assert after > before
+
+
+def test_mutuality_no_alignment_if_one_side_is_hostile():
+    stance = np.zeros((1, N, N))
+    stance[0, I, J], stance[0, J, I] = 0.9, -0.4
+    aligned = choice.mutual_alignment(stance)
+    assert aligned[0, I, J] == aligned[0, J, I] == -0.4
+    stance[0, J, I] = 0.2
+    assert choice.mutual_alignment(stance)[0, I, J] == 0.2  # only as far as both want it
+
+
+def test_weak_state_bandwagons_only_without_an_ally():
+    """Walt: a weak state facing an overwhelming threat bandwagons when no ally is in reach."""
+    t = np.zeros((1, N, N))
+    t[0, ix("AFG"), ix("RUS")] = 0.6
+    cap = np.full((1, N), 0.1)
+    cap[0, ix("AFG")], cap[0, ix("RUS")] = 0.002, 0.2
+    rel = power.relative_power(cap)
+    alone = choice.bandwagoning(t, rel, np.zeros((1, N, N)))
+    allied = np.zeros((1, N, N))
+    allied[0, ix("AFG"), ix("USA")] = allied[0, ix("USA"), ix("AFG")] = 0.9
+    backed = choice.bandwagoning(t, rel, allied)
+    assert alone[0, ix("AFG"), ix("RUS")] > 0.5 * 0.6
+    assert backed[0, ix("AFG"), ix("RUS")] < alone[0, ix("AFG"), ix("RUS")]
+    # a strong state does not bandwagon with a weaker one
+    assert choice.bandwagoning(t.transpose(0, 2, 1), rel, np.zeros((1, N, N)))[0, ix("RUS"), ix("AFG")] == 0
+
+
+def test_sanctions_cut_the_value_of_a_supplier():
+    """Self-interest: an embargo by j lowers j's value to i (Pressler, 1990)."""
+    open_, cut = year(), year()
+    for x in (open_, cut):
+        x.arms_export_share[0, ix("USA")] = 0.6
+    cut.sanction[0, ix("USA"), I] = 1.0
+    v_open = perceived(open_).interest[0, I, ix("USA")]
+    v_cut = perceived(cut).interest[0, I, ix("USA")]
+    assert v_cut < v_open
+
+
+def test_internal_balancing_strong_states_rely_less_on_allies():
+    cap = np.array([[0.01, 0.3, 0.1, 0.1, 0.1, 0.1]])
+    t = np.zeros((1, N, N))
+    t[:, :, ix("CHN")] = 0.5
+    t[0, ix("CHN"), ix("IND")] = 0.5
+    reliance = power.self_reliance(cap, t)
+    assert reliance[0, ix("AFG")] < reliance[0, ix("IND")]
+
+
+def test_reversal_needs_a_sustained_cause():
+    """Inertia: one year of a reversed motive does not flip a strong alignment."""
+    stance = np.full((1, N, N), 0.8) * (1 - np.eye(N))
+    target = -stance
+    one_year = choice.update_stance(stance, target, np.array([P.inertia]), np.zeros((1, N, N)))
+    assert one_year[0, I, J] > 0
+    s = stance
+    for _ in range(8):
+        s = choice.update_stance(s, target, np.array([P.inertia]), np.zeros((1, N, N)))
+    assert s[0, I, J] < 0
+
+
+def test_bipolarity_and_poles():
+    cap = np.array([[0.01, 0.1, 0.05, 0.01, 0.17, 0.3]])  # the 1950s
+    assert power.bipolarity(cap)[0] > 0.3
+    poles = power.poles(cap)[0]
+    assert poles[ix("USA"), ix("RUS")] == poles[ix("RUS"), ix("USA")] == 1 and poles.sum() == 2
