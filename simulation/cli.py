@@ -7,16 +7,20 @@ and exits with code 2; nothing is written to --out.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from simulation.errors import InputError
 
 EXIT_USAGE = 2
+DEFAULT_SPLIT = 1990
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -27,7 +31,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simulation.scenario import load_scenario
     from simulation.states import STATES
 
+    from simulation.report import format_report, score_report
+    from simulation.score import load_targets
+
     scenario, timeline = load_scenario(args.scenario)
+    targets = load_targets()
     seeds = [args.seed] if args.seed is not None else None
     if args.runs is not None:
         first = args.seed if args.seed is not None else scenario.seeds[0]
@@ -36,6 +44,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     inputs, params, runs = run_scenario(scenario, timeline, seeds, progress=True)
     model_seconds = time.perf_counter() - started
     alignments = output.alignments_frame(runs)
+    stack = np.stack([r.alignment for r in runs])
+    report = score_report(stack, inputs, targets, params, split_year(), [r.seed for r in runs])
 
     def write(folder: Path) -> None:
         steps = ["tables"] + ([] if args.no_plots else ["plots"])
@@ -46,11 +56,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 output.write_csv(output.threats_frame(runs), folder / "threats.csv")
                 output.write_csv(inputs.to_long(), folder / "inputs.csv")
                 shutil.copyfile(timeline, folder / "events.csv")
+                output.write_json(report, folder / "score.json")
                 output.write_json({"scenario": scenario.name, "seeds": [r.seed for r in runs],
                                    "period": [scenario.period.start, scenario.period.end],
                                    "parameters": params.as_dict()}, folder / "parameters.json")
             else:
-                plots.plot_alignment_series(alignments, folder / "alignment_over_time.png",
+                plots.plot_alignment_series(alignments, folder / "alignment_over_time.png", targets=targets,
                                             title=f"{scenario.name}: alignment by pair")
                 cap = pd.DataFrame({"year": inputs.years.repeat(len(STATES)),
                                     "state": list(STATES) * inputs.n_years,
@@ -61,6 +72,108 @@ def _cmd_run(args: argparse.Namespace) -> int:
     years = scenario.period.end - scenario.period.start + 1
     print(f"{scenario.name}: {years} years x {len(runs)} run(s) simulated in {model_seconds:.2f} s; "
           f"results in {args.out}")
+    print(format_report(report))
+    return 0
+
+
+def split_year() -> int:
+    """The last year the committed calibration was fitted on (in sample up to it, out of sample after)."""
+    from simulation.params import CALIBRATED
+
+    if CALIBRATED.exists():
+        return int(json.loads(CALIBRATED.read_text(encoding="utf-8"))["fit_until"])
+    return DEFAULT_SPLIT
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from simulation import output
+    from simulation.inputs import build_inputs
+    from simulation.params import Parameters
+    from simulation.report import format_report, score_report
+    from simulation.score import load_targets
+    from simulation.states import INDEX, N_STATES
+
+    folder = Path(args.results)
+    path = folder / "alignments.csv" if folder.is_dir() else folder
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise InputError("no alignments.csv here (give a run's --out folder or the file)", file=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", file=path) from None
+    missing = [c for c in ("run", "year", "a", "b", "alignment") if c not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1, field=missing[0])
+    unknown = sorted(set(frame.a) - set(INDEX) | set(frame.b) - set(INDEX))
+    if unknown:
+        raise InputError(f"unknown state code {unknown[0]!r}", file=path, field="a")
+    years = np.arange(int(frame.year.min()), int(frame.year.max()) + 1)
+    runs = sorted(frame.run.unique())
+    stack = np.zeros((len(runs), len(years), N_STATES, N_STATES))
+    r = frame.run.map({v: k for k, v in enumerate(runs)}).to_numpy()
+    t = (frame.year - years[0]).to_numpy()
+    i, j = frame.a.map(INDEX).to_numpy(), frame.b.map(INDEX).to_numpy()
+    stack[r, t, i, j] = stack[r, t, j, i] = frame.alignment.to_numpy()
+    params = Parameters.baseline()
+    used = folder / "parameters.json" if folder.is_dir() else None
+    if used is not None and used.exists():
+        params = Parameters(**json.loads(used.read_text(encoding="utf-8"))["parameters"])
+    inputs = build_inputs(int(years[0]), int(years[-1]))
+    report = score_report(stack, inputs, load_targets(), params, args.split_year or split_year(),
+                          [int(x) for x in runs], baselines=not args.no_baselines)
+    out = folder / "score.json" if folder.is_dir() else path.with_name("score.json")
+    output.write_atomically(out.parent, lambda tmp: output.write_json(report, tmp / out.name))
+    print(format_report(report))
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from simulation import calibrate, output, plots
+    from simulation.ensemble import simulate
+    from simulation.inputs import build_inputs
+    from simulation.params import CALIBRATED, Parameters
+    from simulation.report import score_report
+    from simulation.score import load_targets, target_cells
+
+    if not 1950 <= args.fit_until <= 2023:
+        raise InputError(f"--fit-until must lie in 1950..2023, got {args.fit_until}", field="--fit-until")
+    targets = load_targets()
+    inputs = build_inputs(1947, 2024)
+    cells = target_cells(targets, inputs.years, (1947, args.fit_until))
+    seeds = tuple(range(args.objective_seeds))
+    eval_seeds = list(range(1000, 1000 + args.eval_seeds))
+    command = "python -m simulation calibrate " + " ".join(args.raw)
+    variants = calibrate.ABLATIONS if args.ablation else {"full model": {}}
+    rows, record = [], None
+    for name, fixed in variants.items():
+        objective = calibrate.Objective(inputs, cells, calibrate.free_parameters(fixed), seeds, dict(fixed))
+        generations = args.generations if name == "full model" else args.ablation_generations
+        print(f"{name}: {len(objective.names)} free parameters, {generations} generations", file=sys.stderr)
+        fitted = calibrate.fit(objective, Parameters.baseline() if args.warm_start else Parameters(),
+                               generations, args.population, args.seed, args.workers, progress=True)
+        run = simulate(inputs, fitted.params, eval_seeds, keep_threat=False)
+        report = score_report(run.alignment, inputs, targets, fitted.params, args.fit_until, eval_seeds,
+                              baselines=name == "full model")
+        rows.append({"variant": name, **{f"{k}{suffix}": report["model"][k][key]
+                                         for k in ("in_sample", "out_of_sample")
+                                         for suffix, key in (("", "score"), ("_sd", "score_sd"))}})
+        if name == "full model":
+            record = calibrate.calibration_record(fitted, args.fit_until, args.generations, args.population,
+                                                  args.seed, seeds, command)
+            record["scores"] = report
+    table = pd.DataFrame(rows)
+
+    def write(folder: Path) -> None:
+        output.write_json(record, folder / "calibration.json")
+        output.write_csv(table, folder / "ablation.csv" if args.ablation else folder / "scores.csv")
+        if args.ablation:
+            plots.plot_ablation(table, folder / "ablation.png")
+
+    output.write_atomically(Path(args.out), write)
+    if args.write_baseline:
+        output.write_json(record, CALIBRATED)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"results in {args.out}" + (f"; baseline parameters written to {CALIBRATED}" if args.write_baseline else ""))
     return 0
 
 
@@ -74,11 +187,33 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="folder for the results (created if missing)")
     run.add_argument("--no-plots", action="store_true", help="skip the figures (faster)")
     run.set_defaults(func=_cmd_run)
+
+    sc = sub.add_parser("score", help="score a run's alignments against the documented record")
+    sc.add_argument("results", help="a run's --out folder (or its alignments.csv)")
+    sc.add_argument("--split-year", type=int, help="last in-sample year (default: the calibration's)")
+    sc.add_argument("--no-baselines", action="store_true", help="score the model only")
+    sc.set_defaults(func=_cmd_score)
+
+    cal = sub.add_parser("calibrate", help="fit the rule weights to the record up to a year; test after it")
+    cal.add_argument("--fit-until", type=int, default=DEFAULT_SPLIT, help="last year fitted (default 1990)")
+    cal.add_argument("--out", required=True, help="folder for calibration.json and the tables")
+    cal.add_argument("--generations", type=int, default=150, help="optimizer budget: generations (default 150)")
+    cal.add_argument("--population", type=int, default=10, help="population per parameter (default 10)")
+    cal.add_argument("--objective-seeds", type=int, default=4, help="runs averaged per evaluation (default 4)")
+    cal.add_argument("--eval-seeds", type=int, default=100, help="runs the result is scored on (default 100)")
+    cal.add_argument("--seed", type=int, default=0, help="optimizer seed (default 0)")
+    cal.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1), help="processes (default: all cores)")
+    cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
+    cal.add_argument("--ablation-generations", type=int, default=60, help="budget per ablated variant (default 60)")
+    cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
+    cal.add_argument("--write-baseline", action="store_true", help="commit the fit as the baseline parameters")
+    cal.set_defaults(func=_cmd_calibrate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.raw = list(argv if argv is not None else sys.argv[1:])[1:]
     if getattr(args, "runs", None) is not None and args.runs < 1:
         print("error: --runs must be at least 1", file=sys.stderr)
         return EXIT_USAGE

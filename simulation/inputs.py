@@ -31,6 +31,9 @@ DATA_DIR = Path(__file__).parent / "data"
 
 #: Hostility level of a MID side (COW: 1 none .. 5 war) -> intensity of the act, in [0, 1].
 HOSTILITY_ACT = {1: 0.0, 2: 0.15, 3: 0.3, 4: 0.6, 5: 1.0}
+#: Axes of a regime's ideology (regimes.csv): planned (-1) to market (+1) economy, secular (0) to
+#: theocratic (1), autocracy (0) to democracy (1).
+IDEOLOGY_AXES = ("economy", "religion", "polity")
 #: Perceived intent of j by i at the start when a strategic rivalry between them predates the start.
 PRIOR_RIVALRY_INTENT = 0.5
 
@@ -53,7 +56,8 @@ class Inputs:
     acts: np.ndarray  # (T, N, N) intensity of j's hostile acts against i
     outside_acts: np.ndarray  # (T, N) intensity of j's aggression against states outside the six
     nuclear: np.ndarray  # (T, N) 0/1
-    ideology: np.ndarray  # (T, N, 2) (economy, religion) coordinates of the regime
+    ideology: np.ndarray  # (T, N, 3) (economy, religion, polity) coordinates of the regime
+    regime_change: np.ndarray  # (T, N) 1 in a year a new regime takes power (not the first year)
     contiguity: np.ndarray  # (T, N, N) symmetric, 0..1
     presence: np.ndarray  # (T, N, N) j's forces in i
     dispute: np.ndarray  # (T, N, N) symmetric standing dispute level
@@ -80,7 +84,7 @@ class Inputs:
                 frames.append(pd.DataFrame({"year": self.years[t], "series": f.name, "i": np.array(STATES)[i],
                                             "j": "", "value": arr[t, i]}))
             elif f.name == "ideology":
-                for axis, name in enumerate(("ideology_economy", "ideology_religion")):
+                for axis, name in enumerate(f"ideology_{a}" for a in IDEOLOGY_AXES):
                     sub = arr[:, :, axis]
                     t, i = np.nonzero(np.ones_like(sub, dtype=bool))
                     frames.append(pd.DataFrame({"year": self.years[t], "series": name, "i": np.array(STATES)[i],
@@ -167,11 +171,12 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray) -> np.ndarra
     """Hostile acts j -> i from MIDs (each side's hostility level) and inter-state wars."""
     acts = np.zeros((len(years), N_STATES, N_STATES))
     first = int(years[0])
-    mids = _read_csv(mids_path, ["ccode1", "ccode2", "year", "hostlev1", "hostlev2"])
+    mids = _read_csv(mids_path, ["ccode1", "ccode2", "year", "sidea1", "sidea2", "hostlev1", "hostlev2"])
     wars = _read_csv(wars_path, ["ccode1", "ccode2", "year"])
     for row in mids.itertuples(index=False):
         t = row.year - first
-        if 0 <= t < len(years):
+        # MID dyads are "naive": two states on the same side of a multilateral dispute are not foes
+        if 0 <= t < len(years) and row.sidea1 != row.sidea2:
             a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
             acts[t, a, b] = max(acts[t, a, b], HOSTILITY_ACT.get(int(row.hostlev1), 0.0))
             acts[t, b, a] = max(acts[t, b, a], HOSTILITY_ACT.get(int(row.hostlev2), 0.0))
@@ -206,8 +211,9 @@ def _distances(path: Path) -> np.ndarray:
 
 
 def _regimes(path: Path) -> dict[str, np.ndarray]:
-    frame = _read_csv(path, ["regime", "economy", "religion"])
-    return {r.regime: np.array([r.economy, r.religion], dtype=float) for r in frame.itertuples(index=False)}
+    frame = _read_csv(path, ["regime", *IDEOLOGY_AXES])
+    return {r.regime: np.array([getattr(r, a) for a in IDEOLOGY_AXES], dtype=float)
+            for r in frame.itertuples(index=False)}
 
 
 def regime_labels(data_dir: Path = DATA_DIR) -> set[str]:
@@ -238,7 +244,8 @@ def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndar
         "acts": base["acts"].copy(),
         "outside_acts": np.zeros((T, N_STATES)),
         "nuclear": np.zeros((T, N_STATES)),
-        "ideology": np.zeros((T, N_STATES, 2)),
+        "ideology": np.zeros((T, N_STATES, len(IDEOLOGY_AXES))),
+        "regime_change": np.zeros((T, N_STATES)),
         "contiguity": np.repeat(base["contiguity"][None], T, axis=0),
         "presence": np.zeros((T, N_STATES, N_STATES)),
         "dispute": np.zeros((T, N_STATES, N_STATES)),
@@ -265,6 +272,8 @@ def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndar
             continue
         if ev.kind == "regime":
             out["ideology"][t0:, a] = regimes[str(ev.value)]
+            if ev.year > first:
+                out["regime_change"][t0, a] = 1.0
         elif ev.kind in ("nuclear", "energy_need", "energy_supply"):
             out[ev.kind][t0:, a] = float(ev.value)
         elif ev.kind in ("border", "dispute"):  # symmetric by nature

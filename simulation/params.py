@@ -6,10 +6,16 @@ All weights are dimensionless unless a unit is given.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+#: The committed calibration (written by `simulation calibrate ... --write-baseline`).
+CALIBRATED = Path(__file__).parent / "data" / "calibrated.json"
 
 
 def _p(default: float, lo: float, hi: float, doc: str, unit: str = "") -> Any:
@@ -46,12 +52,25 @@ class Parameters:
     ideology_weight: float = _p(
         0.25, 0.0, 1.0, "perceived intent contributed by ideological distance (Walt: ideology matters less than threat)"
     )
+    regime_reset: float = _p(
+        0.6, 0.0, 1.0,
+        "share of remembered grievances dropped when a state's regime changes: new rulers perceive, and are "
+        "perceived, partly afresh",
+    )
     dilemma_weight: float = _p(
         0.35, 0.0, 1.0,
         "security dilemma: perceived intent of j when j is aligned with i's rival (Herz 1950; Jervis 1978; seed 001 §1.8.3)",
     )
     # --- Balance of power (Waltz 1979) --------------------------------------------------------
     threat_weight: float = _p(1.0, 0.0, 3.0, "weight of Walt's threat (capacity x intent) in the effective threat")
+    intent_weight: float = _p(
+        0.5, 0.0, 3.0,
+        "threat from perceived aggressive intent alone, whatever the power behind it (Walt 1987: states seen as "
+        "aggressive provoke balancing even when weak)",
+    )
+    coalition_weight: float = _p(
+        0.5, 0.0, 1.0, "share of j's allies' power that counts in j's threat capacity (Walt: aggregate power of a coalition)"
+    )
     power_weight: float = _p(
         0.5, 0.0, 3.0, "weight of Waltz's pure power term (a neighbour's relative power; the rival pole) in the effective threat"
     )
@@ -59,6 +78,14 @@ class Parameters:
     # --- Alignment choice ----------------------------------------------------------------------
     balancing_weight: float = _p(
         2.0, 0.0, 6.0, "pull toward a state that shares i's threats and can help against them (external balancing)"
+    )
+    ally_power_exponent: float = _p(
+        1.0, 0.0, 1.0,
+        "how much an ally's worth against a threat depends on its own power (1) rather than only on its "
+        "place near the threat (0)",
+    )
+    affinity_weight: float = _p(
+        0.3, 0.0, 2.0, "pull between ideologically close regimes (Walt 1987 ch. 6: ideological solidarity, weaker than threat)"
     )
     self_reliance_weight: float = _p(
         0.6, 0.0, 1.0, "how much a state strong relative to its main threat relies on itself instead of allies (internal balancing)"
@@ -76,6 +103,14 @@ class Parameters:
         0.1, 0.0, 0.3, "extra stickiness in a bipolar system (Waltz: bipolarity stabilises alignments)", "per year"
     )
     noise: float = _p(0.05, 0.0, 0.3, "standard deviation of the yearly idiosyncratic shock to each stance")
+
+    @classmethod
+    def baseline(cls, path: Path = CALIBRATED) -> Parameters:
+        """The calibrated parameters every scenario starts from (theory defaults if none are committed)."""
+        if not path.exists():
+            return cls()
+        fitted = json.loads(path.read_text(encoding="utf-8"))["parameters"]
+        return replace(cls(), **{k: float(v) for k, v in fitted.items() if k in cls.names()})
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

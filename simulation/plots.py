@@ -89,3 +89,20 @@ def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path
     fig.suptitle("Alignment network (node size: capability, CINC)")
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def plot_ablation(table: pd.DataFrame, path: Path) -> None:
+    """Bars of in-sample and out-of-sample score per model variant, with the spread across seeds."""
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    x = np.arange(len(table))
+    for k, (col, label) in enumerate((("in_sample", "in sample"), ("out_of_sample", "out of sample"))):
+        ax.bar(x + (k - 0.5) * 0.38, table[col], 0.38, yerr=table[f"{col}_sd"], capsize=3, label=label)
+    ax.set_xticks(x, table["variant"], rotation=15)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("score (share of the record reproduced)")
+    ax.set_title("Which theory explains what: each variant calibrated on the same budget")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

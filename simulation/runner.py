@@ -35,7 +35,7 @@ def scenario_inputs(scenario: Scenario, timeline: Path) -> tuple[Inputs, Paramet
     """Validate the timeline and data, and resolve the parameters, before anything runs or is written."""
     events = load_events(timeline, regime_labels())
     inputs = build_inputs(scenario.period.start, scenario.period.end, events)
-    return inputs, Parameters().with_overrides(scenario.overrides())
+    return inputs, Parameters.baseline().with_overrides(scenario.overrides())
 
 
 def run_scenario(scenario: Scenario, timeline: Path, seeds: Iterable[int] | None = None,

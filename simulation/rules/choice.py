@@ -12,11 +12,11 @@ import numpy as np
 Array = np.ndarray
 
 
-def ally_help(relative_power: Array, proximity: Array) -> Array:
-    """h[b, j, k] in (0, 1): how much j can do against k: its power relative to k, more when near k
-    (a frontline ally bordering the threat is worth more)."""
+def ally_help(relative_power: Array, proximity: Array, power_exponent: float) -> Array:
+    """h[b, j, k] in (0, 1]: how much j can do against k: its power relative to k (raised to
+    `power_exponent`), more when near k (a frontline ally bordering the threat is worth more)."""
     versus = np.swapaxes(relative_power, 1, 2)  # [j, k] = cap_j / (cap_j + cap_k)
-    return versus * (0.5 + 0.5 * proximity)
+    return versus**power_exponent * (0.5 + 0.5 * proximity)
 
 
 def external_balancing(threat: Array, alignment: Array, help_: Array) -> Array:
@@ -35,26 +35,42 @@ def external_balancing(threat: Array, alignment: Array, help_: Array) -> Array:
 
 
 def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Array:
-    """w[b, i, j] >= 0: pull of a weak i toward an overwhelming threat j when i has no strong ally.
+    """w[b, i, j] >= 0: pull of a weak i toward an overwhelming threat j when no ally is in reach.
 
     Walt (1987): bandwagoning is the exception, for weak states facing a nearby, overwhelming power
-    with no ally in reach (Afghanistan and the USSR; Pakistan and the US in 2001).
+    with no one to balance with (Pakistan and the US in 2001). A possible ally against j is any
+    state k allied with i or itself threatened by j, weighted by k's power relative to j.
     """
     overwhelming = np.clip(2.0 * relative_power - 1.0, 0.0, 1.0)  # 0 unless j is stronger than i
-    support = np.clip(alignment, 0.0, None).max(axis=2)  # i's closest ally
-    return threat * overwhelming * (1.0 - support)[:, :, None]
+    allies = np.clip(alignment, 0.0, None)  # [i, k]
+    threatened = np.clip(np.swapaxes(threat, 1, 2), 0.0, 1.0)  # [j, k]: k's threat from j
+    willing = np.maximum(allies[:, :, None, :], threatened[:, None, :, :])  # [i, j, k]
+    n = threat.shape[-1]
+    willing = willing * (1.0 - np.eye(n))[None, :, None, :] * (1.0 - np.eye(n))[None, None, :, :]
+    counter = np.swapaxes(relative_power, 1, 2)  # [j, k] = cap_k / (cap_k + cap_j)
+    support = np.max(willing * counter[:, None, :, :], axis=3)  # [i, j]
+    return threat * overwhelming * (1.0 - support)
 
 
-def desired_stance(threat: Array, balancing: Array, bandwagon: Array, interest: Array,
+def ideological_affinity(distance: Array) -> Array:
+    """f[b, i, j] in [0, 1]: solidarity between close regimes, 0 beyond half the largest distance."""
+    n = distance.shape[-1]
+    return np.clip(1.0 - 2.0 * distance, 0.0, 1.0) * (1.0 - np.eye(n))
+
+
+def desired_stance(threat: Array, balancing: Array, bandwagon: Array, interest: Array, affinity: Array,
                    self_reliance: Array, balancing_weight: float, self_reliance_weight: float,
-                   bandwagon_weight: float, interest_weight: float, gain: float) -> Array:
+                   bandwagon_weight: float, interest_weight: float, affinity_weight: float,
+                   gain: float) -> Array:
     """s*[b, i, j] in (-1, 1): the stance i's motives call for this year.
 
     Balance against j's threat; seek j as an ally against shared threats (less so if i can balance
-    internally); bandwagon where that is the weak state's only option; value j for what it supplies.
+    internally); bandwagon where that is the weak state's only option; value j for what it supplies
+    and, more weakly, for sharing its ideology.
     """
     external = balancing_weight * (1.0 - self_reliance_weight * self_reliance)[:, :, None] * balancing
-    motive = external - threat + bandwagon_weight * bandwagon + interest_weight * interest
+    motive = (external - threat + bandwagon_weight * bandwagon + interest_weight * interest
+              + affinity_weight * affinity)
     n = threat.shape[-1]
     return np.tanh(gain * motive) * (1.0 - np.eye(n))
 

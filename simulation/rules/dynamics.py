@@ -33,6 +33,7 @@ class YearInputs:
     outside_acts: Array  # (B, N)
     nuclear: Array
     ideology: Array  # (B, N, 2)
+    regime_change: Array  # (B, N)
     contiguity: Array
     presence: Array
     dispute: Array
@@ -59,6 +60,7 @@ class Perception:
     proximity: Array
     relative_power: Array
     intent: Array
+    ideological_distance: Array
     walt_threat: Array
     power_threat: Array
     threat: Array  # effective threat acted on
@@ -72,35 +74,41 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
     rel = power.relative_power(x.capability)
     prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, x.milex_share,
                            p.reach_km, p.global_reach)
+    memory = threat.forget_on_regime_change(memory, x.regime_change, p.regime_reset)
     memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
                                          p.intent_memory, p.act_impact, p.act_spillover)
     grievance = x.dispute + SANCTION_GRIEVANCE * np.swapaxes(x.sanction, 1, 2)
-    intent = threat.perceived_intent(memory, grievance, threat.ideological_distance(x.ideology),
+    distance = threat.ideological_distance(x.ideology)
+    intent = threat.perceived_intent(memory, grievance, distance,
                                      threat.security_dilemma(alignment), p.ideology_weight, p.dilemma_weight)
-    capacity = threat.threat_capacity(rel, prox, power.offence(x.nuclear, x.milex_share), p.offence_weight)
+    coalition = threat.coalition_power(x.capability, alignment, p.coalition_weight)
+    capacity = threat.threat_capacity(x.capability, coalition, prox, power.offence(x.nuclear, x.milex_share),
+                                      p.offence_weight)
     walt = threat.walt_threat(capacity, intent)
     bipolar = power.bipolarity(x.capability)
     waltz = threat.power_threat(rel, prox, power.poles(x.capability), bipolar, p.pole_weight)
-    effective = threat.effective_threat(walt, waltz, p.threat_weight, p.power_weight)
+    effective = threat.effective_threat(walt, intent, waltz, p.threat_weight, p.intent_weight, p.power_weight)
     reliance = power.self_reliance(np.broadcast_to(x.capability, effective.shape[:2]), effective)
     value = interest.self_interest(
         interest.arms_need(effective, reliance), x.arms_export_share, x.arms_import_share,
         interest.aid_need(x.gdp_per_capita), interest.aid_capacity(x.gdp, x.gdp_per_capita),
-        x.energy_need, x.energy_supply, x.investment, x.sanction,
+        x.energy_need, x.energy_supply, x.investment + x.presence, x.sanction,
     )
-    return memory, Perception(prox, rel, intent, walt, waltz, effective, value, reliance, bipolar)
+    return memory, Perception(prox, rel, intent, distance, walt, waltz, effective, value, reliance, bipolar)
 
 
 def desired(seen: Perception, alignment: Array, p: Parameters) -> Array:
     """Every state's target stance toward every other this year (B, N, N)."""
-    help_ = choice.ally_help(seen.relative_power, seen.proximity)
+    help_ = choice.ally_help(seen.relative_power, seen.proximity, p.ally_power_exponent)
     return choice.desired_stance(
         seen.threat,
         choice.external_balancing(seen.threat, alignment, help_),
         choice.bandwagoning(seen.threat, seen.relative_power, alignment),
         seen.interest,
+        choice.ideological_affinity(seen.ideological_distance),
         seen.self_reliance,
-        p.balancing_weight, p.self_reliance_weight, p.bandwagon_weight, p.interest_weight, p.gain,
+        p.balancing_weight, p.self_reliance_weight, p.bandwagon_weight, p.interest_weight,
+        p.affinity_weight, p.gain,
     )
 
 

@@ -12,8 +12,9 @@ import numpy as np
 
 Array = np.ndarray
 
-#: Largest possible distance between two regimes in ideology space (economy in [-1, 1], religion in [0, 1]).
-MAX_IDEOLOGY_DISTANCE = float(np.hypot(2.0, 1.0))
+#: Largest possible distance between two regimes in ideology space
+#: (economy in [-1, 1], religion in [0, 1], polity in [0, 1]).
+MAX_IDEOLOGY_DISTANCE = float(np.sqrt(2.0**2 + 1.0 + 1.0))
 
 
 def _off_diagonal(x: Array) -> Array:
@@ -41,8 +42,16 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
     return np.clip(_off_diagonal(new), 0.0, 1.0)
 
 
+def forget_on_regime_change(memory: Array, regime_change: Array, reset: float) -> Array:
+    """A new regime in i drops a share `reset` of what i remembered of others' acts, and others
+    drop the same share of what they held against i: a new government is judged partly afresh
+    (the Karmal government installed by Soviet troops; the Islamic Republic after 2001)."""
+    keep = 1.0 - reset * regime_change  # (B, N)
+    return memory * keep[:, :, None] * keep[:, None, :]
+
+
 def ideological_distance(ideology: Array) -> Array:
-    """d[b, i, j] in [0, 1]: distance between the regimes' (economy, religion) positions."""
+    """d[b, i, j] in [0, 1]: distance between the regimes' (economy, religion, polity) positions."""
     diff = ideology[:, :, None, :] - ideology[:, None, :, :]
     return np.sqrt((diff**2).sum(axis=-1)) / MAX_IDEOLOGY_DISTANCE
 
@@ -67,10 +76,21 @@ def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array,
     return np.clip(_off_diagonal(raw), 0.0, 1.0)
 
 
-def threat_capacity(relative_power: Array, proximity: Array, offence: Array, offence_weight: float) -> Array:
-    """What j could do to i: aggregate power x proximity x offensive power (Walt's first three sources)."""
+def coalition_power(capability: Array, alignment: Array, coalition_weight: float) -> Array:
+    """c[b, i, j]: j's capability plus a share of its allies' (not counting i itself), as i sees it."""
+    allies = np.clip(alignment, 0.0, None)  # [j, k]
+    n = capability.shape[-1]
+    backing = allies[:, None, :, :] * capability[:, None, None, :] * (1.0 - np.eye(n))[:, None, :]  # [i, j, k]
+    return capability[:, None, :] + coalition_weight * backing.sum(axis=3)
+
+
+def threat_capacity(capability: Array, coalition: Array, proximity: Array, offence: Array,
+                    offence_weight: float) -> Array:
+    """What j (with its allies) could do to i: aggregate power relative to i x proximity x offensive
+    power (Walt's first three sources), in [0, 1]."""
+    relative = coalition / np.maximum(coalition + capability[:, :, None], 1e-12)
     offensive = (1.0 - offence_weight) + offence_weight * offence[:, None, :]
-    return relative_power * proximity * offensive
+    return relative * proximity * offensive
 
 
 def walt_threat(capacity: Array, intent: Array) -> Array:
@@ -86,6 +106,8 @@ def power_threat(relative_power: Array, proximity: Array, poles: Array, bipolari
     return _off_diagonal(local + pole_weight * bipolarity[:, None, None] * poles)
 
 
-def effective_threat(walt: Array, waltz: Array, threat_weight: float, power_weight: float) -> Array:
-    """The threat a state acts on: a weighted sum of the two theories' threats."""
-    return threat_weight * walt + power_weight * waltz
+def effective_threat(walt: Array, intent: Array, waltz: Array, threat_weight: float, intent_weight: float,
+                     power_weight: float) -> Array:
+    """The threat a state acts on: Walt's capacity x intent, aggressive intent on its own, and
+    Waltz's power threat, weighted."""
+    return threat_weight * walt + intent_weight * intent + power_weight * waltz

@@ -1,0 +1,50 @@
+"""Many runs at once: the same rules as the Mesa model, stepped with a batch axis of runs.
+
+Run b with seed s draws exactly the shocks the Mesa model draws for seed s, so an ensemble row
+equals the Mesa run (tests/test_model.py checks this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulation.inputs import Inputs
+from simulation.model import draw_shocks, year_inputs
+from simulation.params import Parameters
+from simulation.rules import dynamics
+from simulation.states import N_STATES
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """Series of B runs: alignment and threat are (B, T, N, N)."""
+
+    seeds: tuple[int, ...]
+    years: np.ndarray
+    alignment: np.ndarray
+    threat: np.ndarray
+
+
+def shocks_for(seeds: Sequence[int], n_years: int) -> np.ndarray:
+    """(B, T, N, N): each seed's shocks, as its Mesa run draws them."""
+    return np.stack([draw_shocks(np.random.default_rng(s), n_years) for s in seeds])
+
+
+def simulate(inputs: Inputs, params: Parameters, seeds: Sequence[int],
+             shocks: np.ndarray | None = None, keep_threat: bool = True) -> Ensemble:
+    """Run len(seeds) runs of the same inputs and parameters in one batch."""
+    B, T = len(seeds), inputs.n_years
+    shocks = shocks_for(seeds, T) if shocks is None else shocks
+    zeros = np.zeros((B, N_STATES, N_STATES))
+    state = dynamics.State(np.broadcast_to(inputs.initial_intent, zeros.shape).copy(), zeros, zeros)
+    alignment = np.empty((B, T, N_STATES, N_STATES))
+    threat = np.empty((B, T, N_STATES, N_STATES)) if keep_threat else np.empty((0,))
+    for t in range(T):
+        state, seen = dynamics.step(state, year_inputs(inputs, t), params, shocks[:, t], first_year=t == 0)
+        alignment[:, t] = state.alignment
+        if keep_threat:
+            threat[:, t] = seen.threat
+    return Ensemble(tuple(seeds), inputs.years, alignment, threat)
