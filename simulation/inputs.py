@@ -31,6 +31,8 @@ DATA_DIR = Path(__file__).parent / "data"
 
 #: Hostility level of a MID side (COW: 1 none .. 5 war) -> intensity of the act, in [0, 1].
 HOSTILITY_ACT = {1: 0.0, 2: 0.15, 3: 0.3, 4: 0.6, 5: 1.0}
+#: A use of force counts in full when it killed; half when it killed no one; 3/4 when unknown (COW -9).
+FATALITY_SCALE = {0: 0.5, -9: 0.75}
 #: Axes of a regime's ideology (regimes.csv): planned (-1) to market (+1) economy, secular (0) to
 #: theocratic (1), autocracy (0) to democracy (1).
 IDEOLOGY_AXES = ("economy", "religion", "polity")
@@ -171,15 +173,17 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray) -> np.ndarra
     """Hostile acts j -> i from MIDs (each side's hostility level) and inter-state wars."""
     acts = np.zeros((len(years), N_STATES, N_STATES))
     first = int(years[0])
-    mids = _read_csv(mids_path, ["ccode1", "ccode2", "year", "sidea1", "sidea2", "hostlev1", "hostlev2"])
+    mids = _read_csv(mids_path, ["ccode1", "ccode2", "year", "sidea1", "sidea2", "hostlev1", "hostlev2", "fatality"])
     wars = _read_csv(wars_path, ["ccode1", "ccode2", "year"])
     for row in mids.itertuples(index=False):
         t = row.year - first
         # MID dyads are "naive": two states on the same side of a multilateral dispute are not foes
         if 0 <= t < len(years) and row.sidea1 != row.sidea2:
             a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
-            acts[t, a, b] = max(acts[t, a, b], HOSTILITY_ACT.get(int(row.hostlev1), 0.0))
-            acts[t, b, a] = max(acts[t, b, a], HOSTILITY_ACT.get(int(row.hostlev2), 0.0))
+            severity = FATALITY_SCALE.get(int(row.fatality), 1.0)
+            for actor, target, level in ((a, b, row.hostlev1), (b, a, row.hostlev2)):
+                act = HOSTILITY_ACT.get(int(level), 0.0) * (severity if int(level) == 4 else 1.0)
+                acts[t, actor, target] = max(acts[t, actor, target], act)
     for row in wars.itertuples(index=False):
         t = row.year - first
         if 0 <= t < len(years):

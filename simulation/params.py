@@ -45,7 +45,7 @@ class Parameters:
         0.85, 0.5, 0.98, "share of last year's perceived aggressive intent kept this year (perceptions fade without new acts)",
         "per year",
     )
-    act_impact: float = _p(0.6, 0.1, 1.5, "rise of i's perceived intent of j per unit of a hostile act by j against i")
+    act_impact: float = _p(0.6, 0.05, 1.5, "rise of i's perceived intent of j per unit of a hostile act by j against i")
     act_spillover: float = _p(
         0.35, 0.0, 1.0, "share of a hostile act's impact felt by third parties (aggression reveals intentions to all)"
     )
@@ -96,7 +96,7 @@ class Parameters:
     interest_weight: float = _p(
         1.0, 0.0, 4.0, "pull of material self-interest: arms, aid, energy, markets (seed 001 §1.8.4)"
     )
-    gain: float = _p(2.0, 0.5, 6.0, "steepness of the map from net motive to desired stance (tanh)")
+    gain: float = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
     # --- Dynamics ------------------------------------------------------------------------------
     inertia: float = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")
     bipolar_inertia: float = _p(

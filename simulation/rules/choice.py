@@ -37,9 +37,10 @@ def external_balancing(threat: Array, alignment: Array, help_: Array) -> Array:
 def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Array:
     """w[b, i, j] >= 0: pull of a weak i toward an overwhelming threat j when no ally is in reach.
 
-    Walt (1987): bandwagoning is the exception, for weak states facing a nearby, overwhelming power
-    with no one to balance with (Pakistan and the US in 2001). A possible ally against j is any
-    state k allied with i or itself threatened by j, weighted by k's power relative to j.
+    Walt (1987): bandwagoning is the exception, for weak states facing a nearby, overwhelming
+    offensive power with no one to balance with (Pakistan and the US in 2001). A possible ally
+    against j is any state k allied with i or itself threatened by j, weighted by k's strength
+    relative to j. `relative_power` here is military (spending), the power that overwhelms.
     """
     overwhelming = np.clip(2.0 * relative_power - 1.0, 0.0, 1.0)  # 0 unless j is stronger than i
     allies = np.clip(alignment, 0.0, None)  # [i, k]

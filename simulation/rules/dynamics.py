@@ -59,6 +59,7 @@ class Perception:
 
     proximity: Array
     relative_power: Array
+    military_balance: Array  # [i, j] = milex_j / (milex_i + milex_j)
     intent: Array
     ideological_distance: Array
     walt_threat: Array
@@ -94,7 +95,8 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
         interest.aid_need(x.gdp_per_capita), interest.aid_capacity(x.gdp, x.gdp_per_capita),
         x.energy_need, x.energy_supply, x.investment + x.presence, x.sanction,
     )
-    return memory, Perception(prox, rel, intent, distance, walt, waltz, effective, value, reliance, bipolar)
+    military = power.relative_power(x.milex_share)
+    return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar)
 
 
 def desired(seen: Perception, alignment: Array, p: Parameters) -> Array:
@@ -103,7 +105,7 @@ def desired(seen: Perception, alignment: Array, p: Parameters) -> Array:
     return choice.desired_stance(
         seen.threat,
         choice.external_balancing(seen.threat, alignment, help_),
-        choice.bandwagoning(seen.threat, seen.relative_power, alignment),
+        choice.bandwagoning(seen.threat, seen.military_balance, alignment),
         seen.interest,
         choice.ideological_affinity(seen.ideological_distance),
         seen.self_reliance,

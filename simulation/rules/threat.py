@@ -70,10 +70,11 @@ def security_dilemma(alignment: Array) -> Array:
 
 def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array, dilemma: Array,
                      ideology_weight: float, dilemma_weight: float) -> Array:
-    """Total perceived aggressive intent of j held by i, in [0, 1]: acts remembered, disputes,
-    ideology (a weak source for Walt) and the security dilemma."""
+    """Total perceived aggressive intent of j held by i, in [0, 1): acts remembered, disputes,
+    ideology (a weak source for Walt) and the security dilemma. The sources add up and saturate
+    smoothly (1 - e^-x), so that piling grievances still count without exceeding certainty."""
     raw = memory + dispute + ideology_weight * ideological_distance + dilemma_weight * dilemma
-    return np.clip(_off_diagonal(raw), 0.0, 1.0)
+    return _off_diagonal(1.0 - np.exp(-np.clip(raw, 0.0, None)))
 
 
 def coalition_power(capability: Array, alignment: Array, coalition_weight: float) -> Array:
