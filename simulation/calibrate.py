@@ -62,7 +62,9 @@ def fit(objective: Objective, start: Parameters, generations: int, population: i
 
     bounds = [Parameters.bounds()[n] for n in objective.names]
     x0 = np.array([getattr(start, n) for n in objective.names])
-    x0 = np.clip(x0, [b[0] for b in bounds], [b[1] for b in bounds])
+    lo, hi = np.array(bounds).T
+    # a hair inside the bounds: scipy rescales x0 and rejects a value a rounding error outside
+    x0 = np.clip(x0, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
     start_loss = objective(x0)
     bar = tqdm(total=generations, desc="calibrating", unit="gen", disable=not progress)
 

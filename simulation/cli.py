@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,18 +29,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simulation.runner import run_scenario
     from simulation.scenario import load_scenario
     from simulation.states import STATES
+    from simulation.timeline import write_events
 
     from simulation.report import format_report, score_report
     from simulation.score import load_targets
 
-    scenario, timeline = load_scenario(args.scenario)
+    scenario, _ = load_scenario(args.scenario)
     targets = load_targets()
     seeds = [args.seed] if args.seed is not None else None
     if args.runs is not None:
         first = args.seed if args.seed is not None else scenario.seeds[0]
         seeds = list(range(first, first + args.runs))
     started = time.perf_counter()
-    inputs, params, runs = run_scenario(scenario, timeline, seeds, progress=True)
+    inputs, params, runs, events = run_scenario(scenario, seeds, progress=True)
     model_seconds = time.perf_counter() - started
     alignments = output.alignments_frame(runs)
     stack = np.stack([r.alignment for r in runs])
@@ -55,7 +55,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 output.write_csv(alignments, folder / "alignments.csv")
                 output.write_csv(output.threats_frame(runs), folder / "threats.csv")
                 output.write_csv(inputs.to_long(), folder / "inputs.csv")
-                shutil.copyfile(timeline, folder / "events.csv")
+                write_events(events, folder / "events.csv")
                 output.write_json(report, folder / "score.json")
                 output.write_json({"scenario": scenario.name, "seeds": [r.seed for r in runs],
                                    "period": [scenario.period.start, scenario.period.end],

@@ -1,26 +1,35 @@
-"""Scenario files: YAML data (never code) naming the period, seeds, parameter overrides and timeline.
+"""Scenario files: YAML data (never code) stating a run or a counterfactual.
 
-Loaded with `yaml.safe_load`-equivalent composition (no tags, no code) and validated by a pydantic
-schema; every error names the file, the line and the field.
+A scenario names its period, seeds, parameter overrides and timeline, and may change history's
+*inputs*: remove, add, move or scale events, and edit an input series from a year on. It may
+`extends:` another scenario and state only the difference. Files are parsed safely (no tags, no
+aliases, no code) and validated by pydantic; every error names the file, the line and the field.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
 from simulation.errors import InputError
-from simulation.inputs import DATA_DIR
+from simulation.inputs import DATA_DIR, Inputs, build_inputs, regime_labels
 from simulation.params import Parameters
+from simulation.states import INDEX, STATES
+from simulation.timeline import KINDS, Event, load_events, parse_event
 
 FIRST_YEAR, LAST_YEAR = 1947, 2024
+MAX_FILE_BYTES = 1_000_000
+STRICT = ConfigDict(extra="forbid")
 
 
 class Period(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     start: int = Field(FIRST_YEAR, ge=FIRST_YEAR, le=LAST_YEAR, description="first simulated year")
     end: int = Field(LAST_YEAR, ge=FIRST_YEAR, le=LAST_YEAR, description="last simulated year")
 
@@ -34,34 +43,147 @@ class Period(BaseModel):
 #: Parameter overrides: every Parameters field, optional, within its documented bounds.
 ParameterOverrides = create_model(
     "ParameterOverrides",
-    __config__=ConfigDict(extra="forbid"),
+    __config__=STRICT,
     **{name: (float | None, Field(None, ge=lo, le=hi, description=Parameters.docs()[name]))
        for name, (lo, hi) in Parameters.bounds().items()},
 )
 
 
-class Scenario(BaseModel):
-    """A run specification. `parameters` overrides the committed baseline values by name."""
+class EventAdd(BaseModel):
+    """A new event, with the same fields as a timeline row (simulation/data/events.csv)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
+    id: str = Field(min_length=1)
+    year: int
+    until: int | None = None
+    kind: str
+    actor: str
+    target: str = ""
+    value: float | str
+    source: str = Field(min_length=1)
+    description: str = ""
+
+
+class EventMove(BaseModel):
+    """Move an event: to a year, or by a number of years (a multi-year act keeps its length)."""
+
+    model_config = STRICT
+    id: str
+    to: int | None = None
+    by: int | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> EventMove:
+        if (self.to is None) == (self.by is None):
+            raise ValueError("give exactly one of 'to' (a year) or 'by' (a number of years)")
+        return self
+
+
+class EventScale(BaseModel):
+    """Scale an event's effect (its value), e.g. 0.5 for half as strong; clipped to [0, 1]."""
+
+    model_config = STRICT
+    id: str
+    factor: float = Field(ge=0.0, le=10.0)
+
+
+class EventEdits(BaseModel):
+    model_config = STRICT
+    remove: list[str] = Field(default_factory=list)
+    add: list[EventAdd] = Field(default_factory=list)
+    move: list[EventMove] = Field(default_factory=list)
+    scale: list[EventScale] = Field(default_factory=list)
+
+
+#: Input series a scenario may edit, and whether they are per state (False) or per directed pair (True).
+EDITABLE_SERIES: dict[str, bool] = {
+    "capability": False, "milex_share": False, "gdp": False, "gdp_per_capita": False,
+    "arms_export_share": False, "arms_import_share": False, "nuclear": False,
+    "energy_need": False, "energy_supply": False, "outside_acts": False,
+    "acts": True, "sanction": True, "presence": True, "investment": True, "contiguity": True, "dispute": True,
+}
+UNIT_SERIES = {"nuclear", "energy_need", "energy_supply", "outside_acts", "acts", "sanction", "presence",
+               "investment", "contiguity", "dispute", "arms_export_share", "arms_import_share", "milex_share"}
+
+
+class InputEdit(BaseModel):
+    """Change one input series from a year on (to `until`, default the end): set it, scale it, or
+    scale its growth since `from` (growth 0.5: grows half as fast)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    series: Literal[tuple(EDITABLE_SERIES)]  # type: ignore[valid-type]
+    actor: str
+    target: str | None = None
+    from_: int = Field(alias="from")
+    until: int | None = None
+    set: float | None = None
+    scale: float | None = Field(None, ge=0.0, le=100.0)
+    growth: float | None = Field(None, ge=0.0, le=10.0)
+
+    @model_validator(mode="after")
+    def _one_operation(self) -> InputEdit:
+        if sum(x is not None for x in (self.set, self.scale, self.growth)) != 1:
+            raise ValueError("give exactly one of 'set', 'scale' or 'growth'")
+        return self
+
+
+class ScenarioFile(BaseModel):
+    """One file's content, before `extends` is resolved."""
+
+    model_config = STRICT
     name: str = Field(min_length=1)
     description: str = ""
-    period: Period = Period()
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    extends: str | None = None
+    period: Period | None = None
+    seeds: list[int] | None = Field(None, min_length=1)
     parameters: ParameterOverrides = Field(default_factory=ParameterOverrides)  # type: ignore[valid-type]
-    timeline: str = Field("events.csv", description="event timeline CSV, relative to the scenario file "
-                          "or, if not found there, to the package data directory")
+    timeline: str | None = Field(None, description="event timeline CSV, relative to the scenario file "
+                                 "or, if not found there, to the package data directory")
+    events: EventEdits = Field(default_factory=EventEdits)
+    inputs: list[InputEdit] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _seeds(self) -> ScenarioFile:
+        if self.seeds is not None and any(s < 0 for s in self.seeds):
+            raise ValueError("seeds must be non-negative integers")
+        return self
+
+
+#: Which model validates each section, to list the allowed fields in an "unknown field" error.
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "": ScenarioFile, "period": Period, "parameters": ParameterOverrides, "events": EventEdits,
+    "events.add": EventAdd, "events.move": EventMove, "events.scale": EventScale, "inputs": InputEdit,
+}
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where an edit was written, for error messages."""
+
+    file: Path
+    line: int | None
+    field: str
+
+
+@dataclass
+class Scenario:
+    """A resolved scenario: its own fields over those of the scenarios it extends."""
+
+    name: str
+    description: str
+    period: Period
+    seeds: list[int]
+    parameters: dict[str, float]
+    timeline: Path
+    files: list[Path]  # the chain, root first
+    removes: list[tuple[str, Where]] = field(default_factory=list)
+    adds: list[tuple[EventAdd, Where]] = field(default_factory=list)
+    moves: list[tuple[EventMove, Where]] = field(default_factory=list)
+    scales: list[tuple[EventScale, Where]] = field(default_factory=list)
+    input_edits: list[tuple[InputEdit, Where]] = field(default_factory=list)
 
     def overrides(self) -> dict[str, float]:
-        """The parameters this scenario sets, by name."""
-        return self.parameters.model_dump(exclude_none=True)
-
-    @field_validator("seeds")
-    @classmethod
-    def _non_negative(cls, value: list[int]) -> list[int]:
-        if any(s < 0 for s in value):
-            raise ValueError("seeds must be non-negative integers")
-        return value
+        return dict(self.parameters)
 
 
 def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -84,40 +206,218 @@ def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
-    """Read and validate a scenario file; returns the scenario and the resolved timeline path."""
-    path = Path(path)
+def _refuse_aliases(node: yaml.Node, path: Path) -> None:
+    """Anchors and aliases can expand exponentially or make cycles; scenarios do not need them."""
+    seen: set[int] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            raise InputError("YAML anchors and aliases (&, *) are not supported in scenario files",
+                             file=path, line=current.start_mark.line + 1)
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+
+
+def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("scenario file not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read scenario file: {exc}", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read scenario file: {exc.strerror}", file=path) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(f"scenario file is larger than {MAX_FILE_BYTES} bytes", file=path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=path) from None
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            _refuse_aliases(root, path)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"invalid YAML: {problem}", file=path,
-                         line=mark.line + 1 if mark else None) from None
+        raise InputError(f"invalid YAML: {problem}", file=path, line=mark.line + 1 if mark else None) from None
+    except RecursionError:
+        raise InputError("YAML is nested too deeply", file=path) from None
     if not isinstance(data, dict):
         raise InputError("a scenario must be a YAML mapping (name: ..., period: ...)", file=path, line=1)
     try:
-        scenario = Scenario.model_validate(data)
+        return ScenarioFile.model_validate(data), root
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc) or None
+        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("function-after",))))
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            parent = Scenario if len(loc) == 1 else ParameterOverrides if loc[0] == "parameters" else Period
-            message = f"unknown field {loc[-1]!r} (expected one of {', '.join(parent.model_fields)})"
-        raise InputError(message, file=path, line=_line_of(root, loc), field=field) from None
-    timeline = path.parent / scenario.timeline
-    if not timeline.exists():
-        timeline = DATA_DIR / scenario.timeline
-    if not timeline.exists():
-        raise InputError(f"timeline {scenario.timeline!r} not found next to the scenario or in {DATA_DIR}",
-                         file=path, line=_line_of(root, ("timeline",)), field="timeline")
-    return scenario, timeline
+            parent = _SECTIONS.get(".".join(str(p) for p in loc[:-1] if not isinstance(p, int)), ScenarioFile)
+            allowed = [f.alias or name for name, f in parent.model_fields.items()]
+            message = f"unknown field {loc[-1]!r} (expected one of {', '.join(allowed)})"
+        raise InputError(message, file=path, line=_line_of(root, loc),
+                         field=".".join(str(p) for p in loc) or None) from None
+    except RecursionError:
+        raise InputError("YAML is nested too deeply", file=path) from None
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
+    """Read a scenario and the chain it extends; returns the resolved scenario and its timeline path."""
+    path = Path(path)
+    chain: list[tuple[Path, ScenarioFile, yaml.Node | None]] = []
+    current: Path | None = path
+    while current is not None:
+        resolved = current.resolve()
+        if any(p.resolve() == resolved for p, _, _ in chain):
+            names = " -> ".join(p.name for p, _, _ in chain) + f" -> {current.name}"
+            raise InputError(f"'extends' makes a cycle: {names}", file=chain[-1][0],
+                             line=_line_of(chain[-1][2], ("extends",)), field="extends")
+        data, root = _read_file(current)
+        chain.append((current, data, root))
+        if data.extends is None:
+            current = None
+        else:
+            parent = current.parent / data.extends
+            if not parent.exists():
+                raise InputError(f"extends {data.extends!r}, which does not exist", file=current,
+                                 line=_line_of(root, ("extends",)), field="extends")
+            current = parent
+    chain.reverse()  # root first: children override and add to their parents
+    scenario = _resolve(chain)
+    _check(scenario)
+    return scenario, scenario.timeline
+
+
+def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenario:
+    period, seeds, timeline_at, params = Period(), [0], None, {}
+    name = description = ""
+    out = Scenario(name, description, period, seeds, params, DATA_DIR / "events.csv", [p for p, _, _ in chain])
+    for path, data, root in chain:
+        out.name, out.description = data.name, data.description or out.description
+        out.period = data.period or out.period
+        out.seeds = data.seeds or out.seeds
+        out.parameters.update(data.parameters.model_dump(exclude_none=True))
+        if data.timeline is not None:
+            timeline_at = (path, root, data.timeline)
+
+        def where(*loc: Any, _path: Path = path, _root: yaml.Node | None = root) -> Where:
+            return Where(_path, _line_of(_root, loc), ".".join(str(x) for x in loc))
+
+        out.removes += [(eid, where("events", "remove", k)) for k, eid in enumerate(data.events.remove)]
+        out.adds += [(e, where("events", "add", k)) for k, e in enumerate(data.events.add)]
+        out.moves += [(e, where("events", "move", k)) for k, e in enumerate(data.events.move)]
+        out.scales += [(e, where("events", "scale", k)) for k, e in enumerate(data.events.scale)]
+        out.input_edits += [(e, where("inputs", k)) for k, e in enumerate(data.inputs)]
+    if timeline_at is not None:
+        path, root, name = timeline_at
+        candidate = path.parent / name
+        out.timeline = candidate if candidate.exists() else DATA_DIR / name
+        if not out.timeline.exists():
+            raise InputError(f"timeline {name!r} not found next to the scenario or in {DATA_DIR}",
+                             file=path, line=_line_of(root, ("timeline",)), field="timeline")
+    return out
+
+
+def _fail(message: str, where: Where, field: str | None = None) -> InputError:
+    return InputError(message, file=where.file, line=where.line,
+                      field=f"{where.field}.{field}" if field else where.field)
+
+
+def _check(s: Scenario) -> None:
+    """Checks that need the whole chain: states, years inside the period."""
+    lo, hi = s.period.start, s.period.end
+    for edit, where in s.input_edits:
+        for name in ("actor", "target"):
+            code = getattr(edit, name)
+            if code is not None and code not in INDEX:
+                raise _fail(f"unknown state code {code!r} (expected one of {' '.join(STATES)})", where, name)
+        if EDITABLE_SERIES[edit.series] != (edit.target is not None):
+            need = "needs a 'target' (it is per pair)" if EDITABLE_SERIES[edit.series] else "takes no 'target'"
+            raise _fail(f"series {edit.series} {need}", where, "target")
+        if edit.target == edit.actor:
+            raise _fail("actor and target are the same state", where, "target")
+        if not lo <= edit.from_ <= hi:
+            raise _fail(f"year {edit.from_} is outside the period {lo}-{hi}", where, "from")
+        if edit.until is not None and not edit.from_ <= edit.until <= hi:
+            raise _fail(f"until {edit.until} is not within {edit.from_}-{hi}", where, "until")
+    for edit, where in s.moves:
+        if edit.to is not None and not lo <= edit.to <= hi:
+            raise _fail(f"year {edit.to} is outside the period {lo}-{hi}", where, "to")
+
+
+def scenario_events(s: Scenario) -> list[Event]:
+    """The timeline with the scenario's edits applied: removed, scaled, moved, then added."""
+    regimes = regime_labels()
+    events = load_events(s.timeline, regimes)
+    by_id = {e.id: e for e in events}
+    for edit, where in s.adds:
+        row = {k: ("" if v is None else str(v)) for k, v in edit.model_dump().items()}
+        added = parse_event(row, file=where.file, line=where.line, regimes=regimes)
+        if added.id in by_id:
+            raise _fail(f"event id {added.id!r} already exists in the timeline", where, "id")
+        if not s.period.start <= added.year <= s.period.end:
+            raise _fail(f"year {added.year} is outside the period {s.period.start}-{s.period.end}", where, "year")
+        by_id[added.id] = added
+    known = set(by_id)
+
+    def check_id(eid: str, where: Where, field: str | None) -> None:
+        if eid not in known:
+            near = ", ".join(sorted(k for k in known if k.split("_")[0] in eid)[:5])
+            hint = f" (similar: {near})" if near else ""
+            raise _fail(f"unknown event id {eid!r}{hint}", where, field)
+
+    for eid, where in s.removes:
+        check_id(eid, where, None)
+        by_id.pop(eid, None)
+    for edit, where in s.scales:
+        check_id(edit.id, where, "id")
+        event = by_id.get(edit.id)
+        if event is not None:
+            if KINDS[event.kind][1] != "unit":
+                raise _fail(f"a {event.kind} event has no strength to scale", where, "id")
+            by_id[edit.id] = dataclasses.replace(event, value=float(np.clip(float(event.value) * edit.factor, 0, 1)))
+    for edit, where in s.moves:
+        check_id(edit.id, where, "id")
+        event = by_id.get(edit.id)
+        if event is not None:
+            shift = edit.by if edit.by is not None else edit.to - event.year
+            by_id[edit.id] = dataclasses.replace(event, year=event.year + shift, until=event.until + shift)
+    return list(by_id.values())
+
+
+def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> Inputs:
+    """The inputs with each series edit applied, in order, and kept within the series' range."""
+    changed: dict[str, np.ndarray] = {}
+    first = int(inputs.years[0])
+    for edit, _ in edits:
+        arr = changed.get(edit.series)
+        if arr is None:
+            arr = changed[edit.series] = getattr(inputs, edit.series).copy()
+        t0 = edit.from_ - first
+        t1 = (edit.until if edit.until is not None else int(inputs.years[-1])) - first + 1
+        index = (slice(t0, t1), INDEX[edit.actor]) + ((INDEX[edit.target],) if edit.target else ())
+        if edit.set is not None:
+            arr[index] = edit.set
+        elif edit.scale is not None:
+            arr[index] = arr[index] * edit.scale
+        else:
+            base = arr[(t0,) + index[1:]]
+            ratio = np.divide(arr[index], base, out=np.ones_like(arr[index]), where=base > 0)
+            arr[index] = base * np.power(np.clip(ratio, 1e-12, None), edit.growth)
+        if edit.series in UNIT_SERIES:
+            np.clip(arr, 0.0, 1.0, out=arr)
+        else:
+            np.clip(arr, 1e-9, None, out=arr)
+    return dataclasses.replace(inputs, **changed)
+
+
+def scenario_inputs(s: Scenario, events: list[Event] | None = None) -> tuple[Inputs, Parameters]:
+    """Everything a run of this scenario needs, validated before anything runs or is written."""
+    events = scenario_events(s) if events is None else events
+    inputs = build_inputs(s.period.start, s.period.end, events)
+    return apply_input_edits(inputs, s.input_edits), Parameters.baseline().with_overrides(s.overrides())

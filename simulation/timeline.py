@@ -118,6 +118,16 @@ def parse_event(row: dict[str, str], *, file: Path, line: int, regimes: set[str]
     return Event(eid, year, until, kind, actor, target, value, source, get("description"))
 
 
+def write_events(events: list[Event], path: Path) -> None:
+    """Write a timeline in the same format it is read (the events a run actually used)."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for e in sorted(events, key=lambda e: e.year):
+            writer.writerow([e.id, e.year, e.until if e.until != e.year else "", e.kind, e.actor, e.target,
+                             e.value if isinstance(e.value, str) else f"{e.value:g}", e.source, e.description])
+
+
 def load_events(path: Path, regimes: set[str]) -> list[Event]:
     """Read and validate a timeline CSV; events come back in file order."""
     try:
