@@ -177,6 +177,30 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from simulation import compare, output
+    from simulation.scenario import load_scenario
+
+    base, _ = load_scenario(args.base)
+    alt, _ = load_scenario(args.alternative)
+    result = compare.run_comparison(base, alt, args.runs, args.first_seed)
+    diffs = compare.alignment_differences(result)
+    div = compare.divergence(diffs)
+    threats = compare.threat_differences(result)
+    summary = compare.summary_markdown(result, diffs, div, threats, args.runs)
+
+    def write(folder: Path) -> None:
+        output.write_csv(diffs, folder / "alignment_difference.csv")
+        output.write_csv(div, folder / "divergence.csv")
+        output.write_csv(threats, folder / "threat_difference.csv")
+        (folder / "summary.md").write_text(summary, encoding="utf-8")
+        compare.plot_comparison(result, div, folder / "comparison.png")
+
+    output.write_atomically(Path(args.out), write)
+    print(summary)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simulation", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,6 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--split-year", type=int, help="last in-sample year (default: the calibration's)")
     sc.add_argument("--no-baselines", action="store_true", help="score the model only")
     sc.set_defaults(func=_cmd_score)
+
+    cmp_ = sub.add_parser("compare", help="run two scenarios over the same seeds and report the differences")
+    cmp_.add_argument("base", help="the reference scenario, e.g. scenarios/baseline.yaml")
+    cmp_.add_argument("alternative", help="the counterfactual scenario")
+    cmp_.add_argument("--runs", type=int, default=200, help="paired runs (default 200)")
+    cmp_.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed+runs-1")
+    cmp_.add_argument("--out", required=True, help="folder for the tables, plot and summary")
+    cmp_.set_defaults(func=_cmd_compare)
 
     cal = sub.add_parser("calibrate", help="fit the rule weights to the record up to a year; test after it")
     cal.add_argument("--fit-until", type=int, default=DEFAULT_SPLIT, help="last year fitted (default 1990)")

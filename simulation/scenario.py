@@ -357,7 +357,10 @@ def scenario_events(s: Scenario) -> list[Event]:
     by_id = {e.id: e for e in events}
     for edit, where in s.adds:
         row = {k: ("" if v is None else str(v)) for k, v in edit.model_dump().items()}
-        added = parse_event(row, file=where.file, line=where.line, regimes=regimes)
+        try:
+            added = parse_event(row, file=where.file, line=where.line, regimes=regimes)
+        except InputError as exc:  # same checks as a timeline row, reported at the scenario's field
+            raise _fail(exc.message, where, exc.field) from None
         if added.id in by_id:
             raise _fail(f"event id {added.id!r} already exists in the timeline", where, "id")
         if not s.period.start <= added.year <= s.period.end:

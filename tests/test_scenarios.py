@@ -1,0 +1,203 @@
+"""Scenario files and counterfactuals: every library scenario runs, counterfactuals change what
+the rules say they should, and malformed files give one clean error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulation.cli import main
+from simulation.compare import alignment_differences, run_comparison
+from simulation.errors import InputError
+from simulation.scenario import load_scenario, scenario_events, scenario_inputs
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+
+def test_the_library_has_the_scenarios_the_card_asks_for():
+    names = {p.stem for p in SCENARIOS}
+    assert {"baseline", "us_india_ties_weaken", "no_soviet_invasion_of_afghanistan", "no_9_11", "no_cpec",
+            "russia_keeps_arms_embargo_on_pakistan", "no_us_withdrawal_2021", "no_sino_soviet_split"} <= names
+    for path in SCENARIOS:
+        scenario, _ = load_scenario(path)
+        assert len(scenario.description.split()) >= 20, f"{path.name} needs a paragraph saying what it asks"
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_scenario_runs_from_the_cli(path, tmp_path, capsys):
+    out = tmp_path / path.stem
+    assert main(["run", str(path), "--seed", "1", "--out", str(out), "--no-plots"]) == 0
+    frame = pd.read_csv(out / "alignments.csv")
+    assert len(frame) == 78 * 15 and frame.alignment.between(-1, 1).all()
+
+
+def test_extends_inherits_and_overrides(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(f"name: child\nextends: {BASELINE}\nseeds: [3, 4]\nparameters:\n  inertia: 0.5\n")
+    scenario, _ = load_scenario(child)
+    assert scenario.seeds == [3, 4] and scenario.period.start == 1947 and scenario.parameters["inertia"] == 0.5
+    grandchild = tmp_path / "grandchild.yaml"
+    grandchild.write_text("name: g\nextends: child.yaml\nevents:\n  remove: [cpec]\n")
+    scenario, _ = load_scenario(grandchild)
+    assert scenario.parameters["inertia"] == 0.5 and "cpec" not in {e.id for e in scenario_events(scenario)}
+
+
+def test_event_edits_and_input_edits_change_inputs(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(f"""name: s
+extends: {BASELINE}
+events:
+  move: [{{id: soviet_invasion, by: 3}}]
+  scale: [{{id: pressler_sanctions, factor: 0.5}}]
+  add: [{{id: extra, year: 1990, kind: aggression, actor: CHN, target: IND, value: 0.7, source: test}}]
+inputs:
+  - {{series: capability, actor: CHN, from: 1980, growth: 0.5}}
+""")
+    scenario, _ = load_scenario(path)
+    events = {e.id: e for e in scenario_events(scenario)}
+    assert events["soviet_invasion"].year == 1982 and events["pressler_sanctions"].value == 0.5
+    inputs, _ = scenario_inputs(scenario)
+    base, _ = scenario_inputs(load_scenario(BASELINE)[0])
+    chn, t = 1, 2020 - 1947
+    assert inputs.capability[t, chn] < base.capability[t, chn]
+    assert inputs.capability[1979 - 1947, chn] == base.capability[1979 - 1947, chn]
+    assert inputs.acts[1990 - 1947, chn, 2] >= 0.7
+    assert inputs.sanction[1995 - 1947, 5, 3] == 0.5
+
+
+def test_us_india_counterfactual_lowers_us_india_alignment_after_2005(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(BASELINE), str(ROOT / "scenarios/us_india_ties_weaken.yaml"),
+                 "--runs", "30", "--out", str(out)]) == 0
+    diffs = pd.read_csv(out / "alignment_difference.csv")
+    us_india = diffs[(diffs.a == "IND") & (diffs.b == "USA")]
+    after = us_india[us_india.year > 2006]
+    assert (after.ci_high < 0).all() and after.clear.all()  # lower, with the interval below zero
+    assert (us_india[us_india.year < 2005].difference == 0).all()  # nothing changes before the edit
+    divergence = pd.read_csv(out / "divergence.csv")
+    row = divergence[(divergence.a == "IND") & (divergence.b == "USA")].iloc[0]
+    assert row.first_year == 2005 and row.largest_difference < 0
+    assert (out / "comparison.png").stat().st_size > 10_000
+    assert "India–United States: cooler" in (out / "summary.md").read_text()
+
+
+def test_no_soviet_invasion_lowers_pakistans_threat_and_the_us_frontline_alignment(tmp_path):
+    """The causal chain the rules claim: no invasion -> less Soviet threat to Pakistan in the 1980s
+    -> less reason for the US-Pakistan alignment."""
+    base, cf = tmp_path / "base", tmp_path / "cf"
+    for scenario, out in ((BASELINE, base), (ROOT / "scenarios/no_soviet_invasion_of_afghanistan.yaml", cf)):
+        assert main(["run", str(scenario), "--runs", "10", "--out", str(out), "--no-plots"]) == 0
+
+    def eighties(folder: Path, file: str, query: str, column: str) -> float:
+        frame = pd.read_csv(folder / file).query(query)
+        return float(frame[frame.year.between(1980, 1988)][column].mean())
+
+    threat = "i == 'PAK' and j == 'RUS'"
+    assert eighties(cf, "threats.csv", threat, "threat") < eighties(base, "threats.csv", threat, "threat") - 0.05
+    us_pak = "a == 'PAK' and b == 'USA'"
+    assert eighties(cf, "alignments.csv", us_pak, "alignment") < eighties(base, "alignments.csv", us_pak, "alignment")
+
+
+def test_paired_runs_of_identical_scenarios_do_not_differ():
+    scenario, _ = load_scenario(BASELINE)
+    result = run_comparison(scenario, scenario, runs=5)
+    assert (alignment_differences(result).difference == 0).all()
+
+
+BAD = [
+    ("events:\n  remove: [no_such_event]\n", "events.remove.0", "unknown event id 'no_such_event'", 4),
+    ("events:\n  move: [{id: ghost, to: 1980}]\n", "events.move.0.id", "unknown event id 'ghost'", 4),
+    ("inputs:\n  - {series: sanction, actor: USA, target: XYZ, from: 2005, set: 0.7}\n",
+     "inputs.0.target", "unknown state code 'XYZ'", 4),
+    ("inputs:\n  - {series: sanction, actor: USA, target: IND, from: 2030, set: 0.7}\n",
+     "inputs.0.from", "outside the period", 4),
+    ("events:\n  move: [{id: cpec, to: 1900}]\n", "events.move.0.to", "outside the period", 4),
+    ("events:\n  add: [{id: x, year: 2030, kind: aggression, actor: CHN, target: IND, value: 1, source: s}]\n",
+     "events.add.0.year", "outside the period", 4),
+    ("events:\n  add: [{id: x, year: 2000, kind: aggression, actor: ZZZ, target: IND, value: 1, source: s}]\n",
+     "events.add.0.actor", "unknown state code 'ZZZ'", 4),
+    ("parameters:\n  inertia: high\n", "parameters.inertia", "valid number", 4),
+    ("inputs:\n  - {series: sanction, actor: USA, target: IND, from: 2005, set: 0.7, scale: 2}\n",
+     "inputs.0", "exactly one of", 4),
+    ("inputs:\n  - {series: alignment, actor: USA, target: IND, from: 2005, set: 1}\n",
+     "inputs.0.series", "Input should be", 4),
+]
+
+
+@pytest.mark.parametrize("body,field,message,line", BAD, ids=[b[1] + ":" + b[2][:20] for b in BAD])
+def test_scenario_errors_name_file_line_and_field(tmp_path, capsys, body, field, message, line):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"name: bad\nextends: {BASELINE}\n{body}")
+    code = main(["run", str(path), "--out", str(tmp_path / "out"), "--no-plots"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert f"bad.yaml:{line}: field '{field}'" in err and message in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_extends_and_cycles(tmp_path, capsys):
+    missing = tmp_path / "m.yaml"
+    missing.write_text("name: m\nextends: nowhere.yaml\n")
+    with pytest.raises(InputError, match=r"m\.yaml:2: field 'extends': extends 'nowhere.yaml', which does not exist"):
+        load_scenario(missing)
+    (tmp_path / "a.yaml").write_text("name: a\nextends: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("name: b\n\nextends: a.yaml\n")
+    with pytest.raises(InputError, match=r"b\.yaml:3: field 'extends': 'extends' makes a cycle: a.yaml -> b.yaml -> a.yaml"):
+        load_scenario(tmp_path / "a.yaml")
+
+
+def test_aliases_are_refused(tmp_path):
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("name: b\na: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n")
+    with pytest.raises(InputError, match="anchors and aliases"):
+        load_scenario(bomb)
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+keys = st.sampled_from(["name", "description", "extends", "period", "seeds", "parameters", "timeline",
+                        "events", "inputs", "start", "end", "remove", "add", "move", "scale", "series",
+                        "actor", "target", "from", "set", "inertia", "id", "year", "kind", "value"])
+scenario_like = st.dictionaries(keys, yaml_values | st.dictionaries(keys, yaml_values, max_size=4), max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=scenario_like)
+def test_fuzzed_structured_yaml_gives_a_scenario_or_a_clean_error(tmp_path, document):
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True))
+    try:
+        scenario, _ = load_scenario(path)
+        scenario_events(scenario)
+    except InputError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
+       | st.binary(max_size=120).map(lambda b: b.decode("latin-1")))
+def test_fuzzed_raw_text_gives_a_scenario_or_a_clean_error(tmp_path, text):
+    path = tmp_path / "fuzz.yaml"
+    path.write_bytes(text.encode("utf-8", errors="surrogateescape"))
+    try:
+        load_scenario(path)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+
+
+def test_deeply_nested_yaml_is_a_clean_error(tmp_path):
+    path = tmp_path / "deep.yaml"
+    path.write_text("name: x\nparameters: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(InputError):
+        load_scenario(path)
