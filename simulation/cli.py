@@ -201,6 +201,40 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from simulation import sweep
+
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}", field="--workers")
+    plan = sweep.prepare(args.spec)
+    out = Path(args.out)
+    started = time.perf_counter()
+    ran = sweep.run_sweep(plan, out, args.workers, args.scheduler, args.resume)
+    seconds = time.perf_counter() - started
+    done = plan.n_chunks
+    print(f"{plan.spec.name}: {plan.n_runs} runs ({len(plan.points)} points x {plan.spec.seeds_per_point} seeds) "
+          f"in {done} chunks; {ran} run now in {seconds:.1f} s; results in {out / 'chunks'}")
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from simulation import output, sweep
+
+    folder = Path(args.results)
+    if not (folder / "manifest.json").exists():
+        raise InputError("holds no sweep (no manifest.json)", file=folder)
+    table = sweep.analyze(folder)
+
+    def write(tmp: Path) -> None:
+        output.write_csv(table, tmp / "sensitivity.csv")
+        sweep.plot_sensitivity(table, tmp / "sensitivity.png")
+
+    output.write_atomically(folder / "analysis", write)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    print(f"written to {folder / 'analysis'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simulation", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -225,6 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed+runs-1")
     cmp_.add_argument("--out", required=True, help="folder for the tables, plot and summary")
     cmp_.set_defaults(func=_cmd_compare)
+
+    sw = sub.add_parser("sweep", help="run a sweep spec (design x seeds) to Parquet chunks")
+    sw.add_argument("spec", help="sweep spec YAML, e.g. sweeps/weights_sobol.yaml")
+    sw.add_argument("--out", required=True, help="folder for the design, manifest and chunks")
+    sw.add_argument("--workers", type=int, default=1, help="local processes (default 1: in this process)")
+    sw.add_argument("--scheduler", help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
+    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    sw.set_defaults(func=_cmd_sweep)
+
+    an = sub.add_parser("analyze", help="sensitivity indices of a finished sweep (SALib)")
+    an.add_argument("results", help="the sweep's --out folder")
+    an.set_defaults(func=_cmd_analyze)
 
     cal = sub.add_parser("calibrate", help="fit the rule weights to the record up to a year; test after it")
     cal.add_argument("--fit-until", type=int, default=DEFAULT_SPLIT, help="last year fitted (default 1990)")

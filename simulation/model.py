@@ -44,7 +44,8 @@ class StateAgent(mesa.Agent):
         m = self.model
         row = slice(self.index, self.index + 1)
         self.next_stance = choice.update_stance(
-            m.state.stance[:, row], m.target[:, row], m.inertia, m.params.noise * m.shocks[m.t][None, row]
+            m.state.stance[:, row], m.target[:, row], m.inertia,
+            dynamics.per_run(m.params.noise, 3) * m.shocks[m.t][None, row]
         )
 
     def commit(self) -> None:

@@ -128,6 +128,11 @@ class Parameters:
         """A copy with some values replaced; names and bounds are checked by the caller's schema."""
         return replace(self, **{k: float(v) for k, v in overrides.items()})
 
+    @classmethod
+    def stack(cls, points: list[Parameters]) -> Parameters:
+        """One Parameters whose every field is an array with one value per run (for batch runs)."""
+        return cls(**{n: np.array([getattr(p, n) for p in points], dtype=float) for n in cls.names()})
+
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in self.names()}
 

@@ -27,11 +27,11 @@ def external_balancing(threat: Array, alignment: Array, help_: Array) -> Array:
     """
     opposes = np.maximum(threat, np.clip(-alignment, 0.0, None))  # [j, k]
     n = threat.shape[-1]
-    # exclude k == i and k == j: i's threat from j itself is not a reason to ally with j
     mask = 1.0 - np.eye(n)
-    terms = threat[:, :, None, :] * (opposes * help_ * mask)[:, None, :, :]  # [b, i, j, k]
-    terms = terms * mask[None, :, None, :]
-    return terms.sum(axis=3) * mask
+    # sum over k of threat[i, k] * value[j, k]; k == i and k == j drop out because threat[i, i] and
+    # the masked value[j, j] are 0 (i's threat from j itself is no reason to ally with j)
+    value = opposes * help_ * mask
+    return (threat @ np.swapaxes(value, 1, 2)) * mask
 
 
 def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Array:

@@ -19,6 +19,13 @@ Array = np.ndarray
 SANCTION_GRIEVANCE = 0.5
 
 
+def per_run(value: float | Array, ndim: int) -> Array:
+    """A weight as an array that broadcasts against a batch of runs: a float for every run, or
+    one value per run (shape (B,)), reshaped to (B, 1, ...) with `ndim` axes in all."""
+    v = np.asarray(value, dtype=float)
+    return v.reshape(v.shape + (1,) * (ndim - v.ndim))
+
+
 @dataclass(frozen=True)
 class YearInputs:
     """One year's inputs with a leading batch axis (size B, or 1 to share across runs)."""
@@ -73,22 +80,24 @@ class Perception:
 def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> tuple[Array, Perception]:
     """Update remembered intentions with this year's acts and compute every state's threats and interests."""
     rel = power.relative_power(x.capability)
+    w3 = lambda v: per_run(v, 3)  # noqa: E731  weights acting on (B, N, N) arrays
     prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, x.milex_share,
-                           p.reach_km, p.global_reach)
-    memory = threat.forget_on_regime_change(memory, x.regime_change, p.regime_reset)
+                           per_run(p.reach_km, 2), w3(p.global_reach))
+    memory = threat.forget_on_regime_change(memory, x.regime_change, per_run(p.regime_reset, 2))
     memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
-                                         p.intent_memory, p.act_impact, p.act_spillover)
+                                         w3(p.intent_memory), w3(p.act_impact), w3(p.act_spillover))
     grievance = x.dispute + SANCTION_GRIEVANCE * np.swapaxes(x.sanction, 1, 2)
     distance = threat.ideological_distance(x.ideology)
     intent = threat.perceived_intent(memory, grievance, distance,
-                                     threat.security_dilemma(alignment), p.ideology_weight, p.dilemma_weight)
-    coalition = threat.coalition_power(x.capability, alignment, p.coalition_weight)
+                                     threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight))
+    coalition = threat.coalition_power(x.capability, alignment, w3(p.coalition_weight))
     capacity = threat.threat_capacity(x.capability, coalition, prox, power.offence(x.nuclear, x.milex_share),
-                                      p.offence_weight)
+                                      w3(p.offence_weight))
     walt = threat.walt_threat(capacity, intent)
     bipolar = power.bipolarity(x.capability)
-    waltz = threat.power_threat(rel, prox, power.poles(x.capability), bipolar, p.pole_weight)
-    effective = threat.effective_threat(walt, intent, waltz, p.threat_weight, p.intent_weight, p.power_weight)
+    waltz = threat.power_threat(rel, prox, power.poles(x.capability), bipolar, w3(p.pole_weight))
+    effective = threat.effective_threat(walt, intent, waltz, w3(p.threat_weight), w3(p.intent_weight),
+                                        w3(p.power_weight))
     reliance = power.self_reliance(np.broadcast_to(x.capability, effective.shape[:2]), effective)
     value = interest.self_interest(
         interest.arms_need(effective, reliance), x.arms_export_share, x.arms_import_share,
@@ -101,7 +110,8 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
 
 def desired(seen: Perception, alignment: Array, p: Parameters) -> Array:
     """Every state's target stance toward every other this year (B, N, N)."""
-    help_ = choice.ally_help(seen.relative_power, seen.proximity, p.ally_power_exponent)
+    w3 = lambda v: per_run(v, 3)  # noqa: E731
+    help_ = choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent))
     return choice.desired_stance(
         seen.threat,
         choice.external_balancing(seen.threat, alignment, help_),
@@ -109,21 +119,22 @@ def desired(seen: Perception, alignment: Array, p: Parameters) -> Array:
         seen.interest,
         choice.ideological_affinity(seen.ideological_distance),
         seen.self_reliance,
-        p.balancing_weight, p.self_reliance_weight, p.bandwagon_weight, p.interest_weight,
-        p.affinity_weight, p.gain,
+        w3(p.balancing_weight), per_run(p.self_reliance_weight, 2), w3(p.bandwagon_weight),
+        w3(p.interest_weight), w3(p.affinity_weight), w3(p.gain),
     )
 
 
 def inertia(seen: Perception, p: Parameters, first_year: bool) -> Array:
     """(B,): how much of last year's stance each run keeps; none in the first year (no past yet)."""
+    keep = per_run(p.inertia, 1) + per_run(p.bipolar_inertia, 1) * seen.bipolarity
     if first_year:
-        return np.zeros_like(seen.bipolarity)
-    return np.clip(p.inertia + p.bipolar_inertia * seen.bipolarity, 0.0, 0.99)
+        return np.zeros_like(keep)
+    return np.clip(keep, 0.0, 0.99)
 
 
 def step(state: State, x: YearInputs, p: Parameters, shock: Array, first_year: bool) -> tuple[State, Perception]:
     """Advance the whole system one year (all states decide simultaneously)."""
     memory, seen = perceive(state.memory, state.alignment, x, p)
     target = desired(seen, state.alignment, p)
-    stance = choice.update_stance(state.stance, target, inertia(seen, p, first_year), p.noise * shock)
+    stance = choice.update_stance(state.stance, target, inertia(seen, p, first_year), per_run(p.noise, 3) * shock)
     return State(memory, stance, choice.mutual_alignment(stance)), seen

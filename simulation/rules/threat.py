@@ -80,9 +80,9 @@ def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array,
 def coalition_power(capability: Array, alignment: Array, coalition_weight: float) -> Array:
     """c[b, i, j]: j's capability plus a share of its allies' (not counting i itself), as i sees it."""
     allies = np.clip(alignment, 0.0, None)  # [j, k]
-    n = capability.shape[-1]
-    backing = allies[:, None, :, :] * capability[:, None, None, :] * (1.0 - np.eye(n))[:, None, :]  # [i, j, k]
-    return capability[:, None, :] + coalition_weight * backing.sum(axis=3)
+    backing = np.einsum("bjk,bk->bj", allies, np.broadcast_to(capability, allies.shape[:2]))  # all of j's allies
+    backing_without_i = backing[:, None, :] - np.swapaxes(allies, 1, 2) * capability[:, :, None]  # [i, j]
+    return capability[:, None, :] + coalition_weight * backing_without_i
 
 
 def threat_capacity(capability: Array, coalition: Array, proximity: Array, offence: Array,

@@ -1,0 +1,52 @@
+"""The committed baseline: its calibration record is reproducible and its output is pinned.
+
+If a rule changes on purpose, recalibrate and regenerate the golden file:
+    .venv/bin/python -m simulation calibrate --fit-until 1990 --out results/calibration \
+        --generations 150 --population 10 --ablation --workers 2 --write-baseline
+    .venv/bin/python -m simulation run scenarios/baseline.yaml --seed 0 --out /tmp/golden --no-plots
+    cp /tmp/golden/alignments.csv tests/golden/baseline_seed0_alignments.csv
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.cli import main
+from simulation.ensemble import simulate
+from simulation.params import CALIBRATED, Parameters
+from simulation.report import score_report
+from simulation.score import load_targets
+
+GOLDEN = Path(__file__).parent / "golden" / "baseline_seed0_alignments.csv"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_calibration_record_is_reproducible(baseline_inputs):
+    """Re-scoring the committed parameters on the recorded evaluation seeds gives the recorded scores."""
+    record = json.loads(CALIBRATED.read_text())
+    params = Parameters.baseline()
+    assert params.as_dict() == record["parameters"]
+    for name, (lo, hi) in Parameters.bounds().items():
+        if name != "noise":
+            assert lo <= record["parameters"][name] <= hi, name
+    seeds = list(range(1000, 1000 + record["scores"]["model"]["all"]["runs"]))
+    run = simulate(baseline_inputs, params, seeds, keep_threat=False)
+    report = score_report(run.alignment, baseline_inputs, load_targets(), params, record["fit_until"], seeds,
+                          baselines=False)
+    for window in ("in_sample", "out_of_sample"):
+        assert abs(report["model"][window]["score"] - record["scores"]["model"][window]["score"]) < 1e-9
+
+
+def test_baseline_output_matches_the_golden_file(tmp_path, capsys):
+    assert main(["run", str(ROOT / "scenarios/baseline.yaml"), "--seed", "0", "--out", str(tmp_path),
+                 "--no-plots"]) == 0
+    got, want = pd.read_csv(tmp_path / "alignments.csv"), pd.read_csv(GOLDEN)
+    assert got[["run", "year", "a", "b"]].equals(want[["run", "year", "a", "b"]])
+    np.testing.assert_allclose(got.alignment, want.alignment, rtol=0, atol=2e-6)
+    score = json.loads((tmp_path / "score.json").read_text())
+    assert score["model"]["in_sample"]["score"] > score["baselines"]["persistence_1947"]["in_sample"]["score"]
+    assert score["model"]["out_of_sample"]["score"] > score["baselines"]["random_walk"]["out_of_sample"]["score"]

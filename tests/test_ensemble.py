@@ -1,0 +1,29 @@
+"""The vectorized ensemble: the same rules as the Mesa model, many runs and parameter points at once."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulation.ensemble import simulate
+from simulation.model import AlignmentModel
+from simulation.params import Parameters
+
+
+@st.composite
+def parameter_points(draw) -> Parameters:
+    return Parameters(**{n: draw(st.floats(lo, hi, allow_nan=False)) for n, (lo, hi) in Parameters.bounds().items()})
+
+
+@settings(max_examples=12, deadline=None)
+@given(points=st.lists(parameter_points(), min_size=2, max_size=4), first_seed=st.integers(0, 10**6))
+def test_ensemble_equals_mesa_model_for_random_points(baseline_inputs, points, first_seed):
+    """Each row of a batch of parameter points and seeds equals the Mesa model for that point and seed."""
+    seeds = list(range(first_seed, first_seed + len(points)))
+    batch = simulate(baseline_inputs, Parameters.stack(points), seeds)
+    for b, (p, seed) in enumerate(zip(points, seeds, strict=True)):
+        model = AlignmentModel(baseline_inputs, p, seed=seed)
+        model.run()
+        np.testing.assert_allclose(batch.alignment[b], model.series("alignment"), rtol=0, atol=1e-9)
+        np.testing.assert_allclose(batch.threat[b], model.series("threat"), rtol=0, atol=1e-9)
