@@ -87,7 +87,7 @@ def split_year() -> int:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from simulation import output
-    from simulation.inputs import build_inputs
+    from simulation.inputs import build_inputs, read_table
     from simulation.params import Parameters
     from simulation.report import format_report, score_report
     from simulation.score import load_targets
@@ -95,15 +95,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     folder = Path(args.results)
     path = folder / "alignments.csv" if folder.is_dir() else folder
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise InputError("no alignments.csv here (give a run's --out folder or the file)", file=path) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", file=path) from None
-    missing = [c for c in ("run", "year", "a", "b", "alignment") if c not in frame.columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1, field=missing[0])
+    frame = read_table(path, ["run", "year", "a", "b", "alignment"],
+                       not_found="no alignments.csv here (give a run's --out folder or the file)")
     unknown = sorted(set(frame.a) - set(INDEX) | set(frame.b) - set(INDEX))
     if unknown:
         raise InputError(f"unknown state code {unknown[0]!r}", file=path, field="a")

@@ -98,12 +98,13 @@ class Inputs:
         return pd.concat(frames, ignore_index=True)
 
 
-def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    """Read a data file, failing with a clear message if it or a column is missing."""
+def read_table(path: Path, columns: list[str], not_found: str = "data file not found",
+               dtype: dict | None = None) -> pd.DataFrame:
+    """Read a CSV file, failing with a clear message if it, or one of `columns`, is missing."""
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype=dtype)
     except FileNotFoundError:
-        raise InputError("data file not found", file=path) from None
+        raise InputError(not_found, file=path) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", file=path) from None
     missing = [c for c in columns if c not in frame.columns]
@@ -131,7 +132,7 @@ def _state_year_matrix(frame: pd.DataFrame, value: str, years: np.ndarray, path:
 
 
 def _gdp(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    frame = _read_csv(path, ["ccode", "year", "pwtrgdp", "pwtpop", "wb_gdp_current_usd"])
+    frame = read_table(path, ["ccode", "year", "pwtrgdp", "pwtpop", "wb_gdp_current_usd"])
     real = frame.pivot_table(index="year", columns="ccode", values="pwtrgdp")
     wb = frame.pivot_table(index="year", columns="ccode", values="wb_gdp_current_usd")
     pop = frame.pivot_table(index="year", columns="ccode", values="pwtpop")
@@ -153,7 +154,7 @@ def _gdp(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _arms_shares(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    frame = _read_csv(path, ["ccode", "year", "tiv_imports_musd", "tiv_exports_musd"])
+    frame = read_table(path, ["ccode", "year", "tiv_imports_musd", "tiv_exports_musd"])
     out = []
     for col in ("tiv_exports_musd", "tiv_imports_musd"):
         table = frame.assign(state=frame.ccode.map(STATE_OF_COW)).pivot_table(
@@ -173,8 +174,8 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray) -> np.ndarra
     """Hostile acts j -> i from MIDs (each side's hostility level) and inter-state wars."""
     acts = np.zeros((len(years), N_STATES, N_STATES))
     first = int(years[0])
-    mids = _read_csv(mids_path, ["ccode1", "ccode2", "year", "sidea1", "sidea2", "hostlev1", "hostlev2", "fatality"])
-    wars = _read_csv(wars_path, ["ccode1", "ccode2", "year"])
+    mids = read_table(mids_path, ["ccode1", "ccode2", "year", "sidea1", "sidea2", "hostlev1", "hostlev2", "fatality"])
+    wars = read_table(wars_path, ["ccode1", "ccode2", "year"])
     for row in mids.itertuples(index=False):
         t = row.year - first
         # MID dyads are "naive": two states on the same side of a multilateral dispute are not foes
@@ -194,7 +195,7 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray) -> np.ndarra
 
 def _initial_intent(path: Path, start: int) -> np.ndarray:
     """Rivalries already under way before the start year: the history a state brings to 1947."""
-    frame = _read_csv(path, ["ccode1", "ccode2", "start", "end"])
+    frame = read_table(path, ["ccode1", "ccode2", "start", "end"])
     intent = np.zeros((N_STATES, N_STATES))
     for row in frame.itertuples(index=False):
         if row.start < start <= row.end:
@@ -204,7 +205,7 @@ def _initial_intent(path: Path, start: int) -> np.ndarray:
 
 
 def _distances(path: Path) -> np.ndarray:
-    frame = _read_csv(path, ["state", "lat", "lon"]).set_index("state").reindex(list(STATES))
+    frame = read_table(path, ["state", "lat", "lon"]).set_index("state").reindex(list(STATES))
     if frame.lat.isna().any():
         raise InputError(f"no capital for {frame.index[frame.lat.isna()][0]}", file=path, field="state")
     lat, lon = np.radians(frame.lat.to_numpy()), np.radians(frame.lon.to_numpy())
@@ -215,7 +216,7 @@ def _distances(path: Path) -> np.ndarray:
 
 
 def _regimes(path: Path) -> dict[str, np.ndarray]:
-    frame = _read_csv(path, ["regime", *IDEOLOGY_AXES])
+    frame = read_table(path, ["regime", *IDEOLOGY_AXES])
     return {r.regime: np.array([getattr(r, a) for a in IDEOLOGY_AXES], dtype=float)
             for r in frame.itertuples(index=False)}
 
@@ -225,7 +226,7 @@ def regime_labels(data_dir: Path = DATA_DIR) -> set[str]:
 
 
 def _borders(path: Path) -> np.ndarray:
-    frame = _read_csv(path, ["a", "b", "contiguity"])
+    frame = read_table(path, ["a", "b", "contiguity"])
     contiguity = np.zeros((N_STATES, N_STATES))
     for line, row in enumerate(frame.itertuples(index=False), start=2):
         for col in ("a", "b"):
@@ -296,7 +297,7 @@ def build_inputs(start: int, end: int, events: list[Event] | None = None,
     if events is None:
         events = load_events(data_dir / "events.csv", set(regimes))
     nmc_path = data_dir / "nmc_six.csv"
-    nmc = _read_csv(nmc_path, ["ccode", "year", "cinc", "milex"])
+    nmc = read_table(nmc_path, ["ccode", "year", "cinc", "milex"])
     capability = _state_year_matrix(nmc, "cinc", years, nmc_path)
     milex = _state_year_matrix(nmc, "milex", years, nmc_path)
     gdp, gdp_pc = _gdp(data_dir / "gdp_six.csv", years)

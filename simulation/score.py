@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.errors import InputError
-from simulation.inputs import DATA_DIR
+from simulation.inputs import DATA_DIR, read_table
 from simulation.states import INDEX, PAIRS
 from simulation.scenario import FIRST_YEAR, LAST_YEAR
 
@@ -30,14 +30,8 @@ MIN_SHIFT = 0.2
 def load_targets(path: Path = TARGETS) -> pd.DataFrame:
     """Read and validate the target record: known states, a < b, periods in range and not
     overlapping, levels in [-1, 1], every row sourced."""
-    try:
-        frame = pd.read_csv(path, dtype={"a": str, "b": str})
-    except FileNotFoundError:
-        raise InputError("target file not found", file=path) from None
-    required = ["a", "b", "start", "end", "level", "source"]
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1, field=missing[0])
+    frame = read_table(path, ["a", "b", "start", "end", "level", "source"], not_found="target file not found",
+                       dtype={"a": str, "b": str})
     for k, row in enumerate(frame.itertuples(index=False), start=2):
         for col in ("a", "b"):
             if getattr(row, col) not in INDEX:
