@@ -228,6 +228,16 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    import subprocess
+
+    app = Path(__file__).with_name("app.py")
+    command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port)]
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
+    return subprocess.call(command)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="simulation", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     an = sub.add_parser("analyze", help="sensitivity indices of a finished sweep (SALib)")
     an.add_argument("results", help="the sweep's --out folder")
     an.set_defaults(func=_cmd_analyze)
+
+    app = sub.add_parser("app", help="start the classroom app in the browser (Mesa SolaraViz)")
+    app.add_argument("--host", default="127.0.0.1", help="address to serve on (default: this machine only)")
+    app.add_argument("--port", type=int, default=8765)
+    app.set_defaults(func=_cmd_app)
 
     cal = sub.add_parser("calibrate", help="fit the rule weights to the record up to a year; test after it")
     cal.add_argument("--fit-until", type=int, default=DEFAULT_SPLIT, help="last year fitted (default 1990)")

@@ -53,12 +53,30 @@ def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.Data
     plt.close(fig)
 
 
+def draw_network(ax: plt.Axes, alignment: np.ndarray, capability: np.ndarray, year: int) -> None:
+    """One year's alignment network on `ax`: edge colour and width by alignment (dashed when hostile),
+    node size by capability (CINC). `alignment` is (N, N), `capability` (N,)."""
+    for a, b in PAIRS:
+        v = float(alignment[STATES.index(a), STATES.index(b)])
+        if abs(v) < 0.1:
+            continue
+        (x1, y1), (x2, y2) = LAYOUT[a], LAYOUT[b]
+        ax.plot([x1, x2], [y1, y2], color=CMAP(NORM(v)), lw=1 + 7 * abs(v), alpha=0.9, zorder=1,
+                ls="-" if v > 0 else "--")
+    for k, s in enumerate(STATES):
+        x, y = LAYOUT[s]
+        ax.scatter([x], [y], s=300 + 9000 * float(capability[k]), color="0.92", edgecolor="0.2", zorder=2)
+        ax.text(x, y, display_name(s, year).replace("United States", "USA"), ha="center", va="center",
+                fontsize=8.5, zorder=3)
+    ax.set_title(str(year))
+    ax.set_xlim(-1.45, 1.45)
+    ax.set_ylim(-1.15, 1.35)
+    ax.axis("off")
+
+
 def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path,
                   years: tuple[int, ...] = NETWORK_YEARS) -> None:
-    """The alignment network at chosen years: edge colour and width by alignment, node size by capability.
-
-    `capability` has columns year, state, value (CINC).
-    """
+    """The alignment network at chosen years (mean over runs). `capability` has columns year, state, value."""
     years = tuple(y for y in years if y in set(alignments["year"]))
     if not years:
         return
@@ -67,23 +85,11 @@ def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path
     fig, axes = plt.subplots(1, len(years), figsize=(4.2 * len(years), 4.6))
     axes = np.atleast_1d(axes)
     for ax, year in zip(axes, years, strict=True):
+        matrix = np.zeros((len(STATES), len(STATES)))
         for a, b in PAIRS:
-            v = float(mean.loc[(year, a, b)])
-            if abs(v) < 0.1:
-                continue
-            (x1, y1), (x2, y2) = LAYOUT[a], LAYOUT[b]
-            ax.plot([x1, x2], [y1, y2], color=CMAP(NORM(v)), lw=1 + 7 * abs(v), alpha=0.9, zorder=1,
-                    ls="-" if v > 0 else "--")
-        for s in STATES:
-            x, y = LAYOUT[s]
-            size = 300 + 9000 * float(cap.loc[(year, s)])
-            ax.scatter([x], [y], s=size, color="0.92", edgecolor="0.2", zorder=2)
-            ax.text(x, y, display_name(s, year).replace("United States", "USA"), ha="center", va="center",
-                    fontsize=8.5, zorder=3)
-        ax.set_title(str(year))
-        ax.set_xlim(-1.45, 1.45)
-        ax.set_ylim(-1.15, 1.35)
-        ax.axis("off")
+            i, j = STATES.index(a), STATES.index(b)
+            matrix[i, j] = matrix[j, i] = mean.loc[(year, a, b)]
+        draw_network(ax, matrix, np.array([cap.loc[(year, s)] for s in STATES]), year)
     sm = plt.cm.ScalarMappable(cmap=CMAP, norm=NORM)
     fig.colorbar(sm, ax=list(axes), shrink=0.7, label="alignment (dashed: hostile)")
     fig.suptitle("Alignment network (node size: capability, CINC)")

@@ -26,6 +26,11 @@ def per_run(value: float | Array, ndim: int) -> Array:
     return v.reshape(v.shape + (1,) * (ndim - v.ndim))
 
 
+def w3(value: float | Array) -> Array:
+    """A weight that acts on (B, N, N) arrays."""
+    return per_run(value, 3)
+
+
 @dataclass(frozen=True)
 class YearInputs:
     """One year's inputs with a leading batch axis (size B, or 1 to share across runs)."""
@@ -80,7 +85,6 @@ class Perception:
 def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> tuple[Array, Perception]:
     """Update remembered intentions with this year's acts and compute every state's threats and interests."""
     rel = power.relative_power(x.capability)
-    w3 = lambda v: per_run(v, 3)  # noqa: E731  weights acting on (B, N, N) arrays
     prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, x.milex_share,
                            per_run(p.reach_km, 2), w3(p.global_reach))
     memory = threat.forget_on_regime_change(memory, x.regime_change, per_run(p.regime_reset, 2))
@@ -102,6 +106,8 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
     value = interest.self_interest(
         interest.arms_need(effective, reliance), x.arms_export_share, x.arms_import_share,
         interest.aid_need(x.gdp_per_capita), interest.aid_capacity(x.gdp, x.gdp_per_capita),
+        # troops stationed in a state are a patron's stake in it, as investment is (the USSR in
+        # Afghanistan 1979-89, the US 2001-21): they bind host and patron both ways
         x.energy_need, x.energy_supply, x.investment + x.presence, x.sanction,
     )
     military = power.relative_power(x.milex_share)
@@ -110,12 +116,14 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
 
 def desired(seen: Perception, alignment: Array, p: Parameters) -> Array:
     """Every state's target stance toward every other this year (B, N, N)."""
-    w3 = lambda v: per_run(v, 3)  # noqa: E731
     help_ = choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent))
     return choice.desired_stance(
         seen.threat,
         choice.external_balancing(seen.threat, alignment, help_),
-        choice.bandwagoning(seen.threat, seen.military_balance, alignment),
+        # bandwagoning answers an overwhelming power *nearby* (Walt), so it reads the threats that
+        # carry capability and proximity, not hostile intent on its own
+        choice.bandwagoning(w3(p.threat_weight) * seen.walt_threat + w3(p.power_weight) * seen.power_threat,
+                            seen.military_balance, alignment),
         seen.interest,
         choice.ideological_affinity(seen.ideological_distance),
         seen.self_reliance,
