@@ -8,7 +8,10 @@ capability), a line chart of the chosen state's pairs so far, and the year's eve
 
 from __future__ import annotations
 
+from html import escape
+
 import solara
+from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
@@ -28,8 +31,7 @@ def NetworkView(model: ClassroomModel):
     else:
         draw_network(ax, model.state.alignment[0], model.inputs.capability[model.t - 1], model.year)
         ax.set_title(f"{model.year}: alignment network ({model.counterfactual})")
-        fig.colorbar(__import__("matplotlib").cm.ScalarMappable(cmap=CMAP, norm=NORM), ax=ax, shrink=0.6,
-                     label="alignment (dashed: hostile)")
+        fig.colorbar(ScalarMappable(cmap=CMAP, norm=NORM), ax=ax, shrink=0.6, label="alignment (dashed: hostile)")
     return solara.FigureMatplotlib(fig, format="png", dependencies=[model.t, model.counterfactual])
 
 
@@ -57,14 +59,13 @@ def PairsChart(model: ClassroomModel):
 
 
 def EventsView(model: ClassroomModel):
-    """What happened this year, with its source."""
+    """What happened this year, with its source (plain HTML: Markdown would load a math renderer)."""
     if model.t == 0:
-        return solara.Markdown("**Events** appear here year by year.")
-    events = model.events_of(model.year)
-    lines = [f"### {model.year}"]
-    lines += [f"- **{e.description or e.id}** ({e.kind}: {e.actor}{'→' + e.target if e.target else ''}). "
-              f"*Source: {e.source}*" for e in events] or ["- no event in the timeline this year"]
-    return solara.Markdown("\n".join(lines))
+        return solara.HTML(tag="div", unsafe_innerHTML="<b>Events</b> appear here year by year.")
+    items = [f"<li><b>{escape(e.description or e.id)}</b> ({escape(e.kind)}: {e.actor}"
+             f"{'&rarr;' + e.target if e.target else ''}). <i>Source: {escape(e.source)}</i></li>"
+             for e in model.events_of(model.year)] or ["<li>no event in the timeline this year</li>"]
+    return solara.HTML(tag="div", unsafe_innerHTML=f"<h3 class='events-year'>{model.year}</h3><ul>{''.join(items)}</ul>")
 
 
 def model_params() -> dict:

@@ -232,10 +232,13 @@ def _cmd_app(args: argparse.Namespace) -> int:
     import subprocess
 
     app = Path(__file__).with_name("app.py")
-    command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port)]
+    command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
+               "--no-open"]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
-    return subprocess.call(command)
+    # no usage telemetry; front-end assets come from the solara-assets package, not a CDN
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    return subprocess.call(command, env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
