@@ -26,13 +26,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from simulation import output, plots
+    from simulation.report import format_report, score_report
     from simulation.runner import run_scenario
     from simulation.scenario import load_scenario
+    from simulation.score import load_targets
     from simulation.states import STATES
     from simulation.timeline import write_events
-
-    from simulation.report import format_report, score_report
-    from simulation.score import load_targets
 
     scenario, _ = load_scenario(args.scenario)
     targets = load_targets()
@@ -42,35 +41,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
         seeds = list(range(first, first + args.runs))
     started = time.perf_counter()
     inputs, params, runs, events = run_scenario(scenario, seeds, progress=True)
-    model_seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started
     alignments = output.alignments_frame(runs)
-    stack = np.stack([r.alignment for r in runs])
-    report = score_report(stack, inputs, targets, params, split_year(), [r.seed for r in runs])
+    report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split_year(),
+                          [r.seed for r in runs])
+
+    def tables(folder: Path) -> None:
+        output.write_csv(alignments, folder / "alignments.csv")
+        output.write_csv(output.threats_frame(runs), folder / "threats.csv")
+        output.write_csv(inputs.to_long(), folder / "inputs.csv")
+        write_events(events, folder / "events.csv")
+        output.write_json(report, folder / "score.json")
+        output.write_json({"scenario": scenario.name, "seeds": [r.seed for r in runs],
+                           "period": [scenario.period.start, scenario.period.end],
+                           "parameters": params.as_dict()}, folder / "parameters.json")
+
+    def figures(folder: Path) -> None:
+        plots.plot_alignment_series(alignments, folder / "alignment_over_time.png", targets=targets,
+                                    title=f"{scenario.name}: alignment by pair")
+        capability = pd.DataFrame({"year": inputs.years.repeat(len(STATES)), "state": list(STATES) * inputs.n_years,
+                                   "value": inputs.capability.reshape(-1)})
+        plots.plot_networks(alignments, capability, folder / "alignment_network.png")
 
     def write(folder: Path) -> None:
-        steps = ["tables"] + ([] if args.no_plots else ["plots"])
-        bar = tqdm(steps, desc="writing", unit="step", disable=None, leave=False)
-        for step in bar:
-            if step == "tables":
-                output.write_csv(alignments, folder / "alignments.csv")
-                output.write_csv(output.threats_frame(runs), folder / "threats.csv")
-                output.write_csv(inputs.to_long(), folder / "inputs.csv")
-                write_events(events, folder / "events.csv")
-                output.write_json(report, folder / "score.json")
-                output.write_json({"scenario": scenario.name, "seeds": [r.seed for r in runs],
-                                   "period": [scenario.period.start, scenario.period.end],
-                                   "parameters": params.as_dict()}, folder / "parameters.json")
-            else:
-                plots.plot_alignment_series(alignments, folder / "alignment_over_time.png", targets=targets,
-                                            title=f"{scenario.name}: alignment by pair")
-                cap = pd.DataFrame({"year": inputs.years.repeat(len(STATES)),
-                                    "state": list(STATES) * inputs.n_years,
-                                    "value": inputs.capability.reshape(-1)})
-                plots.plot_networks(alignments, cap, folder / "alignment_network.png")
+        steps = [tables] + ([] if args.no_plots else [figures])
+        for step in tqdm(steps, desc="writing", unit="step", disable=None, leave=False):
+            step(folder)
 
     output.write_atomically(Path(args.out), write)
     years = scenario.period.end - scenario.period.start + 1
-    print(f"{scenario.name}: {years} years x {len(runs)} run(s) simulated in {model_seconds:.2f} s; "
+    print(f"{scenario.name}: {years} years x {len(runs)} run(s), inputs built and simulated in {seconds:.2f} s; "
           f"results in {args.out}")
     print(format_report(report))
     return 0

@@ -38,13 +38,15 @@ def simulate(inputs: Inputs, params: Parameters, seeds: Sequence[int],
     """Run len(seeds) runs of the same inputs and parameters in one batch."""
     B, T = len(seeds), inputs.n_years
     shocks = shocks_for(seeds, T) if shocks is None else shocks
+    by_year = np.ascontiguousarray(np.swapaxes(shocks, 0, 1))  # (T, B, N, N): each year contiguous
     zeros = np.zeros((B, N_STATES, N_STATES))
     state = dynamics.State(np.broadcast_to(inputs.initial_intent, zeros.shape).copy(), zeros, zeros)
-    alignment = np.empty((B, T, N_STATES, N_STATES))
-    threat = np.empty((B, T, N_STATES, N_STATES)) if keep_threat else np.empty((0,))
+    # stored year-major, so each year's write is contiguous; returned as (B, T, N, N) views
+    alignment = np.empty((T, B, N_STATES, N_STATES))
+    threat = np.empty((T, B, N_STATES, N_STATES)) if keep_threat else np.empty((0, 0))
     for t in range(T):
-        state, seen = dynamics.step(state, year_inputs(inputs, t), params, shocks[:, t], first_year=t == 0)
-        alignment[:, t] = state.alignment
+        state, seen = dynamics.step(state, year_inputs(inputs, t), params, by_year[t], first_year=t == 0)
+        alignment[t] = state.alignment
         if keep_threat:
-            threat[:, t] = seen.threat
-    return Ensemble(tuple(seeds), inputs.years, alignment, threat)
+            threat[t] = seen.threat
+    return Ensemble(tuple(seeds), inputs.years, np.swapaxes(alignment, 0, 1), np.swapaxes(threat, 0, 1))

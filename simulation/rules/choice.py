@@ -7,6 +7,8 @@ weak states near an overwhelming threat with no ally in reach bandwagon.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 Array = np.ndarray
@@ -45,12 +47,22 @@ def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Arra
     overwhelming = np.clip(2.0 * relative_power - 1.0, 0.0, 1.0)  # 0 unless j is stronger than i
     allies = np.clip(alignment, 0.0, None)  # [i, k]
     threatened = np.clip(np.swapaxes(threat, 1, 2), 0.0, 1.0)  # [j, k]: k's threat from j
-    willing = np.maximum(allies[:, :, None, :], threatened[:, None, :, :])  # [i, j, k]
-    n = threat.shape[-1]
-    willing = willing * (1.0 - np.eye(n))[None, :, None, :] * (1.0 - np.eye(n))[None, None, :, :]
     counter = np.swapaxes(relative_power, 1, 2)  # [j, k] = cap_k / (cap_k + cap_j)
-    support = np.max(willing * counter[:, None, :, :], axis=3)  # [i, j]
+    # support[i, j] = max over k (not i, not j) of max(allies[i, k], threatened[j, k]) * counter[j, k];
+    # every term is >= 0, so a running maximum over k gives the same result, faster
+    support = np.zeros(np.broadcast_shapes(allies.shape, threatened.shape, counter.shape))
+    masks = _third_party_masks(threat.shape[-1])
+    for k in range(threat.shape[-1]):
+        term = np.maximum(allies[:, :, k, None], threatened[:, None, :, k]) * (counter[:, None, :, k] * masks[k])
+        np.maximum(support, term, out=support)
     return threat * overwhelming * (1.0 - support)
+
+
+@functools.cache
+def _third_party_masks(n: int) -> np.ndarray:
+    """m[k, i, j] = 1 when k is neither i nor j."""
+    eye = np.eye(n, dtype=bool)
+    return (~eye[:, :, None] & ~eye[:, None, :]).astype(float)
 
 
 def ideological_affinity(distance: Array) -> Array:

@@ -32,12 +32,13 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
     aggression against a state outside the six is witnessed by all at half that share.
     """
     direct = np.swapaxes(acts, 1, 2)  # [i, j] = j's act against i
-    # witnessed[b, i, j] = max_k acts[j, k] * nearness(i, k), k != i
-    nearness = 0.5 + 0.5 * proximity  # [i, k]
-    n = acts.shape[-1]
-    mask = 1.0 - np.eye(n)
-    witnessed = np.max(acts[:, None, :, :] * (nearness * mask)[:, :, None, :], axis=3)
-    witnessed = np.maximum(witnessed, 0.5 * outside_acts[:, None, :])
+    # witnessed[b, i, j] = max over k != i of acts[j, k] * nearness(i, k), as a running maximum
+    # (every term is >= 0, so starting from the outside acts gives the same maximum)
+    nearness = (0.5 + 0.5 * proximity) * (1.0 - np.eye(acts.shape[-1]))  # [i, k], 0 for k == i
+    witnessed = np.broadcast_to(0.5 * outside_acts[:, None, :], np.broadcast_shapes(
+        acts.shape, nearness.shape)).copy()
+    for k in range(acts.shape[-1]):
+        np.maximum(witnessed, nearness[:, :, k, None] * acts[:, None, :, k], out=witnessed)
     new = persistence * memory + impact * (direct + spillover * witnessed)
     return np.clip(_off_diagonal(new), 0.0, 1.0)
 
@@ -64,7 +65,9 @@ def security_dilemma(alignment: Array) -> Array:
     """
     friends = np.clip(alignment, 0.0, None)  # [j, k]
     rivals = np.clip(-alignment, 0.0, None)  # [i, k]
-    s = np.max(rivals[:, :, None, :] * friends[:, None, :, :], axis=3)
+    s = np.zeros(alignment.shape)  # max over k of rivals[i, k] * friends[j, k], all terms >= 0
+    for k in range(alignment.shape[-1]):
+        np.maximum(s, rivals[:, :, k, None] * friends[:, None, :, k], out=s)
     return _off_diagonal(s)
 
 
