@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.inputs import Inputs
-from simulation.model import draw_shocks, year_inputs
+from simulation.model import year_inputs
 from simulation.params import Parameters
 from simulation.rules import dynamics
 from simulation.states import N_STATES
@@ -29,8 +29,13 @@ class Ensemble:
 
 
 def shocks_for(seeds: Sequence[int], n_years: int) -> np.ndarray:
-    """(B, T, N, N): each seed's shocks, as its Mesa run draws them."""
-    return np.stack([draw_shocks(np.random.default_rng(s), n_years) for s in seeds])
+    """(B, T, N, N): each seed's shocks, the same numbers its Mesa run draws (model.draw_shocks),
+    drawn straight into one array."""
+    out = np.empty((len(seeds), n_years, N_STATES, N_STATES))
+    for b, seed in enumerate(seeds):
+        np.random.default_rng(seed).standard_normal(out=out[b])
+    out[:, :, np.arange(N_STATES), np.arange(N_STATES)] = 0.0
+    return out
 
 
 def simulate(inputs: Inputs, params: Parameters, seeds: Sequence[int],

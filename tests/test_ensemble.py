@@ -27,3 +27,13 @@ def test_ensemble_equals_mesa_model_for_random_points(baseline_inputs, points, f
         model.run()
         np.testing.assert_allclose(batch.alignment[b], model.series("alignment"), rtol=0, atol=1e-9)
         np.testing.assert_allclose(batch.threat[b], model.series("threat"), rtol=0, atol=1e-9)
+
+
+def test_ensemble_shocks_are_the_mesa_models_shocks():
+    from simulation.ensemble import shocks_for
+    from simulation.model import draw_shocks
+
+    seeds = [0, 1, 7, 12345, 2**31 - 1]
+    batch = shocks_for(seeds, 78)
+    for b, seed in enumerate(seeds):
+        assert np.array_equal(batch[b], draw_shocks(np.random.default_rng(seed), 78))
