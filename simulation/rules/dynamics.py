@@ -98,8 +98,10 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
     capacity = threat.threat_capacity(x.capability, coalition, prox, power.offence(x.nuclear, x.milex_share),
                                       w3(p.offence_weight))
     walt = threat.walt_threat(capacity, intent)
-    bipolar = power.bipolarity(x.capability)
-    waltz = threat.power_threat(rel, prox, power.poles(x.capability), bipolar, w3(p.pole_weight))
+    # polarity by military spending: superpower status is military, and CINC (population, steel)
+    # ranks China first from the mid-1990s, which no account of the period does
+    bipolar = power.bipolarity(x.milex_share)
+    waltz = threat.power_threat(rel, prox, power.poles(x.milex_share), bipolar, w3(p.pole_weight))
     effective = threat.effective_threat(walt, intent, waltz, w3(p.threat_weight), w3(p.intent_weight),
                                         w3(p.power_weight))
     reliance = power.self_reliance(np.broadcast_to(x.capability, effective.shape[:2]), effective)
