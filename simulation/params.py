@@ -140,10 +140,3 @@ class Parameters:
 
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in self.names()}
-
-    def as_array(self) -> np.ndarray:
-        return np.array([getattr(self, n) for n in self.names()], dtype=float)
-
-    @classmethod
-    def from_array(cls, values: np.ndarray) -> Parameters:
-        return cls(**{n: float(v) for n, v in zip(cls.names(), values, strict=True)})

@@ -98,8 +98,6 @@ class Sweep:
     def n_chunks(self) -> int:
         return -(-self.n_runs // self.spec.chunk_size)
 
-    def problem(self) -> dict:
-        return {"num_vars": len(self.names), "names": self.names, "bounds": [list(self.spec.parameters[n]) for n in self.names]}
 
 
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
@@ -143,17 +141,22 @@ def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
     return spec, scenario
 
 
+def salib_problem(spec: SweepSpec) -> dict:
+    """The parameters and their ranges, in SALib's form."""
+    names = list(spec.parameters)
+    return {"num_vars": len(names), "names": names, "bounds": [list(spec.parameters[n]) for n in names]}
+
+
 def sample(spec: SweepSpec) -> np.ndarray:
     """The design's parameter points (P, D), from SALib's samplers (grid: every combination of levels)."""
-    names = list(spec.parameters)
-    problem = {"num_vars": len(names), "names": names, "bounds": [list(spec.parameters[n]) for n in names]}
+    problem = salib_problem(spec)
     if spec.design == "grid":
         levels = [np.linspace(lo, hi, spec.samples) for lo, hi in spec.parameters.values()]
         return np.array(list(itertools.product(*levels)), dtype=float)
     if spec.design == "monte_carlo":
         rng = np.random.default_rng(spec.seed)
         lo, hi = np.array(problem["bounds"]).T
-        return lo + (hi - lo) * rng.random((spec.samples, len(names)))
+        return lo + (hi - lo) * rng.random((spec.samples, problem["num_vars"]))
     if spec.design == "latin":
         from SALib.sample import latin
 
@@ -366,7 +369,7 @@ def analyze(out: Path) -> pd.DataFrame:
         raise InputError(f"holds {len(results)} of {manifest['runs']} runs; finish it with --resume first", file=out)
     design = pd.read_parquet(out / "design.parquet")
     names = list(spec.parameters)
-    problem = {"num_vars": len(names), "names": names, "bounds": [list(spec.parameters[n]) for n in names]}
+    problem = salib_problem(spec)
     X = design[names].to_numpy()
     rows = []
     for o in spec.outputs:
