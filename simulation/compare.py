@@ -17,11 +17,9 @@ from scipy import stats
 
 from simulation.ensemble import simulate
 from simulation.scenario import Scenario, scenario_inputs
-from simulation.states import PAIRS, STATES, display_name
+from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES, display_name
 
 MIN_EFFECT = 0.05
-_A = np.array([STATES.index(a) for a, _ in PAIRS])
-_B = np.array([STATES.index(b) for _, b in PAIRS])
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def run_comparison(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0
     years = np.intersect1d(years_a, years_b)
     ia, ib = np.searchsorted(years_a, years), np.searchsorted(years_b, years)
     return Comparison(base, alt, years,
-                      a.alignment[:, ia][:, :, _A, _B], b.alignment[:, ib][:, :, _A, _B],
+                      a.alignment[:, ia][:, :, PAIR_A, PAIR_B], b.alignment[:, ib][:, :, PAIR_A, PAIR_B],
                       a.threat[:, ia], b.threat[:, ib])
 
 

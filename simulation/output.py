@@ -20,11 +20,9 @@ import pandas as pd
 
 from simulation.errors import InputError
 from simulation.runner import RunResult
-from simulation.states import PAIRS, STATES
+from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES
 
 FLOAT_FORMAT = "%.6f"
-_A = np.array([STATES.index(a) for a, _ in PAIRS])
-_B = np.array([STATES.index(b) for _, b in PAIRS])
 
 
 def alignments_frame(runs: list[RunResult]) -> pd.DataFrame:
@@ -36,7 +34,7 @@ def alignments_frame(runs: list[RunResult]) -> pd.DataFrame:
             "year": np.repeat(r.years, P),
             "a": np.tile([a for a, _ in PAIRS], T),
             "b": np.tile([b for _, b in PAIRS], T),
-            "alignment": r.alignment[:, _A, _B].reshape(-1),
+            "alignment": r.alignment[:, PAIR_A, PAIR_B].reshape(-1),
         }))
     return pd.concat(frames, ignore_index=True)
 

@@ -19,7 +19,7 @@ import pandas as pd
 
 from simulation.errors import InputError
 from simulation.inputs import DATA_DIR, read_table
-from simulation.states import INDEX, PAIRS
+from simulation.states import INDEX, PAIR_A, PAIR_B, PAIRS
 from simulation.scenario import FIRST_YEAR, LAST_YEAR
 
 TARGETS = DATA_DIR / "targets.csv"
@@ -131,7 +131,7 @@ def score(alignment: np.ndarray, cells: TargetCells, tolerance: float = TOLERANC
     if len(cells.shift_sign):
         moved = []
         for k, (before, after) in enumerate(zip(cells.shift_from, cells.shift_to, strict=True)):
-            ii, jj = _pair_states(cells.shift_pair[k])
+            ii, jj = PAIR_A[cells.shift_pair[k]], PAIR_B[cells.shift_pair[k]]
             change = a[:, after, ii, jj].mean(axis=1) - a[:, before, ii, jj].mean(axis=1)
             moved.append(np.sign(change) == cells.shift_sign[k])
         shift_hit = np.stack(moved, axis=1)  # (B, S)
@@ -146,7 +146,3 @@ def score(alignment: np.ndarray, cells: TargetCells, tolerance: float = TOLERANC
     rmse = np.sqrt(((model - cells.level) ** 2).mean(axis=1))
     return Score(hit.mean(axis=1), shifts, rmse, pair_level, pair_shifts)
 
-
-def _pair_states(p: int) -> tuple[int, int]:
-    a, b = PAIRS[p]
-    return INDEX[a], INDEX[b]

@@ -7,6 +7,8 @@ one code, 365, for both).
 
 from __future__ import annotations
 
+import numpy as np
+
 STATES: tuple[str, ...] = ("AFG", "CHN", "IND", "PAK", "RUS", "USA")
 N_STATES = len(STATES)
 INDEX: dict[str, int] = {code: i for i, code in enumerate(STATES)}
@@ -28,6 +30,9 @@ NAMES: dict[str, str] = {
 PAIRS: tuple[tuple[str, str], ...] = tuple(
     (a, b) for i, a in enumerate(STATES) for b in STATES[i + 1 :]
 )
+#: Array indices of each pair's two states: x[..., PAIR_A, PAIR_B] picks the 15 pairs of an (N, N) array.
+PAIR_A = np.array([INDEX[a] for a, _ in PAIRS])
+PAIR_B = np.array([INDEX[b] for _, b in PAIRS])
 
 
 def display_name(code: str, year: int | None = None) -> str:
