@@ -87,17 +87,6 @@ def free_parameters(fixed: Sequence[str] = ()) -> tuple[str, ...]:
     return tuple(n for n in Parameters.names() if n not in set(fixed) | {"noise"})
 
 
-#: Ablations: which parameters each variant fixes, and at what (Issue: "which theory explains what").
-ABLATIONS: dict[str, dict[str, float]] = {
-    "full model": {},
-    "balance of threat only": {"power_weight": 0.0, "pole_weight": 0.0},
-    "balance of power only": {"threat_weight": 0.0, "intent_weight": 0.0, "affinity_weight": 0.0,
-                              "interest_weight": 0.0, "dilemma_weight": 0.0},
-    "without self-interest": {"interest_weight": 0.0},
-    "without inertia": {"inertia": 0.0, "bipolar_inertia": 0.0},
-}
-
-
 def calibration_record(fit_: Fit, fit_until: int, generations: int, population: int, seed: int,
                        seeds: Sequence[int], command: str) -> dict:
     """What `calibrated.json` holds: the parameters and exactly how they were obtained."""

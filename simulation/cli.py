@@ -124,7 +124,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation import calibrate, output, plots
     from simulation.ensemble import simulate
     from simulation.inputs import build_inputs
-    from simulation.params import CALIBRATED, Parameters
+    from simulation.params import ABLATIONS, CALIBRATED, Parameters
     from simulation.report import score_report
     from simulation.score import load_targets, target_cells
 
@@ -136,7 +136,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     seeds = tuple(range(args.objective_seeds))
     eval_seeds = list(range(1000, 1000 + args.eval_seeds))
     command = "python -m simulation calibrate " + " ".join(args.raw)
-    variants = calibrate.ABLATIONS if args.ablation else {"full model": {}}
+    variants = ABLATIONS if args.ablation else {"full model": {}}
     rows, record = [], None
     for name, fixed in variants.items():
         objective = calibrate.Objective(inputs, cells, calibrate.free_parameters(fixed), seeds, dict(fixed))

@@ -18,6 +18,18 @@ import numpy as np
 CALIBRATED = Path(__file__).parent / "data" / "calibrated.json"
 
 
+#: Model variants that switch a theory off: the weights each fixes, and at what. The calibration
+#: ablation refits each; the score report uses "balance of power only" as a baseline.
+ABLATIONS: dict[str, dict[str, float]] = {
+    "full model": {},
+    "balance of threat only": {"power_weight": 0.0, "pole_weight": 0.0},
+    "balance of power only": {"threat_weight": 0.0, "intent_weight": 0.0, "affinity_weight": 0.0,
+                              "interest_weight": 0.0, "dilemma_weight": 0.0},
+    "without self-interest": {"interest_weight": 0.0},
+    "without inertia": {"inertia": 0.0, "bipolar_inertia": 0.0},
+}
+
+
 def _p(default: float, lo: float, hi: float, doc: str, unit: str = "") -> Any:
     return field(default=default, metadata={"bounds": (lo, hi), "doc": doc, "unit": unit})
 

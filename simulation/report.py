@@ -4,8 +4,9 @@ Baselines (each scored exactly like the model):
 - persistence (1947): the documented 1947 level of every pair, held for ever;
 - persistence (split year): the documented level at the last fitted year, held after it
   (out of sample only: in sample it would simply be the record);
-- balance of power only: the same model with threat perceptions, ideology and interests switched
-  off (threat_weight = affinity_weight = interest_weight = 0), capabilities and geography alone;
+- balance of power only: the same model with threat perceptions (capacity x intent, intent alone,
+  the security dilemma), ideology and interests switched off (params.ABLATIONS), capabilities and
+  geography alone;
 - random walk: from 0, a yearly N(0, 0.1) step, clipped to [-1, 1].
 """
 
@@ -19,7 +20,7 @@ import pandas as pd
 
 from simulation.ensemble import simulate
 from simulation.inputs import Inputs
-from simulation.params import Parameters
+from simulation.params import ABLATIONS, Parameters
 from simulation.score import TOLERANCE, Score, score, target_cells
 from simulation.states import INDEX, N_STATES, PAIRS
 
@@ -57,7 +58,7 @@ def random_walk(years: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
 
 def balance_of_power_only(params: Parameters) -> Parameters:
     """Capabilities and geography only: no perceived intentions, ideology or interests."""
-    return replace(params, threat_weight=0.0, affinity_weight=0.0, interest_weight=0.0)
+    return replace(params, **ABLATIONS["balance of power only"])
 
 
 def _summary(s: Score) -> dict[str, float]:
