@@ -10,9 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulation.model import AlignmentModel
-from simulation.params import Parameters
-from simulation.scenario import EDITABLE_SERIES, InputEdit, Where, apply_input_edits, load_scenario, scenario_events
-from simulation.inputs import build_inputs
+from simulation.scenario import InputEdit, Where, load_scenario, scenario_events, scenario_inputs
 from simulation.states import STATES
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -34,7 +32,6 @@ def slider_edits(us_india_ties: float, china_growth: float) -> list[tuple[InputE
                                    set=1.0 - us_india_ties))
     if china_growth != 1.0:
         for series in ("capability", "milex_share", "gdp"):
-            assert not EDITABLE_SERIES[series]
             edits.append(InputEdit(series=series, actor="CHN", **{"from": 1978}, growth=china_growth))
     return [(e, here) for e in edits]
 
@@ -48,13 +45,13 @@ class ClassroomModel(AlignmentModel):
                  inertia: float | None = None, us_india_ties: float = 1.0, china_growth: float = 1.0,
                  focus: str = "PAK", seed: int = 0) -> None:
         scenario, _ = load_scenario(SCENARIOS / f"{counterfactual}.yaml")
-        self.events = scenario_events(scenario)
-        inputs = build_inputs(scenario.period.start, scenario.period.end, self.events)
-        inputs = apply_input_edits(inputs, scenario.input_edits + slider_edits(us_india_ties, china_growth))
+        # the sliders are more scenario edits: inputs for the history sliders, overrides for the weights
+        scenario.input_edits += slider_edits(us_india_ties, china_growth)
         chosen = {"threat_weight": threat_weight, "power_weight": power_weight,
                   "interest_weight": interest_weight, "inertia": inertia}
-        params = Parameters.baseline().with_overrides(
-            {**scenario.overrides(), **{k: v for k, v in chosen.items() if v is not None}})
+        scenario.parameters.update({k: v for k, v in chosen.items() if v is not None})
+        self.events = scenario_events(scenario)
+        inputs, params = scenario_inputs(scenario, self.events)
         super().__init__(inputs, params, seed=int(seed))
         self.counterfactual = counterfactual
         self.focus = focus if focus in STATES else "PAK"

@@ -223,15 +223,17 @@ def _refuse_aliases(node: yaml.Node, path: Path) -> None:
             stack.extend(current.value)
 
 
-def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
+def read_yaml_mapping(path: Path, what: str) -> tuple[dict, yaml.Node | None]:
+    """Read a YAML file that must hold a mapping, safely: size-limited, UTF-8, no tags, no anchors
+    or aliases, no pathological nesting. Returns the data and its node tree (for line numbers)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise InputError("scenario file not found", file=path) from None
+        raise InputError(f"{what} not found", file=path) from None
     except OSError as exc:
-        raise InputError(f"cannot read scenario file: {exc.strerror}", file=path) from None
+        raise InputError(f"cannot read {what}: {exc.strerror}", file=path) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise InputError(f"scenario file is larger than {MAX_FILE_BYTES} bytes", file=path)
+        raise InputError(f"{what} is larger than {MAX_FILE_BYTES} bytes", file=path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -248,20 +250,32 @@ def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
     except RecursionError:
         raise InputError("YAML is nested too deeply", file=path) from None
     if not isinstance(data, dict):
-        raise InputError("a scenario must be a YAML mapping (name: ..., period: ...)", file=path, line=1)
+        raise InputError(f"a {what} must be a YAML mapping of fields", file=path, line=1)
+    return data, root
+
+
+def validation_error(exc: ValidationError, path: Path, root: yaml.Node | None,
+                     sections: dict[str, type[BaseModel]] | None = None) -> InputError:
+    """The first schema error as an InputError naming file, line and field. `sections` maps a
+    dotted section to its model, to list the allowed fields when an unknown one is given."""
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p == "function-after")))
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = f"unknown field {loc[-1]!r}"
+        parent = (sections or {}).get(".".join(str(p) for p in loc[:-1] if not isinstance(p, int)))
+        if parent is not None:
+            allowed = [f.alias or name for name, f in parent.model_fields.items()]
+            message += f" (expected one of {', '.join(allowed)})"
+    return InputError(message, file=path, line=_line_of(root, loc), field=".".join(str(p) for p in loc) or None)
+
+
+def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
+    data, root = read_yaml_mapping(path, "scenario file")
     try:
         return ScenarioFile.model_validate(data), root
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in ("function-after",))))
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            parent = _SECTIONS.get(".".join(str(p) for p in loc[:-1] if not isinstance(p, int)), ScenarioFile)
-            allowed = [f.alias or name for name, f in parent.model_fields.items()]
-            message = f"unknown field {loc[-1]!r} (expected one of {', '.join(allowed)})"
-        raise InputError(message, file=path, line=_line_of(root, loc),
-                         field=".".join(str(p) for p in loc) or None) from None
+        raise validation_error(exc, path, root, _SECTIONS) from None
     except RecursionError:
         raise InputError("YAML is nested too deeply", file=path) from None
 

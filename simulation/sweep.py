@@ -101,31 +101,14 @@ class Sweep:
 
 
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
-    from simulation.scenario import _line_of
+    from simulation.scenario import _line_of, read_yaml_mapping, validation_error
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("sweep spec not found", file=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read sweep spec: {exc}", file=path) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", file=path,
-                         line=mark.line + 1 if mark else None) from None
-    if not isinstance(data, dict):
-        raise InputError("a sweep spec must be a YAML mapping", file=path, line=1)
+    data, root = read_yaml_mapping(path, "sweep spec")
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        raise InputError(err["msg"].removeprefix("Value error, "), file=path, line=_line_of(root, loc),
-                         field=".".join(str(p) for p in loc) or None) from None
+        raise validation_error(exc, path, root) from None
     bounds = Parameters.bounds()
     for name, (lo, hi) in spec.parameters.items():
         where = {"file": path, "line": _line_of(root, ("parameters", name)), "field": f"parameters.{name}"}
