@@ -29,21 +29,27 @@ class Ensemble:
 
 
 def shocks_for(seeds: Sequence[int], n_years: int) -> np.ndarray:
-    """(B, T, N, N): each seed's shocks, the same numbers its Mesa run draws (model.draw_shocks),
-    drawn straight into one array."""
-    out = np.empty((len(seeds), n_years, N_STATES, N_STATES))
-    for b, seed in enumerate(seeds):
-        np.random.default_rng(seed).standard_normal(out=out[b])
-    out[:, :, np.arange(N_STATES), np.arange(N_STATES)] = 0.0
-    return out
+    """(B, T, N, N): each seed's shocks, the same numbers its Mesa run draws (model.draw_shocks)."""
+    return np.swapaxes(_year_major_shocks(seeds, n_years), 0, 1)
+
+
+def _year_major_shocks(seeds: Sequence[int], n_years: int) -> np.ndarray:
+    """(T, B, N, N) shocks, each year contiguous. A sweep repeats the same few seeds at every
+    point (common random numbers), so each distinct seed is drawn once and then copied."""
+    distinct, which = np.unique(np.asarray(seeds, dtype=np.int64), return_inverse=True)
+    draws = np.empty((len(distinct), n_years, N_STATES, N_STATES))
+    for d, seed in enumerate(distinct):
+        np.random.default_rng(int(seed)).standard_normal(out=draws[d])
+    draws[:, :, np.arange(N_STATES), np.arange(N_STATES)] = 0.0
+    return np.swapaxes(draws, 0, 1)[:, which.reshape(-1)]
 
 
 def simulate(inputs: Inputs, params: Parameters, seeds: Sequence[int],
              shocks: np.ndarray | None = None, keep_threat: bool = True) -> Ensemble:
     """Run len(seeds) runs of the same inputs and parameters in one batch."""
     B, T = len(seeds), inputs.n_years
-    shocks = shocks_for(seeds, T) if shocks is None else shocks
-    by_year = np.ascontiguousarray(np.swapaxes(shocks, 0, 1))  # (T, B, N, N): each year contiguous
+    by_year = (_year_major_shocks(seeds, T) if shocks is None
+               else np.ascontiguousarray(np.swapaxes(shocks, 0, 1)))  # (T, B, N, N): each year contiguous
     zeros = np.zeros((B, N_STATES, N_STATES))
     state = dynamics.State(np.broadcast_to(inputs.initial_intent, zeros.shape).copy(), zeros, zeros)
     # stored year-major, so each year's write is contiguous; returned as (B, T, N, N) views

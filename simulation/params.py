@@ -150,5 +150,10 @@ class Parameters:
             fields_[n] = float(values[0]) if np.all(values == values[0]) else values
         return cls(**fields_)
 
+    def vary(self, names: list[str] | tuple[str, ...], table: np.ndarray) -> Parameters:
+        """One Parameters for a batch of runs in which `names` take one value per run (the columns of
+        `table`, shape (B, len(names))) and every other field keeps this instance's value."""
+        return replace(self, **{n: np.asarray(table[:, c], dtype=float) for c, n in enumerate(names)})
+
     def as_dict(self) -> dict[str, float]:
         return {name: float(getattr(self, name)) for name in self.names()}

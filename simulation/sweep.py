@@ -197,8 +197,7 @@ def run_chunk(task: Task) -> tuple[int, pd.DataFrame]:
     from simulation.score import score
 
     inputs, base, cells = _scenario(task.scenario)
-    points = [base.with_overrides(dict(zip(task.names, row, strict=True))) for row in task.points]
-    run = simulate(inputs, Parameters.stack(points), task.seeds.tolist(), keep_threat=False)
+    run = simulate(inputs, base.vary(task.names, task.points), task.seeds.tolist(), keep_threat=False)
     frame = pd.DataFrame({"run": task.first_run + np.arange(len(task.seeds)), "point": task.point_ids,
                           "seed": task.seeds})
     for name, column in zip(task.names, task.points.T, strict=True):

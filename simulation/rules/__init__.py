@@ -3,6 +3,7 @@
 Shapes: `(B, N)` per state, `(B, N, N)` per directed pair, where `x[b, i, j]` is "i's view of j"
 unless a docstring says otherwise. Nothing here keeps state, draws randomness or reads files.
 
+- pairs:    the directed-pair matrices' shared convention (no relation with oneself)
 - power:    relative power, proximity (loss-of-strength gradient), polarity, internal balancing
 - threat:   perceived intentions, the security dilemma, Walt's threat and Waltz's power threat
 - interest: material self-interest (arms, aid, energy, markets, investment)

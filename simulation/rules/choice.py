@@ -7,9 +7,9 @@ weak states near an overwhelming threat with no ally in reach bandwagon.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
+
+from simulation.rules.pairs import clear_diagonal
 
 Array = np.ndarray
 
@@ -28,12 +28,10 @@ def external_balancing(threat: Array, alignment: Array, help_: Array) -> Array:
     or its open hostility to k) times j's ability to help against k (Walt 1987; Waltz 1979).
     """
     opposes = np.maximum(threat, np.clip(-alignment, 0.0, None))  # [j, k]
-    n = threat.shape[-1]
-    mask = 1.0 - np.eye(n)
     # sum over k of threat[i, k] * value[j, k]; k == i and k == j drop out because threat[i, i] and
-    # the masked value[j, j] are 0 (i's threat from j itself is no reason to ally with j)
-    value = opposes * help_ * mask
-    return (threat @ np.swapaxes(value, 1, 2)) * mask
+    # the cleared value[j, j] are 0 (i's threat from j itself is no reason to ally with j)
+    value = clear_diagonal(opposes * help_)
+    return clear_diagonal(threat @ np.swapaxes(value, 1, 2))
 
 
 def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Array:
@@ -44,25 +42,22 @@ def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Arra
     against j is any state k allied with i or itself threatened by j, weighted by k's strength
     relative to j. `relative_power` here is military (spending), the power that overwhelms.
     """
+    n = threat.shape[-1]
     overwhelming = np.clip(2.0 * relative_power - 1.0, 0.0, 1.0)  # 0 unless j is stronger than i
-    allies = np.clip(alignment, 0.0, None)  # [i, k]
-    threatened = np.clip(np.swapaxes(threat, 1, 2), 0.0, 1.0)  # [j, k]: k's threat from j
-    counter = np.swapaxes(relative_power, 1, 2)  # [j, k] = cap_k / (cap_k + cap_j)
-    # support[i, j] = max over k (not i, not j) of max(allies[i, k], threatened[j, k]) * counter[j, k];
-    # every term is >= 0, so a running maximum over k gives the same result, faster
-    support = np.zeros(np.broadcast_shapes(allies.shape, threatened.shape, counter.shape))
-    masks = _third_party_masks(threat.shape[-1])
-    for k in range(threat.shape[-1]):
-        term = np.maximum(allies[:, :, k, None], threatened[:, None, :, k]) * (counter[:, None, :, k] * masks[k])
-        np.maximum(support, term, out=support)
+    counter = clear_diagonal(np.swapaxes(relative_power, 1, 2).copy())  # [j, k], 0 for k == j
+    allies = clear_diagonal(np.clip(alignment, 0.0, None))  # [i, k], 0 for k == i
+    # [j, k]: k's threat from j, times k's strength against j
+    threatened = np.clip(np.swapaxes(threat, 1, 2), 0.0, 1.0) * counter
+    # support[i, j] = max over third states k (not i, not j) of
+    #   max(allies[i, k], threatened-by-j[k]) x counter[j, k]  =  max(allies[i, k] counter[j, k], threatened[j, k]);
+    # every term is >= 0, so it is a running maximum over k
+    support = np.zeros(np.broadcast_shapes(allies.shape, counter.shape))
+    for k in range(n):
+        np.maximum(support, allies[:, :, k, None] * counter[:, None, :, k], out=support)
+        # k backs i against j only when k is not i itself
+        np.maximum(support[:, :k], threatened[:, None, :, k], out=support[:, :k])
+        np.maximum(support[:, k + 1:], threatened[:, None, :, k], out=support[:, k + 1:])
     return threat * overwhelming * (1.0 - support)
-
-
-@functools.cache
-def _third_party_masks(n: int) -> np.ndarray:
-    """m[k, i, j] = 1 when k is neither i nor j."""
-    eye = np.eye(n, dtype=bool)
-    return (~eye[:, :, None] & ~eye[:, None, :]).astype(float)
 
 
 def ideological_affinity(distance: Array) -> Array:
@@ -84,8 +79,7 @@ def desired_stance(threat: Array, balancing: Array, bandwagon: Array, interest: 
     external = balancing_weight * (1.0 - self_reliance_weight * self_reliance)[:, :, None] * balancing
     motive = (external - threat + bandwagon_weight * bandwagon + interest_weight * interest
               + affinity_weight * affinity)
-    n = threat.shape[-1]
-    return np.tanh(gain * motive) * (1.0 - np.eye(n))
+    return clear_diagonal(np.tanh(gain * motive))
 
 
 def update_stance(stance: Array, target: Array, inertia: Array, shock: Array) -> Array:

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.rules.pairs import clear_diagonal
+
 Array = np.ndarray
 
 #: Largest possible distance between two regimes in ideology space
 #: (economy in [-1, 1], religion in [0, 1], polity in [0, 1]).
 MAX_IDEOLOGY_DISTANCE = float(np.sqrt(2.0**2 + 1.0 + 1.0))
-
-
-def _off_diagonal(x: Array) -> Array:
-    n = x.shape[-1]
-    return x * (1.0 - np.eye(n))
 
 
 def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proximity: Array,
@@ -40,13 +37,15 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
     for k in range(acts.shape[-1]):
         np.maximum(witnessed, nearness[:, :, k, None] * acts[:, None, :, k], out=witnessed)
     new = persistence * memory + impact * (direct + spillover * witnessed)
-    return np.clip(_off_diagonal(new), 0.0, 1.0)
+    return np.clip(clear_diagonal(new), 0.0, 1.0)
 
 
 def forget_on_regime_change(memory: Array, regime_change: Array, reset: float) -> Array:
     """A new regime in i drops a share `reset` of what i remembered of others' acts, and others
     drop the same share of what they held against i: a new government is judged partly afresh
     (the Karmal government installed by Soviet troops; the Islamic Republic after 2001)."""
+    if not np.any(regime_change):  # most years: nothing to forget
+        return memory
     keep = 1.0 - reset * regime_change  # (B, N)
     return memory * keep[:, :, None] * keep[:, None, :]
 
@@ -68,7 +67,7 @@ def security_dilemma(alignment: Array) -> Array:
     s = np.zeros(alignment.shape)  # max over k of rivals[i, k] * friends[j, k], all terms >= 0
     for k in range(alignment.shape[-1]):
         np.maximum(s, rivals[:, :, k, None] * friends[:, None, :, k], out=s)
-    return _off_diagonal(s)
+    return clear_diagonal(s)
 
 
 def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array, dilemma: Array,
@@ -77,7 +76,7 @@ def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array,
     ideology (a weak source for Walt) and the security dilemma. The sources add up and saturate
     smoothly (1 - e^-x), so that piling grievances still count without exceeding certainty."""
     raw = memory + dispute + ideology_weight * ideological_distance + dilemma_weight * dilemma
-    return _off_diagonal(1.0 - np.exp(-np.clip(raw, 0.0, None)))
+    return clear_diagonal(1.0 - np.exp(-np.clip(raw, 0.0, None)))
 
 
 def coalition_power(capability: Array, alignment: Array, coalition_weight: float) -> Array:
@@ -99,7 +98,7 @@ def threat_capacity(capability: Array, coalition: Array, proximity: Array, offen
 
 def walt_threat(capacity: Array, intent: Array) -> Array:
     """Balance-of-threat threat of j to i: capability that could hurt i times intent to, in [0, 1]."""
-    return _off_diagonal(capacity * intent)
+    return clear_diagonal(capacity * intent)
 
 
 def power_threat(relative_power: Array, proximity: Array, poles: Array, bipolarity: Array,
@@ -107,7 +106,7 @@ def power_threat(relative_power: Array, proximity: Array, poles: Array, bipolari
     """Balance-of-power threat, blind to intentions: a strong neighbour's power, plus the rival pole
     in a bipolar system (Waltz 1979)."""
     local = relative_power * proximity
-    return _off_diagonal(local + pole_weight * bipolarity[:, None, None] * poles)
+    return clear_diagonal(local + pole_weight * bipolarity[:, None, None] * poles)
 
 
 def effective_threat(walt: Array, intent: Array, waltz: Array, threat_weight: float, intent_weight: float,
