@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from simulation.params import Parameters
 from simulation.rules import choice, dynamics, power, threat
@@ -118,6 +119,25 @@ def test_weak_state_bandwagons_only_without_an_ally():
     assert backed[0, ix("AFG"), ix("RUS")] < alone[0, ix("AFG"), ix("RUS")]
     # a strong state does not bandwagon with a weaker one
     assert choice.bandwagoning(t.transpose(0, 2, 1), rel, np.zeros((1, N, N)))[0, ix("RUS"), ix("AFG")] == 0
+
+
+@pytest.mark.parametrize("backer", ["ally", "fellow target"])
+def test_a_stronger_backer_deters_bandwagoning_more(backer):
+    """Walt: what keeps a weak state from bandwagoning is an ally able to stand up to the threat, so
+    a backer stronger than the threat holds it back more than a backer weaker than the threat."""
+    pulls = []
+    for usa in (0.05, 0.5):  # weaker, then stronger, than the threat (0.2)
+        t = np.zeros((1, N, N))
+        t[0, ix("AFG"), ix("RUS")] = 0.6
+        cap = np.full((1, N), 0.1)
+        cap[0, ix("AFG")], cap[0, ix("RUS")], cap[0, ix("USA")] = 0.002, 0.2, usa
+        alignment = np.zeros((1, N, N))
+        if backer == "ally":
+            alignment[0, ix("AFG"), ix("USA")] = alignment[0, ix("USA"), ix("AFG")] = 0.9
+        else:
+            t[0, ix("USA"), ix("RUS")] = 0.9
+        pulls.append(choice.bandwagoning(t, power.relative_power(cap), alignment)[0, ix("AFG"), ix("RUS")])
+    assert pulls[1] < pulls[0]
 
 
 def test_sanctions_cut_the_value_of_a_supplier():

@@ -44,13 +44,13 @@ def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Arra
     """
     n = threat.shape[-1]
     overwhelming = np.clip(2.0 * relative_power - 1.0, 0.0, 1.0)  # 0 unless j is stronger than i
-    counter = clear_diagonal(np.swapaxes(relative_power, 1, 2).copy())  # [j, k], 0 for k == j
+    counter = clear_diagonal(relative_power.copy())  # [j, k] = cap_k / (cap_j + cap_k), 0 for k == j
     allies = clear_diagonal(np.clip(alignment, 0.0, None))  # [i, k], 0 for k == i
     # [j, k]: k's threat from j, times k's strength against j
     threatened = np.clip(np.swapaxes(threat, 1, 2), 0.0, 1.0) * counter
-    # support[i, j] = max over third states k (not i, not j) of
-    #   max(allies[i, k], threatened-by-j[k]) x counter[j, k]  =  max(allies[i, k] counter[j, k], threatened[j, k]);
-    # every term is >= 0, so it is a running maximum over k
+    # support[i, j] = max over third states k (not i, not j) of max(allies[i, k], k's threat from j)
+    # x counter[j, k], that is, of max(allies[i, k] counter[j, k], threatened[j, k]); every term
+    # is >= 0, so it is a running maximum over k
     support = np.zeros(np.broadcast_shapes(allies.shape, counter.shape))
     for k in range(n):
         np.maximum(support, allies[:, :, k, None] * counter[:, None, :, k], out=support)
