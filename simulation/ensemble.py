@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.inputs import Inputs
-from simulation.model import year_inputs
 from simulation.params import Parameters
 from simulation.rules import dynamics
 from simulation.states import N_STATES
@@ -56,7 +55,7 @@ def simulate(inputs: Inputs, params: Parameters, seeds: Sequence[int],
     alignment = np.empty((T, B, N_STATES, N_STATES))
     threat = np.empty((T, B, N_STATES, N_STATES)) if keep_threat else np.empty((0, 0))
     for t in range(T):
-        state, seen = dynamics.step(state, year_inputs(inputs, t), params, by_year[t], first_year=t == 0)
+        state, seen = dynamics.step(state, inputs.year(t), params, by_year[t], first_year=t == 0)
         alignment[t] = state.alignment
         if keep_threat:
             threat[t] = seen.threat

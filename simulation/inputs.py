@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.errors import InputError
+from simulation.rules.dynamics import YearInputs
 from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
 from simulation.timeline import OUTSIDE, Event, load_events
 
@@ -73,6 +74,12 @@ class Inputs:
     @property
     def n_years(self) -> int:
         return len(self.years)
+
+    def year(self, t: int) -> YearInputs:
+        """Year t as the rules read it, with a batch axis of 1 (shared by every run of a batch)."""
+        one = {name: getattr(self, name)[t][None] for name in YearInputs.__dataclass_fields__
+               if name != "distance_km"}
+        return YearInputs(distance_km=self.distance_km, **one)
 
     def to_long(self) -> pd.DataFrame:
         """All yearly series in long form (`year,series,i,j,value`) for `inputs.csv`."""

@@ -16,13 +16,6 @@ from simulation.rules import choice, dynamics
 from simulation.states import INDEX, N_STATES, STATES
 
 
-def year_inputs(inputs: Inputs, t: int) -> dynamics.YearInputs:
-    """Year t of the inputs with a batch axis of 1."""
-    one = {name: getattr(inputs, name)[t][None] for name in dynamics.YearInputs.__dataclass_fields__
-           if name != "distance_km"}
-    return dynamics.YearInputs(distance_km=inputs.distance_km, **one)
-
-
 def draw_shocks(rng: np.random.Generator, n_years: int) -> np.ndarray:
     """All of a run's randomness, drawn up front: one standard-normal shock per year and directed pair."""
     shocks = rng.standard_normal((n_years, N_STATES, N_STATES))
@@ -77,7 +70,7 @@ class AlignmentModel(mesa.Model):
     def step(self) -> None:
         """One year: perceive, every state decides (simultaneously), alignments form by mutual consent."""
         self.year = int(self.inputs.years[self.t])
-        x = year_inputs(self.inputs, self.t)
+        x = self.inputs.year(self.t)
         memory, self.seen = dynamics.perceive(self.state.memory, self.state.alignment, x, self.params)
         self.target = dynamics.desired(self.seen, self.state.alignment, self.params)
         self.inertia = dynamics.inertia(self.seen, self.params, first_year=self.t == 0)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from simulation.inputs import Inputs
-from simulation.model import AlignmentModel, draw_shocks, year_inputs
+from simulation.model import AlignmentModel, draw_shocks
 from simulation.params import Parameters
 from simulation.rules import choice, dynamics
 from simulation.states import INDEX, N_STATES
@@ -50,7 +50,7 @@ def test_mesa_model_equals_batch_rules(baseline_inputs):
     state = dynamics.State(baseline_inputs.initial_intent[None].copy(), zeros, zeros)
     out = []
     for t in range(baseline_inputs.n_years):
-        state, _ = dynamics.step(state, year_inputs(baseline_inputs, t), p, shocks[t][None], first_year=t == 0)
+        state, _ = dynamics.step(state, baseline_inputs.year(t), p, shocks[t][None], first_year=t == 0)
         out.append(state.alignment[0])
     assert np.array_equal(np.stack(out), model.series("alignment"))
 

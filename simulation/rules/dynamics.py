@@ -44,7 +44,7 @@ class YearInputs:
     acts: Array  # (B, N, N) j -> i
     outside_acts: Array  # (B, N)
     nuclear: Array
-    ideology: Array  # (B, N, 2)
+    ideology: Array  # (B, N, 3)
     regime_change: Array  # (B, N)
     contiguity: Array
     presence: Array
