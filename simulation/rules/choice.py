@@ -7,6 +7,8 @@ weak states near an overwhelming threat with no ally in reach bandwagon.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from simulation.rules.pairs import clear_diagonal
@@ -42,22 +44,25 @@ def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Arra
     against j is any state k allied with i or itself threatened by j, weighted by k's strength
     relative to j. `relative_power` here is military (spending), the power that overwhelms.
     """
-    n = threat.shape[-1]
     overwhelming = np.clip(2.0 * relative_power - 1.0, 0.0, 1.0)  # 0 unless j is stronger than i
-    counter = clear_diagonal(relative_power.copy())  # [j, k] = cap_k / (cap_j + cap_k), 0 for k == j
-    allies = clear_diagonal(np.clip(alignment, 0.0, None))  # [i, k], 0 for k == i
-    # [j, k]: k's threat from j, times k's strength against j
-    threatened = np.clip(np.swapaxes(threat, 1, 2), 0.0, 1.0) * counter
-    # support[i, j] = max over third states k (not i, not j) of max(allies[i, k], k's threat from j)
-    # x counter[j, k], that is, of max(allies[i, k] counter[j, k], threatened[j, k]); every term
-    # is >= 0, so it is a running maximum over k
-    support = np.zeros(np.broadcast_shapes(allies.shape, counter.shape))
-    for k in range(n):
-        np.maximum(support, allies[:, :, k, None] * counter[:, None, :, k], out=support)
-        # k backs i against j only when k is not i itself
-        np.maximum(support[:, :k], threatened[:, None, :, k], out=support[:, :k])
-        np.maximum(support[:, k + 1:], threatened[:, None, :, k], out=support[:, k + 1:])
+    allies = np.clip(alignment, 0.0, None)  # [i, k]
+    threatened = np.clip(np.swapaxes(threat, 1, 2), 0.0, 1.0)  # [j, k]: k's threat from j
+    counter = relative_power  # [j, k] = cap_k / (cap_j + cap_k): k's strength against j
+    # support[i, j] = max over k (not i, not j) of max(allies[i, k], threatened[j, k]) * counter[j, k];
+    # every term is >= 0, so a running maximum over k gives the same result, faster
+    support = np.zeros(np.broadcast_shapes(allies.shape, threatened.shape, counter.shape))
+    masks = _third_party_masks(threat.shape[-1])
+    for k in range(threat.shape[-1]):
+        term = np.maximum(allies[:, :, k, None], threatened[:, None, :, k]) * (counter[:, None, :, k] * masks[k])
+        np.maximum(support, term, out=support)
     return threat * overwhelming * (1.0 - support)
+
+
+@functools.cache
+def _third_party_masks(n: int) -> np.ndarray:
+    """m[k, i, j] = 1 when k is neither i nor j."""
+    eye = np.eye(n, dtype=bool)
+    return (~eye[:, :, None] & ~eye[:, None, :]).astype(float)
 
 
 def ideological_affinity(distance: Array) -> Array:

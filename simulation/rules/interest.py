@@ -9,19 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.rules.pairs import clear_diagonal
+from simulation.rules.pairs import clear_diagonal, row_max
 
 Array = np.ndarray
 
 
 def arms_need(threat: Array, self_reliance: Array) -> Array:
     """(B, N): a state threatened beyond its own means needs arms from abroad."""
-    # its main threat, as a running maximum over the columns: numpy reduces a short last axis
-    # about ten times slower
-    main = threat[:, :, 0].copy()
-    for k in range(1, threat.shape[2]):
-        np.maximum(main, threat[:, :, k], out=main)
-    return main * (1.0 - self_reliance)
+    return row_max(threat) * (1.0 - self_reliance)
 
 
 def aid_need(gdp_per_capita: Array) -> Array:

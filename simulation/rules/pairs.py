@@ -17,3 +17,12 @@ def clear_diagonal(x: Array) -> Array:
     n = x.shape[-1]
     x[..., np.arange(n), np.arange(n)] = 0.0
     return x
+
+
+def row_max(x: Array) -> Array:
+    """Max over the last axis, as a running maximum over the columns: numpy reduces a last axis
+    as short as six about ten times slower."""
+    out = x[..., 0].copy()
+    for k in range(1, x.shape[-1]):
+        np.maximum(out, x[..., k], out=out)
+    return out
