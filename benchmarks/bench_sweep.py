@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 from simulation import sweep
-from simulation.model import AlignmentModel
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = """name: bench
@@ -41,6 +40,9 @@ chunk_size: {chunk}
 
 def mesa_rate(plan: sweep.Sweep, n_runs: int) -> float:
     """Runs/s of the Mesa path: one model object per run, stepped year by year (as mesa.batch_run)."""
+    # imported here: worker processes re-import this script, and the CLI's workers do not load Mesa
+    from simulation.model import AlignmentModel
+
     inputs, base, _ = sweep._scenario(str(plan.scenario_path))
     runs = [(dict(zip(task.names, row, strict=True)), int(seed))
             for task in sweep.tasks(plan, set()) for row, seed in zip(task.points, task.seeds, strict=True)]

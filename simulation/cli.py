@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a sweep spec (design x seeds) to Parquet chunks")
     sw.add_argument("spec", help="sweep spec YAML, e.g. sweeps/weights_sobol.yaml")
     sw.add_argument("--out", required=True, help="folder for the design, manifest and chunks")
-    sw.add_argument("--workers", type=int, default=1, help="local processes (default 1: in this process)")
+    sw.add_argument("--workers", type=int, default=1, help="processes in all, this one included (default 1: in this process only)")
     sw.add_argument("--scheduler", help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
     sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
     sw.set_defaults(func=_cmd_sweep)
