@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -82,6 +83,20 @@ def test_local_processes_and_dask_give_the_same_rows_as_in_process(tmp_path):
     assert len(reference) == plan.n_runs and reference.run.is_unique
     for name in ("procs", "dask"):
         pd.testing.assert_frame_equal(sweep.read_results(tmp_path / name), reference)
+
+
+def _slow_pid(item: int) -> tuple[int, int]:
+    time.sleep(0.05)
+    return item, os.getpid()
+
+
+def test_local_processes_share_the_work_with_this_one_and_run_each_item_once():
+    """--workers 2: one new process and this one, each item exactly once (this process starts at once,
+    the new one when it has started up)."""
+    results = list(sweep.execute(_slow_pid, list(range(40)), workers=2))
+    assert sorted(item for item, _ in results) == list(range(40))
+    pids = {pid for _, pid in results}
+    assert os.getpid() in pids and len(pids) == 2
 
 
 def test_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
