@@ -142,13 +142,8 @@ class Parameters:
 
     @classmethod
     def stack(cls, points: list[Parameters]) -> Parameters:
-        """One Parameters for a batch of runs: a field that differs between points holds one value
-        per run; a field all points share stays a float, so what depends only on it is computed once."""
-        fields_ = {}
-        for n in cls.names():
-            values = np.array([getattr(p, n) for p in points], dtype=float)
-            fields_[n] = float(values[0]) if np.all(values == values[0]) else values
-        return cls(**fields_)
+        """One Parameters whose every field is an array with one value per run (for batch runs)."""
+        return cls(**{n: np.array([getattr(p, n) for p in points], dtype=float) for n in cls.names()})
 
     def vary(self, names: list[str] | tuple[str, ...], table: np.ndarray) -> Parameters:
         """One Parameters for a batch of runs in which `names` take one value per run (the columns of

@@ -100,7 +100,6 @@ class Sweep:
         return -(-self.n_runs // self.spec.chunk_size)
 
 
-
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
     from simulation.scenario import _line_of, read_yaml_mapping, validation_error
 

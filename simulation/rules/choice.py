@@ -67,8 +67,7 @@ def _third_party_masks(n: int) -> np.ndarray:
 
 def ideological_affinity(distance: Array) -> Array:
     """f[b, i, j] in [0, 1]: solidarity between close regimes, 0 beyond half the largest distance."""
-    n = distance.shape[-1]
-    return np.clip(1.0 - 2.0 * distance, 0.0, 1.0) * (1.0 - np.eye(n))
+    return clear_diagonal(np.clip(1.0 - 2.0 * distance, 0.0, 1.0))
 
 
 def desired_stance(threat: Array, balancing: Array, bandwagon: Array, interest: Array, affinity: Array,

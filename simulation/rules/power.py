@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulation.rules.pairs import clear_diagonal
+
 Array = np.ndarray
 
 
@@ -29,10 +31,8 @@ def proximity(distance_km: Array, contiguity: Array, presence: Array, capability
     # presence[b, j, k] (j's forces in k) x contiguity[b, k, i] -> j at i's border through k
     through = np.max(presence[:, :, :, None] * contiguity[:, None, :, :], axis=2)  # (B, j, i)
     via_presence = np.swapaxes(through, 1, 2)
-    n = capability.shape[1]
     worldwide = global_reach * milex_share[:, None, :]
-    p = np.maximum(np.maximum(np.maximum(decay, contiguity), via_presence), worldwide)
-    return p * (1.0 - np.eye(n))[None]
+    return clear_diagonal(np.maximum(np.maximum(np.maximum(decay, contiguity), via_presence), worldwide))
 
 
 def bipolarity(capability: Array) -> Array:

@@ -31,7 +31,7 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
     direct = np.swapaxes(acts, 1, 2)  # [i, j] = j's act against i
     # witnessed[b, i, j] = max over k != i of acts[j, k] * nearness(i, k), as a running maximum
     # (every term is >= 0, so starting from the outside acts gives the same maximum)
-    nearness = (0.5 + 0.5 * proximity) * (1.0 - np.eye(acts.shape[-1]))  # [i, k], 0 for k == i
+    nearness = clear_diagonal(0.5 + 0.5 * proximity)  # [i, k], 0 for k == i
     witnessed = np.broadcast_to(0.5 * outside_acts[:, None, :], np.broadcast_shapes(
         acts.shape, nearness.shape)).copy()
     for k in range(acts.shape[-1]):
