@@ -10,10 +10,10 @@ import argparse
 import statistics
 import time
 
-from simulation.ensemble import simulate
-from simulation.inputs import build_inputs
-from simulation.model import AlignmentModel
-from simulation.params import Parameters
+from simulation.engine.ensemble import simulate
+from simulation.engine.inputs import build_inputs
+from simulation.engine.model import AlignmentModel
+from simulation.engine.params import Parameters
 
 
 def timed(fn, repeats: int) -> list[float]:

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from simulation import sweep
+from simulation.experiments import sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = """name: bench
@@ -41,7 +41,7 @@ chunk_size: {chunk}
 def mesa_rate(plan: sweep.Sweep, n_runs: int) -> float:
     """Runs/s of the Mesa path: one model object per run, stepped year by year (as mesa.batch_run)."""
     # imported here: worker processes re-import this script, and the CLI's workers do not load Mesa
-    from simulation.model import AlignmentModel
+    from simulation.engine.model import AlignmentModel
 
     inputs, base, _ = sweep._scenario(str(plan.scenario_path))
     runs = [(dict(zip(task.names, row, strict=True)), int(seed))

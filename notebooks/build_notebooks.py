@@ -41,7 +41,7 @@ Nothing in the model says "Pakistan joins the West in 1954". The model only know
 rules, and we then compare them with what historians document."""),
     ("code", SETUP),
     ("md", "## The inputs\nEvery state's capability (COW's CINC index) from 1947 to 2024:"),
-    ("code", """from simulation.inputs import build_inputs
+    ("code", """from simulation.engine.inputs import build_inputs
 from simulation.states import STATES, display_name
 import matplotlib.pyplot as plt
 
@@ -51,22 +51,22 @@ for k, s in enumerate(STATES):
     ax.plot(inputs.years, inputs.capability[:, k], label=display_name(s))
 ax.set_ylabel("share of world capabilities (CINC)"); ax.legend(ncol=3, fontsize=8); ax.grid(alpha=.3)"""),
     ("md", "The event timeline lists what happened and where each fact comes from. Here are the 1970s:"),
-    ("code", """from simulation.timeline import load_events
-from simulation.inputs import DATA_DIR, regime_labels
+    ("code", """from simulation.engine.timeline import load_events
+from simulation.engine.inputs import DATA_DIR, regime_labels
 events = load_events(DATA_DIR / "events.csv", regime_labels())
 for e in events:
     if 1970 <= e.year < 1980:
         print(f"{e.year}  {e.kind:11s} {e.actor}->{e.target or '-':4s} {e.description}  [{e.source}]")"""),
     ("md", "## Run the baseline\nOne run of the whole period takes a fraction of a second."),
-    ("code", """from simulation.model import AlignmentModel
-from simulation.params import Parameters
+    ("code", """from simulation.engine.model import AlignmentModel
+from simulation.engine.params import Parameters
 model = AlignmentModel(inputs, Parameters.baseline(), seed=0)
 model.run()
 alignment = model.series("alignment")   # (year, state, state), from -1 (rivalry) to +1 (alliance)
 i, j = STATES.index("PAK"), STATES.index("USA")
 print("US-Pakistan alignment in 1955, 1985, 1995:",
       [round(float(alignment[y - 1947, i, j]), 2) for y in (1955, 1985, 1995)])"""),
-    ("code", """from simulation.plots import draw_network
+    ("code", """from simulation.interfaces.plots import draw_network
 fig, axes = plt.subplots(1, 3, figsize=(13, 4.5))
 for ax, year in zip(axes, (1955, 1985, 2022)):
     draw_network(ax, alignment[year - 1947], inputs.capability[year - 1947], year)"""),
@@ -75,9 +75,9 @@ We score the model against a record of documented alignments (`simulation/data/t
 source for every row): a year counts as right when the model is within 0.3 of the documented level,
 and each documented *shift* counts when the model moves the same way. The parameters were fitted on
 1947-1990 only, so 1991-2024 is an honest test."""),
-    ("code", """from simulation.ensemble import simulate
-from simulation.score import load_targets
-from simulation.report import score_report, format_report
+    ("code", """from simulation.engine.ensemble import simulate
+from simulation.experiments.score import load_targets
+from simulation.experiments.report import score_report, format_report
 runs = simulate(inputs, Parameters.baseline(), range(20), keep_threat=False)
 report = score_report(runs.alignment, inputs, load_targets(), Parameters.baseline(), 1990, list(range(20)))
 print(format_report(report))"""),
@@ -97,8 +97,8 @@ the rules produce that, and what else follows."""),
     ("code", SETUP),
     ("code", """print((ROOT / "scenarios" / "us_india_ties_weaken.yaml").read_text())"""),
     ("md", "We run both scenarios 100 times with the *same* random seeds, so any difference comes from the inputs."),
-    ("code", """from simulation.scenario import load_scenario
-from simulation.compare import run_comparison, alignment_differences, divergence, threat_differences, summary_markdown
+    ("code", """from simulation.experiments.scenario import load_scenario
+from simulation.experiments.compare import run_comparison, alignment_differences, divergence, threat_differences, summary_markdown
 base, _ = load_scenario(ROOT / "scenarios" / "baseline.yaml")
 alt, _ = load_scenario(ROOT / "scenarios" / "us_india_ties_weaken.yaml")
 result = run_comparison(base, alt, runs=100)
@@ -147,7 +147,7 @@ outputs:
   - {{name: rus_pak_2020, pair: [PAK, RUS], year: 2020}}
 chunk_size: 500
 ''')
-from simulation import sweep
+from simulation.experiments import sweep
 plan = sweep.prepare(spec)
 print(plan.n_runs, "runs")
 out = spec.parent / "results"

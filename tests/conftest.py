@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.inputs import Inputs, build_inputs
-from simulation.params import Parameters
-from simulation.rules.dynamics import State, YearInputs
+from simulation.engine.dynamics import State, YearInputs
+from simulation.engine.inputs import Inputs, build_inputs
+from simulation.engine.params import Parameters
 from simulation.states import INDEX, N_STATES
 
 N = N_STATES

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.classroom import ClassroomModel, scenario_names
+from simulation.interfaces.classroom import ClassroomModel, scenario_names
 from simulation.states import INDEX
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def test_app_parameters_fit_the_model():
     pytest.importorskip("solara")
     from mesa.visualization.solara_viz import _check_model_params
 
-    from simulation.app import model_params
+    from simulation.interfaces.app import model_params
 
     _check_model_params(ClassroomModel.__init__, model_params())
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation.cli import main
-from simulation.ensemble import simulate
-from simulation.params import CALIBRATED, Parameters
-from simulation.report import score_report
-from simulation.score import load_targets
+from simulation.engine.ensemble import simulate
+from simulation.engine.params import CALIBRATED, Parameters
+from simulation.experiments.report import score_report
+from simulation.experiments.score import load_targets
+from simulation.interfaces.cli import main
 
 GOLDEN = Path(__file__).parent / "golden" / "baseline_seed0_alignments.csv"
 ROOT = Path(__file__).resolve().parents[1]

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.ensemble import simulate
-from simulation.model import AlignmentModel
-from simulation.params import Parameters
+from simulation.engine.ensemble import simulate
+from simulation.engine.model import AlignmentModel
+from simulation.engine.params import Parameters
 
 
 @st.composite
@@ -31,8 +31,8 @@ def test_ensemble_equals_mesa_model_for_random_points(baseline_inputs, points, f
 
 
 def test_ensemble_shocks_are_the_mesa_models_shocks():
-    from simulation.ensemble import shocks_for
-    from simulation.model import draw_shocks
+    from simulation.engine.ensemble import shocks_for
+    from simulation.engine.model import draw_shocks
 
     seeds = [7, 0, 1, 7, 12345, 0, 2**31 - 1]  # repeated and unsorted, as a sweep's chunk can be
     batch = shocks_for(seeds, 78)

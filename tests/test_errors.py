@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from simulation.cli import main
+from simulation.engine.inputs import DATA_DIR, build_inputs
 from simulation.errors import InputError
-from simulation.inputs import DATA_DIR, build_inputs
+from simulation.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_ROW = 'x1,1980,,aggression,IND,PAK,0.5,"seed 000 §4.1",test'

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulation.inputs import Inputs
-from simulation.model import AlignmentModel, draw_shocks
-from simulation.params import Parameters
-from simulation.rules import choice, dynamics
+from simulation.engine import dynamics
+from simulation.engine.inputs import Inputs
+from simulation.engine.model import AlignmentModel, draw_shocks
+from simulation.engine.params import Parameters
+from simulation.engine.timeline import KINDS
+from simulation.rules import choice
 from simulation.states import INDEX, N_STATES
-from simulation.timeline import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,8 +64,8 @@ def test_alignment_is_only_the_mutual_consent_of_stances(baseline_inputs):
 
 def test_events_write_only_inputs_never_alignments(baseline_inputs):
     """Every array the timeline compiles into is an input field; none is an alignment or a stance."""
-    from simulation.inputs import DATA_DIR, _regimes, apply_events, regime_labels
-    from simulation.timeline import load_events
+    from simulation.engine.inputs import DATA_DIR, _regimes, apply_events, regime_labels
+    from simulation.engine.timeline import load_events
 
     events = load_events(DATA_DIR / "events.csv", regime_labels())
     base = {"acts": baseline_inputs.acts * 0, "contiguity": baseline_inputs.contiguity[0]}

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.params import Parameters
-from simulation.rules import dynamics
+from simulation.engine import dynamics
+from simulation.engine.params import Parameters
 from tests.conftest import N, year
 
 unit = st.floats(0.0, 1.0, allow_nan=False)

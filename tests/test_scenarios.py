@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.cli import main
-from simulation.compare import alignment_differences, run_comparison
 from simulation.errors import InputError
-from simulation.scenario import load_scenario, scenario_events, scenario_inputs
+from simulation.experiments.compare import alignment_differences, run_comparison
+from simulation.experiments.scenario import load_scenario, scenario_events, scenario_inputs
+from simulation.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -6,12 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.calibrate import Objective, fit
-from simulation.ensemble import simulate
+from simulation.engine.ensemble import simulate
+from simulation.engine.params import Parameters
 from simulation.errors import InputError
-from simulation.params import Parameters
-from simulation.report import documented_series, persistence, random_walk
-from simulation.score import TARGETS, load_targets, score, target_cells
+from simulation.experiments.calibrate import Objective, fit
+from simulation.experiments.report import documented_series, persistence, random_walk
+from simulation.experiments.score import TARGETS, load_targets, score, target_cells
 from simulation.states import INDEX, PAIRS
 
 YEARS = np.arange(1947, 1967)

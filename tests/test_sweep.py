@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import sweep
-from simulation.cli import main
 from simulation.errors import InputError
+from simulation.experiments import sweep
+from simulation.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,9 +54,9 @@ def test_designs_come_from_their_samplers(tmp_path, design, samples, points):
 
 def test_rows_match_single_runs_of_the_engine(tmp_path):
     """A sweep row is the ensemble run for its parameter point and seed."""
-    from simulation.ensemble import simulate
-    from simulation.inputs import build_inputs
-    from simulation.params import Parameters
+    from simulation.engine.ensemble import simulate
+    from simulation.engine.inputs import build_inputs
+    from simulation.engine.params import Parameters
 
     plan = sweep.prepare(spec(tmp_path, "monte_carlo", 3, chunk=4))
     sweep.run_sweep(plan, tmp_path / "out", progress=False)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.params import Parameters
-from simulation.rules import choice, dynamics, power, threat
+from simulation.engine import dynamics
+from simulation.engine.params import Parameters
+from simulation.rules import choice, power, threat
 from tests.conftest import N, ix, quiet_state, year
 
 P = Parameters()

@@ -8,5 +8,6 @@ unless a docstring says otherwise. Nothing here keeps state, draws randomness or
 - threat:   perceived intentions, the security dilemma, Walt's threat and Waltz's power threat
 - interest: material self-interest (arms, aid, energy, markets, investment)
 - choice:   desired stance (balancing, bandwagoning, interest), inertia, mutuality
-- dynamics: one year of the whole system, composed from the above
+
+The yearly step that composes them is `simulation.engine.dynamics`.
 """

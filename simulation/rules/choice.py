@@ -12,11 +12,10 @@ import functools
 import numpy as np
 
 from simulation.rules.pairs import clear_diagonal
+from simulation.rules.types import Array, Weight
 
-Array = np.ndarray
 
-
-def ally_help(relative_power: Array, proximity: Array, power_exponent: float) -> Array:
+def ally_help(relative_power: Array, proximity: Array, power_exponent: Weight) -> Array:
     """h[b, j, k] in (0, 1]: how much j can do against k: its power relative to k (raised to
     `power_exponent`), more when near k (a frontline ally bordering the threat is worth more)."""
     versus = np.swapaxes(relative_power, 1, 2)  # [j, k] = cap_j / (cap_j + cap_k)
@@ -71,9 +70,9 @@ def ideological_affinity(distance: Array) -> Array:
 
 
 def desired_stance(threat: Array, balancing: Array, bandwagon: Array, interest: Array, affinity: Array,
-                   self_reliance: Array, balancing_weight: float, self_reliance_weight: float,
-                   bandwagon_weight: float, interest_weight: float, affinity_weight: float,
-                   gain: float) -> Array:
+                   self_reliance: Array, balancing_weight: Weight, self_reliance_weight: Weight,
+                   bandwagon_weight: Weight, interest_weight: Weight, affinity_weight: Weight,
+                   gain: Weight) -> Array:
     """s*[b, i, j] in (-1, 1): the stance i's motives call for this year.
 
     Balance against j's threat; seek j as an ally against shared threats (less so if i can balance

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.rules.pairs import clear_diagonal, row_max
-
-Array = np.ndarray
+from simulation.rules.types import Array
 
 
 def arms_need(threat: Array, self_reliance: Array) -> Array:

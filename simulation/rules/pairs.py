@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-Array = np.ndarray
+from simulation.rules.types import Array
 
 
 def clear_diagonal(x: Array) -> Array:

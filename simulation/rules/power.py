@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.rules.pairs import clear_diagonal
-
-Array = np.ndarray
+from simulation.rules.types import Array, Weight
 
 
 def relative_power(capability: Array) -> Array:
@@ -17,7 +16,7 @@ def relative_power(capability: Array) -> Array:
 
 
 def proximity(distance_km: Array, contiguity: Array, presence: Array, capability: Array,
-              milex_share: Array, reach_km: float, global_reach: float) -> Array:
+              milex_share: Array, reach_km: Weight, global_reach: Weight) -> Array:
     """p[b, i, j]: how much of j's power reaches i, in [0, 1].
 
     Power decays with distance (Boulding's loss-of-strength gradient) over a reach that grows with

@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.rules.pairs import clear_diagonal
-
-Array = np.ndarray
+from simulation.rules.types import Array, Weight
 
 #: Largest possible distance between two regimes in ideology space
 #: (economy in [-1, 1], religion in [0, 1], polity in [0, 1]).
@@ -20,7 +19,7 @@ MAX_IDEOLOGY_DISTANCE = float(np.sqrt(2.0**2 + 1.0 + 1.0))
 
 
 def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proximity: Array,
-                         persistence: float, impact: float, spillover: float) -> Array:
+                         persistence: Weight, impact: Weight, spillover: Weight) -> Array:
     """Perceived aggressive intent of j held by i, after this year's hostile acts, in [0, 1].
 
     Perceptions fade without new acts and jump after one (THEORY.md, Walt's fourth source).
@@ -40,7 +39,7 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
     return np.clip(clear_diagonal(new), 0.0, 1.0)
 
 
-def forget_on_regime_change(memory: Array, regime_change: Array, reset: float) -> Array:
+def forget_on_regime_change(memory: Array, regime_change: Array, reset: Weight) -> Array:
     """A new regime in i drops a share `reset` of what i remembered of others' acts, and others
     drop the same share of what they held against i: a new government is judged partly afresh
     (the Karmal government installed by Soviet troops; the Islamic Republic after 2001)."""
@@ -71,7 +70,7 @@ def security_dilemma(alignment: Array) -> Array:
 
 
 def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array, dilemma: Array,
-                     ideology_weight: float, dilemma_weight: float) -> Array:
+                     ideology_weight: Weight, dilemma_weight: Weight) -> Array:
     """Total perceived aggressive intent of j held by i, in [0, 1): acts remembered, disputes,
     ideology (a weak source for Walt) and the security dilemma. The sources add up and saturate
     smoothly (1 - e^-x), so that piling grievances still count without exceeding certainty."""
@@ -79,7 +78,7 @@ def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array,
     return clear_diagonal(1.0 - np.exp(-np.clip(raw, 0.0, None)))
 
 
-def coalition_power(capability: Array, alignment: Array, coalition_weight: float) -> Array:
+def coalition_power(capability: Array, alignment: Array, coalition_weight: Weight) -> Array:
     """c[b, i, j]: j's capability plus a share of its allies' (not counting i itself), as i sees it."""
     allies = np.clip(alignment, 0.0, None)  # [j, k]
     backing = np.einsum("bjk,bk->bj", allies, np.broadcast_to(capability, allies.shape[:2]))  # all of j's allies
@@ -88,7 +87,7 @@ def coalition_power(capability: Array, alignment: Array, coalition_weight: float
 
 
 def threat_capacity(capability: Array, coalition: Array, proximity: Array, offence: Array,
-                    offence_weight: float) -> Array:
+                    offence_weight: Weight) -> Array:
     """What j (with its allies) could do to i: aggregate power relative to i x proximity x offensive
     power (Walt's first three sources), in [0, 1]."""
     relative = coalition / np.maximum(coalition + capability[:, :, None], 1e-12)
@@ -102,15 +101,15 @@ def walt_threat(capacity: Array, intent: Array) -> Array:
 
 
 def power_threat(relative_power: Array, proximity: Array, poles: Array, bipolarity: Array,
-                 pole_weight: float) -> Array:
+                 pole_weight: Weight) -> Array:
     """Balance-of-power threat, blind to intentions: a strong neighbour's power, plus the rival pole
     in a bipolar system (Waltz 1979)."""
     local = relative_power * proximity
     return clear_diagonal(local + pole_weight * bipolarity[:, None, None] * poles)
 
 
-def effective_threat(walt: Array, intent: Array, waltz: Array, threat_weight: float, intent_weight: float,
-                     power_weight: float) -> Array:
+def effective_threat(walt: Array, intent: Array, waltz: Array, threat_weight: Weight, intent_weight: Weight,
+                     power_weight: Weight) -> Array:
     """The threat a state acts on: Walt's capacity x intent, aggressive intent on its own, and
     Waltz's power threat, weighted."""
     return threat_weight * walt + intent_weight * intent + power_weight * waltz

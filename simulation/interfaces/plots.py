@@ -1,24 +1,32 @@
-"""Figures a person would rather look at than read: alignment over time, and the alignment network."""
+"""Every figure the package draws: alignment over time, the network, ablation, comparison, sensitivity.
+
+Figures are built on `matplotlib.figure.Figure` directly, not pyplot: no backend is chosen at
+import (a notebook keeps its inline backend) and no global figure state is kept.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only; never needs a screen
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+from simulation.states import PAIRS, STATES, display_name
 
-from simulation.states import PAIRS, STATES, display_name  # noqa: E402
+if TYPE_CHECKING:
+    from simulation.experiments.compare import Comparison
 
 NETWORK_YEARS = (1955, 1972, 1985, 2003, 2022)
 #: Fixed, roughly geographic layout so that the pictures can be compared year to year.
 LAYOUT = {"USA": (-1.0, 0.55), "RUS": (0.2, 1.0), "CHN": (1.0, 0.35), "AFG": (-0.2, 0.1),
           "PAK": (-0.1, -0.55), "IND": (0.55, -0.75)}
-CMAP = plt.get_cmap("RdBu")
+CMAP = colormaps["RdBu"]
 NORM = TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0)
 
 
@@ -26,7 +34,8 @@ def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.Data
                           title: str = "Alignment by pair") -> None:
     """One panel per pair: the mean over runs, a band (5-95% across runs) when there are several,
     and the documented target levels when given (columns a, b, start, end, level)."""
-    fig, axes = plt.subplots(3, 5, figsize=(17, 8.5), sharex=True, sharey=True)
+    fig = Figure(figsize=(17, 8.5))
+    axes = fig.subplots(3, 5, sharex=True, sharey=True)
     grouped = alignments.groupby(["a", "b", "year"])["alignment"]
     stats = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.quantile(0.05), "hi": grouped.quantile(0.95)})
     many = alignments["run"].nunique() > 1
@@ -50,10 +59,9 @@ def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.Data
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
-def draw_network(ax: plt.Axes, alignment: np.ndarray, capability: np.ndarray, year: int) -> None:
+def draw_network(ax: Axes, alignment: np.ndarray, capability: np.ndarray, year: int) -> None:
     """One year's alignment network on `ax`: edge colour and width by alignment (dashed when hostile),
     node size by capability (CINC). `alignment` is (N, N), `capability` (N,)."""
     for a, b in PAIRS:
@@ -82,7 +90,8 @@ def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path
         return
     mean = alignments.groupby(["year", "a", "b"])["alignment"].mean()
     cap = capability.set_index(["year", "state"])["value"]
-    fig, axes = plt.subplots(1, len(years), figsize=(4.2 * len(years), 4.6))
+    fig = Figure(figsize=(4.2 * len(years), 4.6))
+    axes = fig.subplots(1, len(years))
     axes = np.atleast_1d(axes)
     for ax, year in zip(axes, years, strict=True):
         matrix = np.zeros((len(STATES), len(STATES)))
@@ -90,16 +99,16 @@ def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path
             i, j = STATES.index(a), STATES.index(b)
             matrix[i, j] = matrix[j, i] = mean.loc[(year, a, b)]
         draw_network(ax, matrix, np.array([cap.loc[(year, s)] for s in STATES]), year)
-    sm = plt.cm.ScalarMappable(cmap=CMAP, norm=NORM)
+    sm = ScalarMappable(cmap=CMAP, norm=NORM)
     fig.colorbar(sm, ax=list(axes), shrink=0.7, label="alignment (dashed: hostile)")
     fig.suptitle("Alignment network (node size: capability, CINC)")
     fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 def plot_ablation(table: pd.DataFrame, path: Path) -> None:
     """Bars of in-sample and out-of-sample score per model variant, with the spread across seeds."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig = Figure(figsize=(9, 4.5))
+    ax = fig.subplots()
     x = np.arange(len(table))
     for k, (col, label) in enumerate((("in_sample", "in sample"), ("out_of_sample", "out of sample"))):
         ax.bar(x + (k - 0.5) * 0.38, table[col], 0.38, yerr=table[f"{col}_sd"], capsize=3, label=label)
@@ -111,4 +120,48 @@ def plot_ablation(table: pd.DataFrame, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
+
+
+def plot_comparison(c: Comparison, div: pd.DataFrame, path: Path, max_pairs: int = 6) -> None:
+    """Both scenarios for the pairs that change most: mean and 95% band across runs."""
+    pairs = [(r.a, r.b) for r in div.head(max_pairs).itertuples(index=False)] or list(PAIRS[:3])
+    cols = min(3, len(pairs))
+    rows = int(np.ceil(len(pairs) / cols))
+    fig = Figure(figsize=(5.2 * cols, 3.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+    for ax, (a, b) in zip(axes.flat, pairs):
+        p = PAIRS.index((a, b))
+        for series, label, color in ((c.base_alignment, c.base.name, "0.35"), (c.alt_alignment, c.alt.name, "tab:red")):
+            lo, hi = np.percentile(series[:, :, p], [2.5, 97.5], axis=0)
+            ax.fill_between(c.years, lo, hi, color=color, alpha=0.18, lw=0)
+            ax.plot(c.years, series[:, :, p].mean(axis=0), color=color, lw=1.8, label=label)
+        ax.axhline(0, color="0.6", lw=0.8)
+        ax.set_title(f"{a}–{b}")
+        ax.set_ylim(-1.05, 1.05)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(pairs):]:
+        ax.axis("off")
+    axes[0, 0].legend(fontsize=8, loc="lower left")
+    fig.suptitle(f"{c.alt.name} vs {c.base.name}: mean alignment and 95% band across runs")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def plot_sensitivity(table: pd.DataFrame, path: Path) -> None:
+    outputs = list(dict.fromkeys(table.output))
+    main, conf, total = (("S1", "S1_conf", "ST") if "ST" in table else ("mu_star", "mu_star_conf", None)
+                         if "mu_star" in table else ("delta", "delta_conf", None))
+    fig = Figure(figsize=(6.5 * len(outputs), 0.32 * table.parameter.nunique() + 1.8))
+    axes = fig.subplots(1, len(outputs), squeeze=False)
+    for ax, name in zip(axes[0], outputs):
+        t = table[table.output == name].sort_values(total or main)
+        y = np.arange(len(t))
+        if total:
+            ax.barh(y + 0.2, t[total], 0.4, xerr=t[f"{total}_conf"], label="total (ST)", color="tab:orange")
+        ax.barh(y - 0.2 if total else y, t[main], 0.4, xerr=t[conf], label=main, color="tab:blue")
+        ax.set_yticks(y, t.parameter)
+        ax.set_title(name)
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)

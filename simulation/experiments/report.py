@@ -18,10 +18,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from simulation.ensemble import simulate
-from simulation.inputs import Inputs
-from simulation.params import ABLATIONS, Parameters
-from simulation.score import TOLERANCE, Score, score, target_cells
+from simulation.engine.ensemble import simulate
+from simulation.engine.inputs import Inputs
+from simulation.engine.params import ABLATIONS, Parameters
+from simulation.experiments.score import TOLERANCE, Score, score, target_cells
 from simulation.states import INDEX, N_STATES, PAIRS
 
 RANDOM_WALK_STEP = 0.1
@@ -65,7 +65,7 @@ def _summary(s: Score) -> dict[str, float]:
     return {
         "score": float(s.overall.mean()), "score_sd": float(s.overall.std()),
         "level": float(s.level.mean()), "shifts": float(s.shifts.mean()), "rmse": float(s.rmse.mean()),
-        "runs": int(len(s.overall)),
+        "runs": len(s.overall),
     }
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.inputs import Inputs
-from simulation.params import Parameters
-from simulation.rules import dynamics
+from simulation.engine import dynamics
+from simulation.engine.inputs import Inputs
+from simulation.engine.params import Parameters
 from simulation.states import N_STATES
 
 

@@ -25,13 +25,13 @@ DEFAULT_SPLIT = 1990
 def _cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from simulation import output, plots
-    from simulation.report import format_report, score_report
-    from simulation.runner import run_scenario
-    from simulation.scenario import load_scenario
-    from simulation.score import load_targets
+    from simulation.engine.timeline import write_events
+    from simulation.experiments.report import format_report, score_report
+    from simulation.experiments.runner import run_scenario
+    from simulation.experiments.scenario import load_scenario
+    from simulation.experiments.score import load_targets
+    from simulation.interfaces import output, plots
     from simulation.states import STATES
-    from simulation.timeline import write_events
 
     scenario, _ = load_scenario(args.scenario)
     targets = load_targets()
@@ -78,7 +78,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def split_year() -> int:
     """The last year the committed calibration was fitted on (in sample up to it, out of sample after)."""
-    from simulation.params import CALIBRATED
+    from simulation.engine.params import CALIBRATED
 
     if CALIBRATED.exists():
         return int(json.loads(CALIBRATED.read_text(encoding="utf-8"))["fit_until"])
@@ -86,11 +86,11 @@ def split_year() -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from simulation import output
-    from simulation.inputs import build_inputs, read_table
-    from simulation.params import Parameters
-    from simulation.report import format_report, score_report
-    from simulation.score import load_targets
+    from simulation.engine.inputs import build_inputs, read_table
+    from simulation.engine.params import Parameters
+    from simulation.experiments.report import format_report, score_report
+    from simulation.experiments.score import load_targets
+    from simulation.interfaces import output
     from simulation.states import INDEX, N_STATES
 
     folder = Path(args.results)
@@ -121,12 +121,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from simulation import calibrate, output, plots
-    from simulation.ensemble import simulate
-    from simulation.inputs import build_inputs
-    from simulation.params import ABLATIONS, CALIBRATED, Parameters
-    from simulation.report import score_report
-    from simulation.score import load_targets, target_cells
+    from simulation.engine.ensemble import simulate
+    from simulation.engine.inputs import build_inputs
+    from simulation.engine.params import ABLATIONS, CALIBRATED, Parameters
+    from simulation.experiments import calibrate
+    from simulation.experiments.report import score_report
+    from simulation.experiments.score import load_targets, target_cells
+    from simulation.interfaces import output, plots
 
     if not 1950 <= args.fit_until <= 2023:
         raise InputError(f"--fit-until must lie in 1950..2023, got {args.fit_until}", field="--fit-until")
@@ -171,8 +172,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from simulation import compare, output
-    from simulation.scenario import load_scenario
+    from simulation.experiments import compare
+    from simulation.experiments.scenario import load_scenario
+    from simulation.interfaces import output, plots
 
     base, _ = load_scenario(args.base)
     alt, _ = load_scenario(args.alternative)
@@ -187,7 +189,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         output.write_csv(div, folder / "divergence.csv")
         output.write_csv(threats, folder / "threat_difference.csv")
         (folder / "summary.md").write_text(summary, encoding="utf-8")
-        compare.plot_comparison(result, div, folder / "comparison.png")
+        plots.plot_comparison(result, div, folder / "comparison.png")
 
     output.write_atomically(Path(args.out), write)
     print(summary)
@@ -195,7 +197,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from simulation import sweep
+    from simulation.experiments import sweep
 
     if args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}", field="--workers")
@@ -211,7 +213,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
-    from simulation import output, sweep
+    from simulation.experiments import sweep
+    from simulation.interfaces import output, plots
 
     folder = Path(args.results)
     if not (folder / "manifest.json").exists():
@@ -220,7 +223,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     def write(tmp: Path) -> None:
         output.write_csv(table, tmp / "sensitivity.csv")
-        sweep.plot_sensitivity(table, tmp / "sensitivity.png")
+        plots.plot_sensitivity(table, tmp / "sensitivity.png")
 
     output.write_atomically(folder / "analysis", write)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.engine.dynamics import YearInputs
+from simulation.engine.timeline import OUTSIDE, Event, load_events
 from simulation.errors import InputError
-from simulation.rules.dynamics import YearInputs
 from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
-from simulation.timeline import OUTSIDE, Event, load_events
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).parents[1] / "data"
 
 #: Hostility level of a MID side (COW: 1 none .. 5 war) -> intensity of the act, in [0, 1].
 HOSTILITY_ACT = {1: 0.0, 2: 0.15, 3: 0.3, 4: 0.6, 5: 1.0}

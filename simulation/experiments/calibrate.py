@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import differential_evolution
 
-from simulation.ensemble import shocks_for, simulate
-from simulation.inputs import Inputs
-from simulation.params import Parameters
-from simulation.score import TargetCells, score
+from simulation.engine.ensemble import shocks_for, simulate
+from simulation.engine.inputs import Inputs
+from simulation.engine.params import Parameters
+from simulation.experiments.score import TargetCells, score
 
 RMSE_WEIGHT = 0.25
 
@@ -68,7 +68,7 @@ def fit(objective: Objective, start: Parameters, generations: int, population: i
     start_loss = objective(x0)
     bar = tqdm(total=generations, desc="calibrating", unit="gen", disable=not progress)
 
-    def tick(intermediate_result) -> None:  # noqa: ANN001 (scipy's OptimizeResult)
+    def tick(intermediate_result) -> None:
         bar.update(1)
         bar.set_postfix(loss=f"{intermediate_result.fun:.4f}")
 

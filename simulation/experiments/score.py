@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.engine.inputs import DATA_DIR, read_table
 from simulation.errors import InputError
-from simulation.inputs import DATA_DIR, read_table
+from simulation.experiments.scenario import FIRST_YEAR, LAST_YEAR
 from simulation.states import INDEX, PAIR_A, PAIR_B, PAIRS
-from simulation.scenario import FIRST_YEAR, LAST_YEAR
 
 TARGETS = DATA_DIR / "targets.csv"
 TOLERANCE = 0.3

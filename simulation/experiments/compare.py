@@ -9,14 +9,13 @@ when its interval excludes 0 and it is at least `MIN_EFFECT` in size.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulation.ensemble import simulate
-from simulation.scenario import Scenario, scenario_inputs
+from simulation.engine.ensemble import simulate
+from simulation.experiments.scenario import Scenario, scenario_inputs
 from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES, display_name
 
 MIN_EFFECT = 0.05
@@ -95,7 +94,7 @@ def divergence(diffs: pd.DataFrame) -> pd.DataFrame:
         if clear.empty:
             continue
         peak = g.loc[g.difference.abs().idxmax()]
-        rows.append({"a": a, "b": b, "first_year": int(clear.year.min()), "clear_years": int(len(clear)),
+        rows.append({"a": a, "b": b, "first_year": int(clear.year.min()), "clear_years": len(clear),
                      "largest_difference": float(peak.difference), "year_of_largest": int(peak.year),
                      "ci_low": float(peak.ci_low), "ci_high": float(peak.ci_high)})
     out = pd.DataFrame(rows, columns=["a", "b", "first_year", "clear_years", "largest_difference",
@@ -158,33 +157,3 @@ def summary_markdown(c: Comparison, diffs: pd.DataFrame, div: pd.DataFrame, thre
     lines += ["Files: `alignment_difference.csv` (every pair and year), `divergence.csv` (first year and "
               "size of each clear change), `threat_difference.csv`, `comparison.png`.", ""]
     return "\n".join(lines)
-
-
-def plot_comparison(c: Comparison, div: pd.DataFrame, path: Path, max_pairs: int = 6) -> None:
-    """Both scenarios for the pairs that change most: mean and 95% band across runs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    pairs = [(r.a, r.b) for r in div.head(max_pairs).itertuples(index=False)] or list(PAIRS[:3])
-    cols = min(3, len(pairs))
-    rows = int(np.ceil(len(pairs) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.6 * rows), squeeze=False, sharey=True)
-    for ax, (a, b) in zip(axes.flat, pairs):
-        p = PAIRS.index((a, b))
-        for series, label, color in ((c.base_alignment, c.base.name, "0.35"), (c.alt_alignment, c.alt.name, "tab:red")):
-            lo, hi = np.percentile(series[:, :, p], [2.5, 97.5], axis=0)
-            ax.fill_between(c.years, lo, hi, color=color, alpha=0.18, lw=0)
-            ax.plot(c.years, series[:, :, p].mean(axis=0), color=color, lw=1.8, label=label)
-        ax.axhline(0, color="0.6", lw=0.8)
-        ax.set_title(f"{a}–{b}")
-        ax.set_ylim(-1.05, 1.05)
-        ax.grid(alpha=0.3)
-    for ax in axes.flat[len(pairs):]:
-        ax.axis("off")
-    axes[0, 0].legend(fontsize=8, loc="lower left")
-    fig.suptitle(f"{c.alt.name} vs {c.base.name}: mean alignment and 95% band across runs")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

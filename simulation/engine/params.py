@@ -13,9 +13,8 @@ from typing import Any
 
 import numpy as np
 
-
 #: The committed calibration (written by `simulation calibrate ... --write-baseline`).
-CALIBRATED = Path(__file__).parent / "data" / "calibrated.json"
+CALIBRATED = Path(__file__).parents[1] / "data" / "calibrated.json"
 
 
 #: Model variants that switch a theory off: the weights each fixes, and at what. The calibration

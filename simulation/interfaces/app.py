@@ -1,6 +1,6 @@
 """Classroom app (Mesa SolaraViz): pick a scenario, move the sliders, step or play the years.
 
-    solara run simulation/app.py --host 127.0.0.1      (or: python -m simulation app)
+    solara run simulation/interfaces/app.py --host 127.0.0.1      (or: python -m simulation app)
 
 Shows the alignment network of the current year (edge colour and width by alignment, node size by
 capability), a line chart of the chosen state's pairs so far, and the year's events with sources.
@@ -15,9 +15,9 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 
-from simulation.classroom import ClassroomModel, scenario_names
-from simulation.params import Parameters
-from simulation.plots import CMAP, NORM, draw_network
+from simulation.engine.params import Parameters
+from simulation.interfaces.classroom import ClassroomModel, scenario_names
+from simulation.interfaces.plots import CMAP, NORM, draw_network
 from simulation.states import INDEX, STATES, display_name
 
 

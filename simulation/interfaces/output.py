@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from simulation.errors import InputError
-from simulation.runner import RunResult
+from simulation.experiments.runner import RunResult
 from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES
 
 FLOAT_FORMAT = "%.6f"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simulation.model import AlignmentModel
-from simulation.scenario import InputEdit, Where, load_scenario, scenario_events, scenario_inputs
+from simulation.engine.model import AlignmentModel
+from simulation.experiments.scenario import InputEdit, Where, load_scenario, scenario_events, scenario_inputs
 from simulation.states import STATES
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 #: Weights a teacher can move, with their slider ranges (inside the documented bounds).
 SLIDER_WEIGHTS = ("threat_weight", "power_weight", "interest_weight", "inertia")
 

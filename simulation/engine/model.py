@@ -10,9 +10,10 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.inputs import Inputs
-from simulation.params import Parameters
-from simulation.rules import choice, dynamics
+from simulation.engine import dynamics
+from simulation.engine.inputs import Inputs
+from simulation.engine.params import Parameters
+from simulation.rules import choice
 from simulation.states import INDEX, N_STATES, STATES
 
 

@@ -17,11 +17,11 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
 
+from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labels
+from simulation.engine.params import Parameters
+from simulation.engine.timeline import KINDS, Event, load_events, parse_event
 from simulation.errors import InputError
-from simulation.inputs import DATA_DIR, Inputs, build_inputs, regime_labels
-from simulation.params import Parameters
 from simulation.states import INDEX, STATES
-from simulation.timeline import KINDS, Event, load_events, parse_event
 
 FIRST_YEAR, LAST_YEAR = 1947, 2024
 MAX_FILE_BYTES = 1_000_000
@@ -423,7 +423,7 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
         elif edit.scale is not None:
             arr[index] = arr[index] * edit.scale
         else:
-            base = arr[(t0,) + index[1:]]
+            base = arr[(t0, *index[1:])]
             ratio = np.divide(arr[index], base, out=np.ones_like(arr[index]), where=base > 0)
             arr[index] = base * np.power(np.clip(ratio, 1e-12, None), edit.growth)
         if edit.series in UNIT_SERIES:

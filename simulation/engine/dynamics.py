@@ -1,6 +1,6 @@
 """One year of the system, composed from the rules: perceive, then choose, then align.
 
-The Mesa model (simulation.model) and any batch engine call these same functions, so they give
+The Mesa model (simulation.engine.model) and any batch engine call these same functions, so they give
 the same result for the same inputs, parameters and shocks.
 """
 
@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.params import Parameters
+from simulation.engine.params import Parameters
 from simulation.rules import choice, interest, power, threat
-
-Array = np.ndarray
+from simulation.rules.types import Array
 
 #: Perceived intent a sanctioned state reads into the sanctioner, per unit of sanction.
 SANCTION_GRIEVANCE = 0.5

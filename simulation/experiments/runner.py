@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.inputs import Inputs
-from simulation.model import AlignmentModel
-from simulation.params import Parameters
-from simulation.scenario import Scenario, scenario_events, scenario_inputs
-from simulation.timeline import Event
+from simulation.engine.inputs import Inputs
+from simulation.engine.model import AlignmentModel
+from simulation.engine.params import Parameters
+from simulation.engine.timeline import Event
+from simulation.experiments.scenario import Scenario, scenario_events, scenario_inputs
 
 
 @dataclass(frozen=True)

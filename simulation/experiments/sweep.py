@@ -28,8 +28,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from simulation.engine.params import Parameters
 from simulation.errors import InputError
-from simulation.params import Parameters
 from simulation.states import INDEX, STATES
 
 Design = Literal["grid", "monte_carlo", "latin", "sobol", "morris"]
@@ -101,7 +101,7 @@ class Sweep:
 
 
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
-    from simulation.scenario import _line_of, read_yaml_mapping, validation_error
+    from simulation.experiments.scenario import _line_of, read_yaml_mapping, validation_error
 
     path = Path(path)
     data, root = read_yaml_mapping(path, "sweep spec")
@@ -155,7 +155,7 @@ def sample(spec: SweepSpec) -> np.ndarray:
 
 def prepare(path: str | Path) -> Sweep:
     """Validate the spec and its scenario and build the design (before anything runs or is written)."""
-    from simulation.scenario import load_scenario
+    from simulation.experiments.scenario import load_scenario
 
     spec, scenario_path = load_spec(path)
     load_scenario(scenario_path)  # validates the base scenario now, not in a worker
@@ -182,8 +182,8 @@ _CACHE: dict[str, tuple] = {}
 def _scenario(path: str) -> tuple:
     """Inputs, parameters and target cells of a scenario, built once per worker process."""
     if path not in _CACHE:
-        from simulation.scenario import load_scenario, scenario_inputs
-        from simulation.score import load_targets, target_cells
+        from simulation.experiments.scenario import load_scenario, scenario_inputs
+        from simulation.experiments.score import load_targets, target_cells
 
         scenario, _ = load_scenario(path)
         inputs, params = scenario_inputs(scenario)
@@ -193,8 +193,8 @@ def _scenario(path: str) -> tuple:
 
 def run_chunk(task: Task) -> tuple[int, pd.DataFrame]:
     """Run one chunk on the ensemble engine and keep the requested outputs."""
-    from simulation.ensemble import simulate
-    from simulation.score import score
+    from simulation.engine.ensemble import simulate
+    from simulation.experiments.score import score
 
     inputs, base, cells = _scenario(task.scenario)
     run = simulate(inputs, base.vary(task.names, task.points), task.seeds.tolist(), keep_threat=False)
@@ -236,7 +236,8 @@ def execute(fn: Callable, items: list, workers: int = 1, scheduler: str | None =
     """Apply fn to every item and yield results as they complete: in this process (workers=1),
     on local processes (workers>1), or on a Dask cluster (scheduler address)."""
     if scheduler is not None:
-        from dask.distributed import Client, as_completed as dask_completed
+        from dask.distributed import Client
+        from dask.distributed import as_completed as dask_completed
 
         try:
             client = Client(scheduler, timeout="10s")
@@ -396,29 +397,3 @@ def analyze(out: Path) -> pd.DataFrame:
         else:
             raise InputError("a grid design has no sensitivity indices; use sobol, morris or latin", file=out)
     return pd.DataFrame(rows)
-
-
-def plot_sensitivity(table: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    outputs = list(dict.fromkeys(table.output))
-    main, conf, total = (("S1", "S1_conf", "ST") if "ST" in table else ("mu_star", "mu_star_conf", None)
-                         if "mu_star" in table else ("delta", "delta_conf", None))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(6.5 * len(outputs), 0.32 * table.parameter.nunique() + 1.8),
-                             squeeze=False)
-    for ax, name in zip(axes[0], outputs):
-        t = table[table.output == name].sort_values(total or main)
-        y = np.arange(len(t))
-        if total:
-            ax.barh(y + 0.2, t[total], 0.4, xerr=t[f"{total}_conf"], label="total (ST)", color="tab:orange")
-        ax.barh(y - 0.2 if total else y, t[main], 0.4, xerr=t[conf], label=main, color="tab:blue")
-        ax.set_yticks(y, t.parameter)
-        ax.set_title(name)
-        ax.grid(axis="x", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

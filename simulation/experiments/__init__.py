@@ -1,0 +1,1 @@
+"""Experiments on the model: scenarios, runs, comparisons, sweeps, calibration and the score."""

@@ -1,0 +1,1 @@
+"""What users touch: the command line, the classroom app, plots and output files."""
