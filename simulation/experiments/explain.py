@@ -1,0 +1,317 @@
+"""Why a stance moved: each state's stance each year split into the motives the rules computed.
+
+The engine updates a stance as
+
+    stance_t = clip(keep_t * stance_{t-1} + (1 - keep_t) * target_t + noise * shock_t)
+    target_t = tanh(gain * sum(parts_t))      parts: balancing, threat, bandwagoning, interest, affinity
+
+so a stance splits exactly (to rounding) into
+
+    inertia   keep_t * stance_{t-1}
+    motive m  (1 - keep_t) * target_t * part_m / sum(parts)   (the motive's share of the pull)
+    shock     noise * shock_t
+    clip      what clipping to [-1, 1] took off
+
+(`year_parts`). Over a window, the inertia term carries earlier years' motives forward: unrolling
+the recursion, stance_t is a sum over earlier years of their motive, shock and clip terms, each
+discounted by the product of the keeps since. `explain_change` uses this to split the change of a
+stance (or of an alignment, the lower of the two stances) from year a to year b into: what each
+motive contributed in the years a+1..b, and how much of the year-a stance faded ("inertia").
+
+Nothing here re-implements a rule: the parts come from the engine's own functions
+(`motive_parts` below), and `trace` steps the engine's yearly pieces, recording what they computed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from simulation.engine import dynamics
+from simulation.engine.inputs import Inputs
+from simulation.engine.model import draw_shocks
+from simulation.engine.params import Parameters
+from simulation.rules import choice
+from simulation.rules.pairs import clear_diagonal
+from simulation.states import INDEX, N_STATES, STATES, display_name
+
+#: The motives of the net pull, in the order the rules add them, with a plain-language label.
+MOTIVES: dict[str, str] = {
+    "balancing": "external balancing (an ally against shared threats)",
+    "threat": "threat (balance against it)",
+    "bandwagoning": "bandwagoning (join an overwhelming threat)",
+    "interest": "self-interest (arms, aid, energy, investment)",
+    "affinity": "ideology (affinity of regimes)",
+}
+#: Every additive part of a year's stance, in table order.
+PARTS: tuple[str, ...] = ("inertia", *MOTIVES, "shock", "clip")
+LABELS: dict[str, str] = {"inertia": "inertia (last year's stance kept)", **MOTIVES,
+                          "shock": "random shock", "clip": "clipped at ±1"}
+#: Short names for figures.
+SHORT: dict[str, str] = {"inertia": "inertia: earlier stance faded", "balancing": "external balancing", "threat": "threat",
+                         "bandwagoning": "bandwagoning", "interest": "self-interest", "affinity": "ideology",
+                         "shock": "random shock", "clip": "clipped at ±1", "mutuality": "mutuality: other side was lower"}
+#: Below this |sum of parts| a motive's share is taken in the limit (target / sum -> gain).
+_TINY = 1e-12
+
+
+def motive_parts(seen: dynamics.Perception, alignment: np.ndarray, p: Parameters) -> dict[str, np.ndarray]:
+    """The named parts of the net motive, each (B, N, N); tanh(gain * sum) is `dynamics.desired`.
+
+    TEMPORARY SHIM until `simulation.rules.choice.motives` lands on main: it composes the same rule
+    functions, with the same weights, as `dynamics.desired` does (tests/test_explain.py checks that
+    the two agree to 1e-12, so a change to the rules that this shim misses fails the suite).
+    """
+    w3, per_run = dynamics.w3, dynamics.per_run
+    help_ = choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent))
+    balancing = choice.external_balancing(seen.threat, alignment, help_)
+    bandwagon = choice.bandwagoning(w3(p.threat_weight) * seen.walt_threat + w3(p.power_weight) * seen.power_threat,
+                                    seen.military_balance, alignment)
+    reliance = per_run(p.self_reliance_weight, 2) * seen.self_reliance
+    parts = {
+        "balancing": w3(p.balancing_weight) * (1.0 - reliance)[:, :, None] * balancing,
+        "threat": -seen.threat,
+        "bandwagoning": w3(p.bandwagon_weight) * bandwagon,
+        "interest": w3(p.interest_weight) * seen.interest,
+        "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance),
+    }
+    shape = np.broadcast_shapes(*(v.shape for v in parts.values()))
+    return {k: clear_diagonal(np.broadcast_to(v, shape).copy()) for k, v in parts.items()}
+
+
+def year_parts(previous: np.ndarray, stance: np.ndarray, motives: dict[str, np.ndarray], keep: np.ndarray,
+               shock: np.ndarray, gain: float | np.ndarray) -> dict[str, np.ndarray]:
+    """One year's stance (B, N, N) split into PARTS; they add up to `stance` exactly (the clip part
+    takes the rounding). `keep` is (B,), `shock` the scaled shock (noise * draw)."""
+    total = sum(motives.values())
+    target = np.tanh(dynamics.w3(gain) * total)
+    safe = np.where(np.abs(total) < _TINY, 1.0, total)
+    per_unit = np.where(np.abs(total) < _TINY, dynamics.w3(gain), target / safe)  # target / sum
+    move = (1.0 - keep)[:, None, None] * per_unit
+    out = {"inertia": keep[:, None, None] * previous}
+    out.update({k: move * v for k, v in motives.items()})
+    out["shock"] = np.broadcast_to(shock, stance.shape).copy()
+    out["clip"] = stance - sum(out.values())
+    return out
+
+
+@dataclass
+class Trace:
+    """A run (or a batch of B runs) with every year's stance split into parts.
+
+    `parts[name]` is (B, T, N, N); `keep` (B, T); stance and alignment (B, T, N, N); `raw` the
+    motives before the (1 - keep) * target / sum scaling (B, T, N, N), for "what pulled how hard".
+    """
+
+    years: np.ndarray
+    seeds: tuple[int, ...]
+    stance: np.ndarray
+    alignment: np.ndarray
+    threat: np.ndarray
+    keep: np.ndarray
+    parts: dict[str, np.ndarray]
+    raw: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def t(self, year: int) -> int:
+        if not int(self.years[0]) <= year <= int(self.years[-1]):
+            raise ValueError(f"year {year} outside {self.years[0]}-{self.years[-1]}")
+        return int(year) - int(self.years[0])
+
+
+class Stepper:
+    """Steps a batch of runs a year at a time on the engine's pieces, recording each year's parts.
+
+    `step(override)` takes optional stance rows chosen by people: {state code: (N,) stance toward
+    each state}; those rows replace what the rules chose for that state (the others still follow
+    the rules, simultaneously, reading only last year's state), which is how role play runs.
+    """
+
+    def __init__(self, inputs: Inputs, params: Parameters, seeds: tuple[int, ...] | list[int]) -> None:
+        self.inputs, self.params, self.seeds = inputs, params, tuple(int(s) for s in seeds)
+        B, T, N = len(self.seeds), inputs.n_years, N_STATES
+        self.shocks = np.stack([draw_shocks(np.random.default_rng(s), T) for s in self.seeds])  # (B, T, N, N)
+        zeros = np.zeros((B, N, N))
+        self.state = dynamics.State(np.broadcast_to(inputs.initial_intent, zeros.shape).copy(), zeros, zeros)
+        self.t = 0
+        self.stance = np.zeros((B, T, N, N))
+        self.alignment = np.zeros((B, T, N, N))
+        self.threat = np.zeros((B, T, N, N))
+        self.rules_stance = np.zeros((B, T, N, N))  # what the rules chose, before any override
+        self.keep = np.zeros((B, T))
+        self.parts = {k: np.zeros((B, T, N, N)) for k in PARTS}
+        self.raw = {k: np.zeros((B, T, N, N)) for k in MOTIVES}
+
+    @property
+    def done(self) -> bool:
+        return self.t >= self.inputs.n_years
+
+    @property
+    def year(self) -> int:
+        """The year the next step simulates (the last year once done)."""
+        return int(self.inputs.years[min(self.t, self.inputs.n_years - 1)])
+
+    def step(self, override: dict[str, np.ndarray] | None = None) -> bool:
+        """Advance one year; False (and nothing changes) once the period is over."""
+        if self.done:
+            return False
+        t, p, previous = self.t, self.params, self.state
+        memory, seen = dynamics.perceive(previous.memory, previous.alignment, self.inputs.year(t), p)
+        motives = motive_parts(seen, previous.alignment, p)
+        target = dynamics.desired(seen, previous.alignment, p)
+        keep = dynamics.inertia(seen, p, first_year=t == 0)
+        shock = dynamics.per_run(p.noise, 3) * self.shocks[:, t]
+        stance = choice.update_stance(previous.stance, target, keep, shock)
+        self.rules_stance[:, t] = stance
+        if override:
+            stance = stance.copy()
+            for code, row in override.items():
+                i = INDEX[code]
+                stance[:, i] = np.clip(np.asarray(row, dtype=float), -1.0, 1.0)
+                stance[:, i, i] = 0.0
+        self.state = dynamics.State(memory, stance, choice.mutual_alignment(stance))
+        parts = year_parts(previous.stance, stance, motives, np.broadcast_to(keep, (len(self.seeds),)),
+                           shock, p.gain)
+        if override:  # a person's choice is not a motive of the rules: it all goes to one part
+            for code in override:
+                i = INDEX[code]
+                for k in PARTS:
+                    parts[k][:, i] = 0.0
+                parts["clip"][:, i] = stance[:, i]
+        for k, v in parts.items():
+            self.parts[k][:, t] = v
+        for k, v in motives.items():
+            self.raw[k][:, t] = v
+        self.stance[:, t], self.alignment[:, t], self.threat[:, t] = stance, self.state.alignment, seen.threat
+        self.keep[:, t] = keep
+        self.t += 1
+        return True
+
+    def trace(self) -> Trace:
+        T = self.t
+        return Trace(self.inputs.years[:T], self.seeds, self.stance[:, :T], self.alignment[:, :T],
+                     self.threat[:, :T], self.keep[:, :T], {k: v[:, :T] for k, v in self.parts.items()},
+                     {k: v[:, :T] for k, v in self.raw.items()})
+
+
+def trace(inputs: Inputs, params: Parameters, seeds: tuple[int, ...] | list[int]) -> Trace:
+    """Run the whole period for each seed (the same runs as the Mesa model) and record the parts."""
+    s = Stepper(inputs, params, seeds)
+    while s.step():
+        pass
+    return s.trace()
+
+
+def motives_frame(tr: Trace) -> pd.DataFrame:
+    """`motives.csv`: run, year, i, j, stance and its parts (i's stance toward j; they add up to it)."""
+    n = N_STATES
+    i, j = np.nonzero(~np.eye(n, dtype=bool))
+    B, T = tr.stance.shape[:2]
+    frame = pd.DataFrame({
+        "run": np.repeat(tr.seeds, T * len(i)),
+        "year": np.tile(np.repeat(tr.years, len(i)), B),
+        "i": np.tile(np.array(STATES)[i], B * T),
+        "j": np.tile(np.array(STATES)[j], B * T),
+        "stance": tr.stance[:, :, i, j].reshape(-1),
+    })
+    for k in PARTS:
+        frame[k] = tr.parts[k][:, :, i, j].reshape(-1)
+    frame["keep"] = np.repeat(tr.keep.reshape(-1), len(i))
+    return frame
+
+
+def carried(tr: Trace, i: int, j: int, start: int, end: int) -> dict[str, np.ndarray]:
+    """Each part's contribution in years start+1..end to i's stance toward j at `end`, carried
+    forward through the keeps (B,), and the 'inertia' row: minus the share of the `start` stance
+    that faded by `end`. They add up to stance[end] - stance[start] exactly."""
+    a, b = tr.t(start), tr.t(end)
+    out = {k: np.zeros(len(tr.seeds)) for k in PARTS}
+    for t in range(a + 1, b + 1):
+        later = np.prod(tr.keep[:, t + 1: b + 1], axis=1)  # discount from t to end
+        for k in PARTS:
+            if k != "inertia":
+                out[k] += later * tr.parts[k][:, t, i, j]
+    kept = np.prod(tr.keep[:, a + 1: b + 1], axis=1)
+    out["inertia"] = (kept - 1.0) * tr.stance[:, a, i, j]
+    return out
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why the alignment of a pair changed from `start` to `end` (means over runs)."""
+
+    a: str
+    b: str
+    start: int
+    end: int
+    alignment: tuple[float, float]  # at start and end
+    stance_ab: tuple[float, float]
+    stance_ba: tuple[float, float]
+    table: pd.DataFrame  # part, label, a_to_b, b_to_a, alignment; rows add up to the changes
+
+
+def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanation:
+    """Split the change of a's and b's stances toward each other, and of their alignment, by part.
+
+    The alignment is the lower stance, so its change is the change of the stance that binds at
+    `end`, plus (if the other stance bound at `start`) a 'mutuality' row for the switch. Per run,
+    then averaged: every column adds up to the mean change exactly.
+    """
+    if start >= end:
+        raise ValueError("the window must run forward: start < end")
+    i, j = INDEX[a], INDEX[b]
+    ab, ba = carried(tr, i, j, start, end), carried(tr, j, i, start, end)
+    ta, tb = tr.t(start), tr.t(end)
+    s_ab, s_ba = tr.stance[:, :, i, j], tr.stance[:, :, j, i]
+    binds_ab = s_ab[:, tb] <= s_ba[:, tb]  # (B,): which side's stance is the alignment at end
+    align = {k: np.where(binds_ab, ab[k], ba[k]) for k in PARTS}
+    # alignment[end] - alignment[start] = (binding stance change) + (binding stance at start - alignment at start)
+    bound_start = np.where(binds_ab, s_ab[:, ta], s_ba[:, ta])
+    mutuality = bound_start - tr.alignment[:, ta, i, j]
+    rows = [{"part": k, "label": LABELS[k], "a_to_b": float(ab[k].mean()), "b_to_a": float(ba[k].mean()),
+             "alignment": float(align[k].mean())} for k in PARTS]
+    rows.append({"part": "mutuality", "label": f"mutuality (the other side's lower stance set the {start} alignment)",
+                 "a_to_b": 0.0, "b_to_a": 0.0, "alignment": float(mutuality.mean())})
+    table = pd.DataFrame(rows)
+    order = table.alignment.abs().sort_values(ascending=False).index
+    table = table.loc[order].reset_index(drop=True)
+    mean = lambda x: float(np.mean(x))  # noqa: E731
+    return Explanation(a, b, start, end,
+                       (mean(tr.alignment[:, ta, i, j]), mean(tr.alignment[:, tb, i, j])),
+                       (mean(s_ab[:, ta]), mean(s_ab[:, tb])), (mean(s_ba[:, ta]), mean(s_ba[:, tb])), table)
+
+
+def year_table(tr: Trace, a: str, b: str, year: int, run: int = 0) -> pd.DataFrame:
+    """One year's parts of a's stance toward b and b's toward a, for one run (the app's 'why' panel)."""
+    t, i, j = tr.t(year), INDEX[a], INDEX[b]
+    return pd.DataFrame([{"part": k, "label": LABELS[k], "a_to_b": float(tr.parts[k][run, t, i, j]),
+                          "b_to_a": float(tr.parts[k][run, t, j, i])} for k in PARTS])
+
+
+def _name(code: str, year: int) -> str:
+    return display_name(code, year)
+
+
+def _of(name: str) -> str:
+    return name + ("'" if name.endswith("s") else "'s")
+
+
+def explanation_markdown(e: Explanation, min_share: float = 0.005) -> str:
+    """The ranked table in words: what moved the pair, largest first."""
+    a, b = _name(e.a, e.end), _name(e.b, e.end)
+    change = e.alignment[1] - e.alignment[0]
+    verb = "converged" if change > 0 else "drew apart"
+    lines = [f"# Why did {a} and {b} {'converge' if change > 0 else 'draw apart'} from {e.start} to {e.end}?", "",
+             f"In the model their alignment went from {e.alignment[0]:+.2f} to {e.alignment[1]:+.2f} "
+             f"({change:+.2f}): they {verb}. {_of(a)} stance toward {b} went from {e.stance_ab[0]:+.2f} to "
+             f"{e.stance_ab[1]:+.2f}; {_of(b)} toward {a} from {e.stance_ba[0]:+.2f} to {e.stance_ba[1]:+.2f}.", "",
+             f"Each row is what one motive added in {e.start + 1}-{e.end}, carried to {e.end} through inertia; "
+             f"'inertia' is the part of the {e.start} stance that faded. Each column adds up to its change.", "",
+             f"| motive | alignment | {e.a}→{e.b} | {e.b}→{e.a} |", "|---|---:|---:|---:|"]
+    for r in e.table.itertuples(index=False):
+        if max(abs(r.alignment), abs(r.a_to_b), abs(r.b_to_a)) >= min_share:
+            lines.append(f"| {r.label} | {r.alignment:+.3f} | {r.a_to_b:+.3f} | {r.b_to_a:+.3f} |")
+    lines.append(f"| **total (the change)** | **{e.table.alignment.sum():+.3f}** | **{e.table.a_to_b.sum():+.3f}** "
+                 f"| **{e.table.b_to_a.sum():+.3f}** |")
+    return "\n".join(lines) + "\n"
