@@ -275,8 +275,9 @@ def _cmd_app(args: argparse.Namespace) -> int:
                "--no-open", "--no-check-version"]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
-    # no usage telemetry; front-end assets come from the solara-assets package, not a CDN
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    # no usage telemetry, no version check at start-up (--no-check-version), no banner;
+    # front-end assets come from the solara-assets package, not a CDN
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_SHOW_BANNER": "False"}
     return subprocess.call(command, env=env)
 
 

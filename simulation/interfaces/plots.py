@@ -174,13 +174,13 @@ LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
 UP, DOWN = "#0072B2", "#D55E00"
 
 
-def explanation_figure(e: Explanation, column: str = "alignment", min_share: float = 0.005) -> Figure:
+def explanation_figure(e: Explanation, column: str = "alignment", min_share: float = 0.005, width: float = 9.0) -> Figure:
     """A waterfall: the pair's alignment at the start, each motive's part of the change (largest
     first), the alignment at the end. `e` is an experiments.explain.Explanation."""
     rows = [r for r in e.table.itertuples(index=False) if abs(getattr(r, column)) >= min_share]
     start = {"alignment": e.alignment[0], "a_to_b": e.stance_ab[0], "b_to_a": e.stance_ba[0]}[column]
     end = {"alignment": e.alignment[1], "a_to_b": e.stance_ab[1], "b_to_a": e.stance_ba[1]}[column]
-    fig = Figure(figsize=(9, 0.5 * len(rows) + 2.4))
+    fig = Figure(figsize=(width, 0.5 * len(rows) + 2.4))
     ax = fig.subplots()
     from simulation.experiments.explain import SHORT
 
@@ -202,8 +202,7 @@ def explanation_figure(e: Explanation, column: str = "alignment", min_share: flo
     ax.set_xlim(min(-1.05, min(levels) - 0.1), max(1.05, max(levels)) + 0.25)
     what = {"alignment": "alignment", "a_to_b": f"{e.a}'s stance toward {e.b}", "b_to_a": f"{e.b}'s stance toward {e.a}"}
     ax.set_xlabel(f"{what[column]} (-1 rivalry, +1 alliance)")
-    ax.set_title(f"Why {display_name(e.a, e.end)}–{display_name(e.b, e.end)} moved, {e.start}-{e.end}:\n"
-                 f"what each motive added ({e.start + 1}-{e.end}, carried to {e.end})", fontsize=12)
+    ax.set_title(f"Why {e.a}–{e.b} moved, {e.start}-{e.end}:\nwhat each motive added, carried to {e.end}", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
