@@ -35,7 +35,7 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.shocks is None:
-            self.shocks = shocks_for(self.seeds, self.inputs.n_years)
+            self.shocks = shocks_for(self.seeds, self.inputs.years)
 
     def params(self, x: np.ndarray) -> Parameters:
         values = {**Parameters().as_dict(), **self.fixed, **dict(zip(self.names, map(float, x), strict=True))}
