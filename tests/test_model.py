@@ -132,3 +132,15 @@ def test_stepping_past_the_last_year_does_nothing(baseline_inputs):
     assert not model.running and model.year == int(baseline_inputs.years[-1])
     assert np.array_equal(model.state.alignment, last)
     assert len(model.series("alignment")) == baseline_inputs.n_years
+
+
+def test_the_input_schema_is_the_one_source_of_series():
+    """Event kinds write schema series; the scenario editor offers the schema's editable ones; the
+    year a rule reads has exactly the schema's fields."""
+    from simulation.engine.series import YearInputs, editable, schema
+    from simulation.experiments.scenario import EDITABLE_SERIES
+
+    assert all(series in schema() for series, _ in KINDS.values())
+    assert EDITABLE_SERIES == editable() and "ideology" not in EDITABLE_SERIES
+    x = Inputs.__dataclass_fields__
+    assert set(YearInputs.__dataclass_fields__) == set(x) - {"years", "initial_intent"}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine.params import Parameters
+from simulation.engine.series import YearInputs
 from simulation.rules import choice, interest, power, threat
 from simulation.rules.types import Array
 
@@ -28,31 +29,6 @@ def per_run(value: float | Array, ndim: int) -> Array:
 def w3(value: float | Array) -> Array:
     """A weight that acts on (B, N, N) arrays."""
     return per_run(value, 3)
-
-
-@dataclass(frozen=True)
-class YearInputs:
-    """One year's inputs with a leading batch axis (size B, or 1 to share across runs)."""
-
-    capability: Array  # (B, N)
-    milex_share: Array
-    gdp: Array
-    gdp_per_capita: Array
-    arms_export_share: Array
-    arms_import_share: Array
-    acts: Array  # (B, N, N) j -> i
-    outside_acts: Array  # (B, N)
-    nuclear: Array
-    ideology: Array  # (B, N, 3)
-    regime_change: Array  # (B, N)
-    contiguity: Array
-    presence: Array
-    dispute: Array
-    sanction: Array
-    energy_need: Array
-    energy_supply: Array
-    investment: Array
-    distance_km: Array  # (N, N)
 
 
 @dataclass(frozen=True)
