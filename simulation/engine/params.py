@@ -74,7 +74,7 @@ class Parameters:
     )
     dilemma_weight: Weight = _p(
         0.35, 0.0, 1.0,
-        "security dilemma: perceived intent of j when j is aligned with i's rival (Herz 1950; Jervis 1978; seed 001 §1.8.3)",
+        "security dilemma: perceived intent of j when j is aligned with i's rival (Herz 1950; Jervis 1978; Kosar 2024 §1.8.3)",
     )
     # --- Balance of power (Waltz 1979) --------------------------------------------------------
     threat_weight: Weight = _p(1.0, 0.0, 3.0, "weight of Walt's threat (capacity x intent) in the effective threat")
@@ -109,7 +109,7 @@ class Parameters:
         1.0, 0.0, 3.0, "pull of a weak state toward an overwhelming, nearby threat when no ally is in reach (Walt 1987)"
     )
     interest_weight: Weight = _p(
-        1.0, 0.0, 4.0, "pull of material self-interest: arms, aid, energy, markets (seed 001 §1.8.4)"
+        1.0, 0.0, 4.0, "pull of material self-interest: arms, aid, energy, markets (Kosar 2024 §1.8.4; docs/theory.md §5)"
     )
     gain: Weight = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
     # --- Dynamics ------------------------------------------------------------------------------
