@@ -123,41 +123,19 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from simulation.engine.ensemble import simulate
-    from simulation.engine.inputs import build_inputs
-    from simulation.engine.params import ABLATIONS, CALIBRATED, Parameters
+    from simulation.engine.params import ABLATIONS, CALIBRATED
     from simulation.experiments import calibrate
-    from simulation.experiments.report import score_report
-    from simulation.experiments.score import load_targets, target_cells
     from simulation.interfaces import output, plots
 
     if not 1950 <= args.fit_until <= 2023:
         raise InputError(f"--fit-until must lie in 1950..2023, got {args.fit_until}", field="--fit-until")
-    targets = load_targets()
-    inputs = build_inputs(1947, 2024)
-    cells = target_cells(targets, inputs.years, (1947, args.fit_until))
-    seeds = tuple(range(args.objective_seeds))
-    eval_seeds = list(range(1000, 1000 + args.eval_seeds))
-    command = "python -m simulation calibrate " + " ".join(args.raw)
+    budget = calibrate.Budget(args.fit_until, args.generations, args.ablation_generations, args.population, args.seed,
+                              tuple(range(args.objective_seeds)), tuple(range(1000, 1000 + args.eval_seeds)),
+                              args.warm_start)
     variants = ABLATIONS if args.ablation else {"full model": {}}
-    rows, record = [], None
-    for name, fixed in variants.items():
-        objective = calibrate.Objective(inputs, cells, calibrate.free_parameters(fixed), seeds, dict(fixed))
-        generations = args.generations if name == "full model" else args.ablation_generations
-        print(f"{name}: {len(objective.names)} free parameters, {generations} generations", file=sys.stderr)
-        fitted = calibrate.fit(objective, Parameters.baseline() if args.warm_start else Parameters(),
-                               generations, args.population, args.seed, args.workers, progress=True)
-        run = simulate(inputs, fitted.params, eval_seeds, keep_threat=False)
-        report = score_report(run.alignment, inputs, targets, fitted.params, args.fit_until, eval_seeds,
-                              baselines=name == "full model")
-        rows.append({"variant": name, **{f"{k}{suffix}": report["model"][k][key]
-                                         for k in ("in_sample", "out_of_sample")
-                                         for suffix, key in (("", "score"), ("_sd", "score_sd"))}})
-        if name == "full model":
-            record = calibrate.calibration_record(fitted, args.fit_until, args.generations, args.population,
-                                                  args.seed, seeds, command)
-            record["scores"] = report
-    table = pd.DataFrame(rows)
+    print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {args.workers} process(es)", file=sys.stderr)
+    table, record = calibrate.calibrate_variants(variants, budget, args.workers,
+                                                 "python -m simulation calibrate " + " ".join(args.raw))
 
     def write(folder: Path) -> None:
         output.write_json(record, folder / "calibration.json")
@@ -341,7 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--objective-seeds", type=int, default=4, help="runs averaged per evaluation (default 4)")
     cal.add_argument("--eval-seeds", type=int, default=100, help="runs the result is scored on (default 100)")
     cal.add_argument("--seed", type=int, default=0, help="optimizer seed (default 0)")
-    cal.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1), help="processes (default: all cores)")
+    cal.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
+                     help="variants fitted side by side, one process each (default: all cores)")
     cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
     cal.add_argument("--ablation-generations", type=int, default=60, help="budget per ablated variant (default 60)")
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
