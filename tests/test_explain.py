@@ -27,17 +27,15 @@ def test_trace_is_the_engine_run(baseline_inputs, traced):
     np.testing.assert_allclose(traced.alignment, ens.alignment, atol=1e-12)
 
 
-def test_motive_parts_are_the_rules_target(baseline_inputs):
-    """The named parts are the engine's own: tanh(gain * sum) is the target the engine acts on."""
+def test_parts_are_the_engines_motives(baseline_inputs, traced):
+    """The parts are the engine's named motives (whatever it has), between inertia and the shock,
+    and every one has a plain-language label for the tables."""
     p = Parameters.baseline()
-    state = dynamics.State(baseline_inputs.initial_intent[None].copy(), np.zeros((1, 6, 6)), np.zeros((1, 6, 6)))
-    for t in range(baseline_inputs.n_years):
-        _, seen = dynamics.perceive(state.memory, state.alignment, baseline_inputs.year(t), p)
-        parts = explain.motive_parts(seen, state.alignment, p)
-        assert set(parts) == set(explain.MOTIVES)
-        np.testing.assert_allclose(np.tanh(p.gain * sum(parts.values())), dynamics.desired(seen, state.alignment, p),
-                                   atol=1e-12)
-        state, _ = dynamics.step(state, baseline_inputs.year(t), p, np.zeros((1, 6, 6)), first_year=t == 0)
+    zeros = np.zeros((1, 6, 6))
+    year = dynamics.assess(dynamics.State(baseline_inputs.initial_intent[None].copy(), zeros, zeros),
+                           baseline_inputs.year(0), p, first_year=True)
+    assert list(traced.parts) == ["inertia", *year.motives, "shock", "clip"]
+    assert set(year.motives) <= set(explain.LABELS) and set(year.motives) <= set(explain.SHORT)
 
 
 def test_parts_add_up_to_the_stance_every_year(traced):
@@ -64,7 +62,7 @@ def test_zero_motive_is_split_in_the_limit():
     zeros = {k: np.zeros((1, 6, 6)) for k in explain.MOTIVES}
     prev = np.full((1, 6, 6), 0.3)
     stance = 0.5 * prev
-    parts = explain.year_parts(prev, stance, zeros, np.array([0.5]), np.zeros((1, 6, 6)), 2.0)
+    parts = explain.year_parts(prev, stance, zeros, np.zeros((1, 6, 6)), np.array([0.5]), np.zeros((1, 6, 6)), 2.0)
     assert all(np.isfinite(v).all() for v in parts.values())
     np.testing.assert_allclose(sum(parts.values()), stance, atol=1e-15)
     assert np.abs(parts["clip"]).max() < 1e-15

@@ -18,8 +18,9 @@ discounted by the product of the keeps since. `explain_change` uses this to spli
 stance (or of an alignment, the lower of the two stances) from year a to year b into: what each
 motive contributed in the years a+1..b, and how much of the year-a stance faded ("inertia").
 
-Nothing here re-implements a rule: the parts come from the engine's own functions
-(`motive_parts` below), and `trace` steps the engine's yearly pieces, recording what they computed.
+Nothing here re-implements a rule: the parts are the engine's own (`dynamics.motives`, through
+`dynamics.assess`), and `Stepper` composes the engine's yearly pieces (assess, choose, settle),
+recording what they computed. A mechanism the engine gains is one more motive here, unchanged.
 """
 
 from __future__ import annotations
@@ -31,10 +32,9 @@ import pandas as pd
 
 from simulation.engine import dynamics
 from simulation.engine.inputs import Inputs
-from simulation.engine.model import draw_shocks
 from simulation.engine.params import Parameters
+from simulation.engine.shocks import stance_shocks
 from simulation.rules import choice
-from simulation.rules.pairs import clear_diagonal
 from simulation.states import INDEX, N_STATES, STATES, display_name
 
 #: The motives of the net pull, in the order the rules add them, with a plain-language label.
@@ -57,36 +57,12 @@ SHORT: dict[str, str] = {"inertia": "inertia: earlier stance faded", "balancing"
 _TINY = 1e-12
 
 
-def motive_parts(seen: dynamics.Perception, alignment: np.ndarray, p: Parameters) -> dict[str, np.ndarray]:
-    """The named parts of the net motive, each (B, N, N); tanh(gain * sum) is `dynamics.desired`.
-
-    TEMPORARY SHIM until `simulation.rules.choice.motives` lands on main: it composes the same rule
-    functions, with the same weights, as `dynamics.desired` does (tests/test_explain.py checks that
-    the two agree to 1e-12, so a change to the rules that this shim misses fails the suite).
-    """
-    w3, per_run = dynamics.w3, dynamics.per_run
-    help_ = choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent))
-    balancing = choice.external_balancing(seen.threat, alignment, help_)
-    bandwagon = choice.bandwagoning(w3(p.threat_weight) * seen.walt_threat + w3(p.power_weight) * seen.power_threat,
-                                    seen.military_balance, alignment)
-    reliance = per_run(p.self_reliance_weight, 2) * seen.self_reliance
-    parts = {
-        "balancing": w3(p.balancing_weight) * (1.0 - reliance)[:, :, None] * balancing,
-        "threat": -seen.threat,
-        "bandwagoning": w3(p.bandwagon_weight) * bandwagon,
-        "interest": w3(p.interest_weight) * seen.interest,
-        "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance),
-    }
-    shape = np.broadcast_shapes(*(v.shape for v in parts.values()))
-    return {k: clear_diagonal(np.broadcast_to(v, shape).copy()) for k, v in parts.items()}
-
-
-def year_parts(previous: np.ndarray, stance: np.ndarray, motives: dict[str, np.ndarray], keep: np.ndarray,
-               shock: np.ndarray, gain: float | np.ndarray) -> dict[str, np.ndarray]:
-    """One year's stance (B, N, N) split into PARTS; they add up to `stance` exactly (the clip part
-    takes the rounding). `keep` is (B,), `shock` the scaled shock (noise * draw)."""
-    total = sum(motives.values())
-    target = np.tanh(dynamics.w3(gain) * total)
+def year_parts(previous: np.ndarray, stance: np.ndarray, motives: dict[str, np.ndarray], target: np.ndarray,
+               keep: np.ndarray, shock: np.ndarray, gain: float | np.ndarray) -> dict[str, np.ndarray]:
+    """One year's stance (B, N, N) split into inertia, each motive, shock and clip; they add up to
+    `stance` exactly (the clip part takes the rounding). `target` = tanh(gain * sum(motives)) is the
+    engine's desired stance, `keep` (B,) its inertia, `shock` the scaled shock (noise * draw)."""
+    total = choice.net_motive(motives)
     safe = np.where(np.abs(total) < _TINY, 1.0, total)
     per_unit = np.where(np.abs(total) < _TINY, dynamics.w3(gain), target / safe)  # target / sum
     move = (1.0 - keep)[:, None, None] * per_unit
@@ -131,7 +107,7 @@ class Stepper:
     def __init__(self, inputs: Inputs, params: Parameters, seeds: tuple[int, ...] | list[int]) -> None:
         self.inputs, self.params, self.seeds = inputs, params, tuple(int(s) for s in seeds)
         B, T, N = len(self.seeds), inputs.n_years, N_STATES
-        self.shocks = np.stack([draw_shocks(np.random.default_rng(s), T) for s in self.seeds])  # (B, T, N, N)
+        self.shocks = stance_shocks(self.seeds, inputs.years)  # (T, B, N, N): the runs' own draws
         zeros = np.zeros((B, N, N))
         self.state = dynamics.State(np.broadcast_to(inputs.initial_intent, zeros.shape).copy(), zeros, zeros)
         self.t = 0
@@ -140,8 +116,8 @@ class Stepper:
         self.threat = np.zeros((B, T, N, N))
         self.rules_stance = np.zeros((B, T, N, N))  # what the rules chose, before any override
         self.keep = np.zeros((B, T))
-        self.parts = {k: np.zeros((B, T, N, N)) for k in PARTS}
-        self.raw = {k: np.zeros((B, T, N, N)) for k in MOTIVES}
+        self.parts: dict[str, np.ndarray] = {}  # filled in the engine's order: inertia, motives, shock, clip
+        self.raw: dict[str, np.ndarray] = {}
 
     @property
     def done(self) -> bool:
@@ -157,12 +133,8 @@ class Stepper:
         if self.done:
             return False
         t, p, previous = self.t, self.params, self.state
-        memory, seen = dynamics.perceive(previous.memory, previous.alignment, self.inputs.year(t), p)
-        motives = motive_parts(seen, previous.alignment, p)
-        target = dynamics.desired(seen, previous.alignment, p)
-        keep = dynamics.inertia(seen, p, first_year=t == 0)
-        shock = dynamics.per_run(p.noise, 3) * self.shocks[:, t]
-        stance = choice.update_stance(previous.stance, target, keep, shock)
+        year = dynamics.assess(previous, self.inputs.year(t), p, first_year=t == 0)
+        stance = dynamics.choose(previous.stance, year.target, year.keep, p, self.shocks[t])
         self.rules_stance[:, t] = stance
         if override:
             stance = stance.copy()
@@ -170,26 +142,29 @@ class Stepper:
                 i = INDEX[code]
                 stance[:, i] = np.clip(np.asarray(row, dtype=float), -1.0, 1.0)
                 stance[:, i, i] = 0.0
-        self.state = dynamics.State(memory, stance, choice.mutual_alignment(stance))
-        parts = year_parts(previous.stance, stance, motives, np.broadcast_to(keep, (len(self.seeds),)),
-                           shock, p.gain)
+        self.state = dynamics.settle(year, stance)
+        keep = np.broadcast_to(year.keep, (len(self.seeds),))
+        parts = year_parts(previous.stance, stance, year.motives, year.target, keep,
+                           dynamics.per_run(p.noise, 3) * self.shocks[t], p.gain)
         if override:  # a person's choice is not a motive of the rules: it all goes to one part
             for code in override:
                 i = INDEX[code]
-                for k in PARTS:
+                for k in parts:
                     parts[k][:, i] = 0.0
                 parts["clip"][:, i] = stance[:, i]
         for k, v in parts.items():
-            self.parts[k][:, t] = v
-        for k, v in motives.items():
-            self.raw[k][:, t] = v
-        self.stance[:, t], self.alignment[:, t], self.threat[:, t] = stance, self.state.alignment, seen.threat
+            self.parts.setdefault(k, np.zeros_like(self.stance))[:, t] = v
+        for k, v in year.motives.items():
+            self.raw.setdefault(k, np.zeros_like(self.stance))[:, t] = v
+        self.stance[:, t], self.alignment[:, t], self.threat[:, t] = stance, self.state.alignment, year.seen.threat
         self.keep[:, t] = keep
         self.t += 1
         return True
 
     def trace(self) -> Trace:
         T = self.t
+        if not self.parts:  # nothing simulated yet
+            self.parts = {k: np.zeros_like(self.stance) for k in PARTS}
         return Trace(self.inputs.years[:T], self.seeds, self.stance[:, :T], self.alignment[:, :T],
                      self.threat[:, :T], self.keep[:, :T], {k: v[:, :T] for k, v in self.parts.items()},
                      {k: v[:, :T] for k, v in self.raw.items()})
@@ -215,7 +190,7 @@ def motives_frame(tr: Trace) -> pd.DataFrame:
         "j": np.tile(np.array(STATES)[j], B * T),
         "stance": tr.stance[:, :, i, j].reshape(-1),
     })
-    for k in PARTS:
+    for k in tr.parts:
         frame[k] = tr.parts[k][:, :, i, j].reshape(-1)
     frame["keep"] = np.repeat(tr.keep.reshape(-1), len(i))
     return frame
@@ -226,10 +201,10 @@ def carried(tr: Trace, i: int, j: int, start: int, end: int) -> dict[str, np.nda
     forward through the keeps (B,), and the 'inertia' row: minus the share of the `start` stance
     that faded by `end`. They add up to stance[end] - stance[start] exactly."""
     a, b = tr.t(start), tr.t(end)
-    out = {k: np.zeros(len(tr.seeds)) for k in PARTS}
+    out = {k: np.zeros(len(tr.seeds)) for k in tr.parts}
     for t in range(a + 1, b + 1):
         later = np.prod(tr.keep[:, t + 1: b + 1], axis=1)  # discount from t to end
-        for k in PARTS:
+        for k in tr.parts:
             if k != "inertia":
                 out[k] += later * tr.parts[k][:, t, i, j]
     kept = np.prod(tr.keep[:, a + 1: b + 1], axis=1)
@@ -265,12 +240,12 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
     ta, tb = tr.t(start), tr.t(end)
     s_ab, s_ba = tr.stance[:, :, i, j], tr.stance[:, :, j, i]
     binds_ab = s_ab[:, tb] <= s_ba[:, tb]  # (B,): which side's stance is the alignment at end
-    align = {k: np.where(binds_ab, ab[k], ba[k]) for k in PARTS}
+    align = {k: np.where(binds_ab, ab[k], ba[k]) for k in tr.parts}
     # alignment[end] - alignment[start] = (binding stance change) + (binding stance at start - alignment at start)
     bound_start = np.where(binds_ab, s_ab[:, ta], s_ba[:, ta])
     mutuality = bound_start - tr.alignment[:, ta, i, j]
-    rows = [{"part": k, "label": LABELS[k], "a_to_b": float(ab[k].mean()), "b_to_a": float(ba[k].mean()),
-             "alignment": float(align[k].mean())} for k in PARTS]
+    rows = [{"part": k, "label": LABELS.get(k, k), "a_to_b": float(ab[k].mean()), "b_to_a": float(ba[k].mean()),
+             "alignment": float(align[k].mean())} for k in tr.parts]
     rows.append({"part": "mutuality", "label": f"mutuality (the other side's lower stance set the {start} alignment)",
                  "a_to_b": 0.0, "b_to_a": 0.0, "alignment": float(mutuality.mean())})
     table = pd.DataFrame(rows)
@@ -285,8 +260,8 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
 def year_table(tr: Trace, a: str, b: str, year: int, run: int = 0) -> pd.DataFrame:
     """One year's parts of a's stance toward b and b's toward a, for one run (the app's 'why' panel)."""
     t, i, j = tr.t(year), INDEX[a], INDEX[b]
-    return pd.DataFrame([{"part": k, "label": LABELS[k], "a_to_b": float(tr.parts[k][run, t, i, j]),
-                          "b_to_a": float(tr.parts[k][run, t, j, i])} for k in PARTS])
+    return pd.DataFrame([{"part": k, "label": LABELS.get(k, k), "a_to_b": float(tr.parts[k][run, t, i, j]),
+                          "b_to_a": float(tr.parts[k][run, t, j, i])} for k in tr.parts])
 
 
 def _name(code: str, year: int) -> str:

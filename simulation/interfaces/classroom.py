@@ -146,8 +146,7 @@ def documented(a: str, b: str) -> pd.DataFrame:
 
 
 class ClassroomModel(AlignmentModel):
-    """The Mesa model built from a scenario name and slider values. Its step stops cleanly at the
-    end of the period (it used to index past the last year)."""
+    """The Mesa model built from a scenario name and slider values."""
 
     def __init__(self, counterfactual: str = "baseline", threat_weight: float | None = None,
                  power_weight: float | None = None, interest_weight: float | None = None,
@@ -159,12 +158,6 @@ class ClassroomModel(AlignmentModel):
         super().__init__(inputs, params, seed=int(seed))
         self.counterfactual = counterfactual
         self.focus = focus if focus in STATES else "PAK"
-
-    def step(self) -> None:
-        if self.t >= self.inputs.n_years:
-            self.running = False
-            return
-        super().step()
 
     def events_of(self, year: int) -> list:
         return [e for e in self.events if e.year <= year <= e.until]
