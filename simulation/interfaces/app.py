@@ -239,8 +239,8 @@ def LessonPanel(scenario: str):
                           outlined=True)
             if show:
                 solara.HTML(tag="div", unsafe_innerHTML=lessons.to_html(teacher), classes=["teacher-notes"])
-        solara.HTML(tag="p", unsafe_innerHTML=(f"Printable handout: <code>python -m simulation lesson {escape(scenario)} "
-                                               f"--out {escape(scenario)}.html</code>"))
+        command = f"python -m simulation.interfaces.lessons {escape(scenario)} --out {escape(scenario)}.html"
+        solara.HTML(tag="p", unsafe_innerHTML=f"Printable handout: <code>{command}</code>")
 
 
 @solara.component

@@ -3,14 +3,17 @@
 
 Shown in the app's Lesson tab and exported as a self-contained printable HTML handout:
 
-    python -m simulation lesson no_cpec --out no_cpec.html          (print it from the browser)
+    python -m simulation.interfaces.lessons no_cpec --out no_cpec.html     (print it from the browser)
+    python -m simulation.interfaces.lessons --all --out handouts/           (one file per lesson)
 
 `--students` leaves the teacher notes out.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
+import sys
 from html import escape
 from pathlib import Path
 
@@ -73,3 +76,33 @@ def handout(name: str, students_only: bool = False) -> str:
             f"<p class='meta'>Balance of power in South Asia, 1947-2024 · lesson for scenario "
             f"<code>scenarios/{escape(name)}.yaml</code> · open the app with <code>python -m simulation app</code></p>"
             f"{body}</body></html>\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m simulation.interfaces.lessons",
+                                     description="export a scenario's lesson as a printable HTML handout")
+    parser.add_argument("scenario", nargs="?", help="scenario name, e.g. no_cpec (see lessons/)")
+    parser.add_argument("--all", action="store_true", help="every lesson, one file each, into the --out folder")
+    parser.add_argument("--out", required=True, help="the HTML file (or, with --all, the folder)")
+    parser.add_argument("--students", action="store_true", help="leave the teacher notes out")
+    args = parser.parse_args(argv)
+    try:
+        if args.all:
+            folder = Path(args.out)
+            folder.mkdir(parents=True, exist_ok=True)
+            for name in lesson_names():
+                (folder / f"{name}.html").write_text(handout(name, args.students), encoding="utf-8")
+            print(f"{len(lesson_names())} handouts in {folder}")
+        elif args.scenario:
+            Path(args.out).write_text(handout(args.scenario, args.students), encoding="utf-8")
+            print(f"handout written to {args.out}")
+        else:
+            parser.error("give a scenario or --all")
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
