@@ -53,6 +53,8 @@ CSS = """
 .bop-panel td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .bop-fig img { max-width: 100%; height: auto; }
 .bop-buttons { margin-bottom: 10px; } .bop-buttons .v-btn { margin: 0 4px 4px 0; }
+.bop-grid { display: grid; grid-template-columns: repeat(3, 1fr); column-gap: 24px; }
+.bop-grid > div { min-width: 0; }
 .events-year { font-size: 20px; margin: 0 0 4px 0; }
 """
 
@@ -62,7 +64,7 @@ def _png(fig: Figure, *deps: object) -> solara.Element:
 
 
 def network_figure(session: Session) -> Figure:
-    fig = Figure(figsize=(4.4, 4.2))
+    fig = Figure(figsize=(3.7, 3.8))
     ax = fig.subplots()
     if session.t == 0:
         ax.text(0.5, 0.5, "Press Step or Play\nto start in 1947", ha="center", va="center", fontsize=14,
@@ -72,7 +74,7 @@ def network_figure(session: Session) -> Figure:
     t = session.t - 1
     draw_network(ax, session.alignment()[t], session.inputs.capability[t], int(session.inputs.years[t]))
     for text in ax.texts:
-        text.set_fontsize(11)
+        text.set_fontsize(10.5)
     ax.set_title(f"{session.year}: alignment network", fontsize=13)
     bar = fig.colorbar(ScalarMappable(cmap=CMAP, norm=NORM), ax=ax, shrink=0.7, orientation="horizontal", pad=0.02)
     bar.set_label("alignment: -1 rivalry (dashed) … +1 alliance", fontsize=11)
@@ -84,16 +86,17 @@ def network_figure(session: Session) -> Figure:
 def pairs_figure(session: Session, focus: str, partner: str) -> Figure:
     """The focus state's five pairs (colour-blind-safe colours and line styles), the documented
     record of the selected pair (black bars, ±0.3 band) and the running score."""
-    fig = Figure(figsize=(5.6, 4.2))
+    fig = Figure(figsize=(4.7, 3.8))
     ax = fig.subplots()
     years = session.inputs.years
     i = INDEX[focus]
-    series = session.alignment()
+    series = session.alignment()  # read once: Play may step while the page draws
+    t = len(series)
     others = [s for s in STATES if s != focus]
     for k, other in enumerate(others):
         j = INDEX[other]
         selected = other == partner
-        ax.plot(years[: session.t], series[:, i, j], color=SAFE_COLOURS[k], ls=LINE_STYLES[k],
+        ax.plot(years[:t], series[:, i, j], color=SAFE_COLOURS[k], ls=LINE_STYLES[k],
                 lw=3.0 if selected else 1.8, label=display_name(other, session.year).replace("United States", "US"))
     for k, r in enumerate(documented(focus, partner).itertuples(index=False)):
         ax.fill_between([r.start, r.end + 1], r.level - 0.3, r.level + 0.3, color="0.85", lw=0, zorder=0)
@@ -103,17 +106,17 @@ def pairs_figure(session: Session, focus: str, partner: str) -> Figure:
     ax.set_xlim(int(years[0]), int(years[-1]) + 1)
     ax.set_ylim(-1.05, 1.05)
     ax.tick_params(labelsize=11)
-    ax.set_ylabel("alignment (-1 rivalry, +1 alliance)", fontsize=11)
+    ax.set_ylabel("alignment (−1 … +1)", fontsize=11)
     total, pair, n = session.running_score(focus, partner)
     title = f"Alignments of {display_name(focus, session.year)}"
     if total is not None:
         title += f"\nscore so far {total:.2f}"
         if pair is not None:
-            title += f" · {focus}–{partner} on the record {pair:.0%} of {n} yr"
-    ax.set_title(title, fontsize=12)
+            title += f" · {focus}–{partner} fits the record {pair:.0%} of {n} yr"
+    ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3)
-    fig.legend(loc="lower center", ncol=3, fontsize=10.5, frameon=False, handlelength=3)
-    fig.subplots_adjust(left=0.13, right=0.98, top=0.87, bottom=0.3)
+    fig.legend(loc="lower center", ncol=3, fontsize=10, frameon=False, handlelength=2.4, columnspacing=1.0)
+    fig.subplots_adjust(left=0.15, right=0.97, top=0.86, bottom=0.3)
     return fig
 
 
@@ -141,15 +144,16 @@ def why_figure(session: Session, a: str, b: str, year: int) -> Figure:
 def Labelled(label: str, value: float, lo: float, hi: float, step: float, on_value, fmt: str = "{:.2f}",
              note: str = ""):
     """A full-width slider with its value shown in its label."""
-    solara.HTML(tag="div", unsafe_innerHTML=f"{escape(label)}: <b>{fmt.format(value)}</b>{escape(note)}",
-                classes=["bop-label"])
     shown = round(round((value - lo) / step) * step + lo, 6)  # the slider snaps to its steps
 
     def moved(v: float) -> None:  # vuetify reports the snapped value at mount: not a change
         if abs(float(v) - shown) > 1e-9:
             on_value(float(v))
 
-    solara.SliderFloat("", value=shown, min=lo, max=hi, step=step, on_value=moved, thumb_label=False)
+    with solara.Div(classes=["bop-slider"]):
+        solara.HTML(tag="div", unsafe_innerHTML=f"{escape(label)}: <b>{fmt.format(value)}</b>{escape(note)}",
+                    classes=["bop-label"])
+        solara.SliderFloat("", value=shown, min=lo, max=hi, step=step, on_value=moved, thumb_label=False)
 
 
 @solara.component
@@ -211,7 +215,7 @@ def WhyPanel(session: Session, focus: str, partner: str, version: tuple = ()):
                  float(first), float(last - 1), 1.0, lambda v: set_span(last - int(v)), fmt="{:.0f}")
         with solara.Columns([1, 1]):
             with solara.Column(classes=["bop-fig"]):
-                _png(explanation_figure(e, width=5.4),
+                _png(explanation_figure(e, width=4.6),
                      session.t, focus, partner, start, session.settings, session.players)
             with solara.Column(classes=["bop-panel"]):
                 solara.HTML(tag="div", unsafe_innerHTML=(
@@ -267,22 +271,21 @@ def RolePlay(session: Session, pending: dict, set_pending, bump, version: tuple 
         nxt = session.next_year
         if nxt is not None:
             solara.HTML(tag="p", unsafe_innerHTML=f"<b>Your stances for {nxt}</b> (start from last year's):")
-        with solara.Columns([1] * len(session.players)):
-            for code in session.players:
-                with solara.Column(classes=["bop-controls"]):
-                    solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(display_name(code, nxt))}</b>")
-                    last = session.last_stance(code)
-                    for other in STATES:
-                        if other == code:
-                            continue
-                        value = float(pending.get(code, {}).get(other, last[INDEX[other]]))
+        for code in session.players:
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(display_name(code, nxt))}</b>")
+            with solara.Div(classes=["bop-controls", "bop-grid"]):
+                last = session.last_stance(code)
+                for other in STATES:
+                    if other == code:
+                        continue
+                    value = float(pending.get(code, {}).get(other, last[INDEX[other]]))
 
-                        def on(v: float, code: str = code, other: str = other) -> None:
-                            mine = dict(pending.get(code, {}))
-                            mine[other] = float(v)
-                            set_pending({**pending, code: mine})
+                    def on(v: float, code: str = code, other: str = other) -> None:
+                        mine = dict(pending.get(code, {}))
+                        mine[other] = float(v)
+                        set_pending({**pending, code: mine})
 
-                        Labelled(f"toward {display_name(other, nxt)}", value, -1.0, 1.0, 0.05, on)
+                    Labelled(f"toward {display_name(other, nxt)}", value, -1.0, 1.0, 0.05, on)
         if session.t:
             frame = session.debrief()
             lines = debrief_summary(frame)
@@ -295,7 +298,7 @@ def RolePlay(session: Session, pending: dict, set_pending, bump, version: tuple 
 
 def debrief_figure(frame, code: str) -> Figure:
     """Left: the player's stances and the theory's; right: the others' responses, with the player and rules only."""
-    fig = Figure(figsize=(10.5, 3.6))
+    fig = Figure(figsize=(8.4, 3.4))
     left, right = fig.subplots(1, 2, sharey=True)
     g = frame[frame.player == code]
     for k, (other, h) in enumerate(g.groupby("partner", sort=False)):
@@ -304,14 +307,14 @@ def debrief_figure(frame, code: str) -> Figure:
         left.plot(h.year, h.rules, color=c, lw=1.4, ls="--")
         right.plot(h.year, h.response, color=c, lw=2.2, label=other)
         right.plot(h.year, h.response_rules_only, color=c, lw=1.4, ls="--")
-    left.set_title(f"{code}'s stances: chosen (solid), the theory's (dashed)", fontsize=11)
-    right.set_title(f"toward {code}: with the players (solid), rules only (dashed)", fontsize=11)
+    left.set_title(f"{code} toward others: chosen (solid), theory (dashed)", fontsize=10.5)
+    right.set_title(f"others toward {code}: played (solid), rules only (dashed)", fontsize=10.5)
     for ax in (left, right):
         ax.set_ylim(-1.05, 1.05)
         ax.axhline(0, color="0.6", lw=0.8)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=10)
-    right.legend(fontsize=9.5, ncol=5, loc="lower center")
+    right.legend(fontsize=10, ncol=3, loc="lower center")
     fig.tight_layout()
     return fig
 
@@ -400,7 +403,7 @@ def Page():
                 Labelled("China's growth after 1978", s.china_growth, 0.25, 1.5, 0.05,
                          lambda v: change(china_growth=float(v)), fmt="{:.2f}×", note=" (1 = history)")
             with solara.Column():
-                with solara.lab.Tabs(value=tab, on_value=set_tab):
+                with solara.lab.Tabs(value=tab, on_value=set_tab, lazy=True):  # draw only the open tab
                     with solara.lab.Tab("Model"):
                         with solara.Columns([4, 5], gutters_dense=True):
                             with solara.Column(classes=["bop-fig"]):

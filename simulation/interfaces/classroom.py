@@ -237,8 +237,9 @@ class Session:
 
     # --- what the page shows ------------------------------------------------------------------
     def alignment(self) -> np.ndarray:
-        """(t, N, N): the alignments so far."""
-        return self.stepper.alignment[0, : self.t]
+        """(t, N, N): the alignments so far (a copy, consistent even while Play steps)."""
+        with self.lock:
+            return self.stepper.alignment[0, : self.t].copy()
 
     def events_of(self, year: int) -> list[Event]:
         return [e for e in self.events if e.year <= year <= e.until]
@@ -246,10 +247,12 @@ class Session:
     def running_score(self, a: str, b: str) -> tuple[float | None, float | None, int]:
         """Score against the record up to the last year simulated: (all pairs, this pair's level
         accuracy, documented pair-years so far)."""
-        if self.t == 0:
-            return None, None, 0
-        full = self.stepper.alignment[:, :]  # future years are 0 and outside the window
-        cells = target_cells(_targets(), self.inputs.years, (int(self.inputs.years[0]), int(self.year or 0)))
+        with self.lock:
+            if self.t == 0:
+                return None, None, 0
+            full = self.stepper.alignment.copy()  # future years are 0 and outside the window
+            last = int(self.year or 0)
+        cells = target_cells(_targets(), self.inputs.years, (int(self.inputs.years[0]), last))
         if len(cells.t) == 0:
             return None, None, 0
         s = score(full, cells)
@@ -258,12 +261,20 @@ class Session:
         pair = float(s.pair_level[0, p]) if n else None
         return float(s.overall[0]), pair, n
 
+    def trace(self) -> explain.Trace:
+        """The years so far with their parts (copies: Play may step meanwhile)."""
+        with self.lock:
+            tr = self.stepper.trace()
+            return explain.Trace(tr.years.copy(), tr.seeds, tr.stance.copy(), tr.alignment.copy(), tr.threat.copy(),
+                                 tr.keep.copy(), {k: v.copy() for k, v in tr.parts.items()},
+                                 {k: v.copy() for k, v in tr.raw.items()})
+
     def why(self, a: str, b: str, year: int) -> pd.DataFrame:
         """One year's parts of both stances of the pair (inertia, each motive, shock, clip)."""
-        return explain.year_table(self.stepper.trace(), a, b, year)
+        return explain.year_table(self.trace(), a, b, year)
 
     def why_since(self, a: str, b: str, start: int, end: int) -> explain.Explanation:
-        return explain.explain_change(self.stepper.trace(), a, b, start, end)
+        return explain.explain_change(self.trace(), a, b, start, end)
 
     # --- role play ----------------------------------------------------------------------------
     def rules_only(self) -> explain.Stepper:
@@ -279,6 +290,10 @@ class Session:
         """Per year and player and partner: the player's stance, what the rules would have chosen
         for that row that year (from the same state of the world), and the partner's stance toward
         the player here and in the rules-only run (what followed)."""
+        with self.lock:
+            return self._debrief()
+
+    def _debrief(self) -> pd.DataFrame:
         free = self.rules_only()
         rows = []
         for code in self.players:
