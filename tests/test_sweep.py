@@ -176,3 +176,13 @@ def test_bad_specs_give_clean_errors(tmp_path, capsys, old, new, message):
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_a_sweep_refuses_a_parameter_that_shapes_the_inputs(tmp_path):
+    """Inputs are built once per sweep, so varying a data-coding parameter would silently do nothing."""
+    spec = (ROOT / "sweeps" / "weights_sobol.yaml").read_text()
+    head, _, _ = spec.partition("parameters:")
+    (tmp_path / "s.yaml").write_text(head.replace("scenario: ../scenarios/", f"scenario: {ROOT}/scenarios/")
+                                     + "parameters:\n  act_use: [0.2, 0.8]\noutputs:\n  - name: score\n    kind: score\n")
+    with pytest.raises(InputError, match="act_use codes the data into inputs"):
+        sweep.load_spec(tmp_path / "s.yaml")

@@ -31,8 +31,14 @@ ABLATIONS: dict[str, dict[str, float]] = {
 }
 
 
-def _p(default: float, lo: float, hi: float, doc: str, unit: str = "") -> Any:
-    return field(default=default, metadata={"bounds": (lo, hi), "doc": doc, "unit": unit})
+def _p(default: float, lo: float, hi: float, doc: str, unit: str = "", fitted: bool = True,
+       stage: str = "rules") -> Any:
+    """A parameter: its default, bounds, meaning and unit. `fitted` ones are searched by calibration;
+    the others are fixed at their documented value (a judgement or a coding convention, said in `doc`).
+    `stage` "inputs" marks a parameter that codes the data into inputs (it takes effect when a
+    scenario's inputs are built, so a sweep cannot vary it)."""
+    return field(default=default, metadata={"bounds": (lo, hi), "doc": doc, "unit": unit, "fitted": fitted,
+                                            "stage": stage})
 
 
 @dataclass(frozen=True)
@@ -117,7 +123,45 @@ class Parameters:
     bipolar_inertia: Weight = _p(
         0.1, 0.0, 0.3, "extra stickiness in a bipolar system (Waltz: bipolarity stabilises alignments)", "per year"
     )
-    noise: Weight = _p(0.05, 0.0, 0.3, "standard deviation of the yearly idiosyncratic shock to each stance")
+    noise: Weight = _p(0.05, 0.0, 0.3, "standard deviation of the yearly idiosyncratic shock to each stance",
+                       fitted=False)
+    max_inertia: Weight = _p(0.99, 0.9, 1.0, "cap on the share of last year's stance kept: every stance still moves "
+                             "(fixed: a convention)", "per year", fitted=False)
+    # --- Fixed by judgement: shapes of the rules, not fitted -------------------------------------
+    frontline_weight: Weight = _p(
+        0.5, 0.0, 1.0, "share of an ally's help against a threat that depends on its nearness to the threat; "
+        "the rest it gives from anywhere (fixed by judgement)", fitted=False)
+    nuclear_offence: Weight = _p(
+        0.5, 0.0, 1.0, "share of offensive power that nuclear arms make up; the rest is relative military "
+        "spending (Walt 1987 ch. 2; fixed by judgement)", fitted=False)
+    near_victim_weight: Weight = _p(
+        0.5, 0.0, 1.0, "share of a witnessed act's impact that depends on the witness's nearness to the victim "
+        "(fixed by judgement)", fitted=False)
+    outside_witness_share: Weight = _p(
+        0.5, 0.0, 1.0, "an act against a state outside the six counts as this share of one against a neighbour "
+        "of the six (fixed by judgement)", fitted=False)
+    sanction_grievance: Weight = _p(
+        0.5, 0.0, 1.0, "perceived intent a sanctioned state reads into the sanctioner, per unit of sanction "
+        "(fixed by judgement)", fitted=False)
+    # --- Coding of the data into inputs (fixed conventions) --------------------------------------
+    act_threat: Weight = _p(
+        0.15, 0.0, 1.0, "act intensity of a MID side at hostility level 2, a threat to use force (COW MID v5.0; "
+        "level 1 counts 0 and war, level 5, counts 1)", fitted=False, stage="inputs")
+    act_display: Weight = _p(
+        0.3, 0.0, 1.0, "act intensity of a MID side at hostility level 3, a display of force (COW MID v5.0)",
+        fitted=False, stage="inputs")
+    act_use: Weight = _p(
+        0.6, 0.0, 1.0, "act intensity of a MID side at hostility level 4, a use of force that killed (COW MID v5.0)",
+        fitted=False, stage="inputs")
+    nonfatal_force_share: Weight = _p(
+        0.5, 0.0, 1.0, "share of a use of force's intensity when the MID records no fatality", fitted=False,
+        stage="inputs")
+    unknown_fatality_share: Weight = _p(
+        0.75, 0.0, 1.0, "share of a use of force's intensity when the MID's fatalities are unknown (-9)",
+        fitted=False, stage="inputs")
+    prior_rivalry_intent: Weight = _p(
+        0.5, 0.0, 1.0, "perceived intent, at the start, between states whose strategic rivalry predates it "
+        "(Thompson, Sakuwa & Suhas 2022)", fitted=False, stage="inputs")
 
     @classmethod
     def baseline(cls, path: Path = CALIBRATED) -> Parameters:
@@ -130,6 +174,16 @@ class Parameters:
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def fitted(cls) -> tuple[str, ...]:
+        """The parameters calibration searches (the others are fixed at their documented values)."""
+        return tuple(f.name for f in fields(cls) if f.metadata["fitted"])
+
+    @classmethod
+    def input_stage(cls) -> tuple[str, ...]:
+        """The parameters that code the data into inputs (they act when inputs are built)."""
+        return tuple(f.name for f in fields(cls) if f.metadata["stage"] == "inputs")
 
     @classmethod
     def bounds(cls) -> dict[str, tuple[float, float]]:

@@ -102,8 +102,8 @@ def fit(objective: Objective, start: Parameters, generations: int, population: i
 
 
 def free_parameters(fixed: Sequence[str] = ()) -> tuple[str, ...]:
-    """Every parameter except the fixed ones (noise is a property of the world, not fitted)."""
-    return tuple(n for n in Parameters.names() if n not in set(fixed) | {"noise"})
+    """The fitted parameters, less those a variant fixes."""
+    return tuple(n for n in Parameters.fitted() if n not in set(fixed))
 
 
 def calibration_record(fit_: Fit, fit_until: int, generations: int, population: int, seed: int,
