@@ -20,7 +20,7 @@ from simulation.states import N_STATES
 CALENDAR_START = 1947
 #: Spawn key of each purpose's stream. The stance shocks keep the root key () so that runs keep
 #: the numbers they had before streams were named (the golden baseline and the calibration).
-PURPOSES: dict[str, tuple[int, ...]] = {"stance": ()}
+PURPOSES: dict[str, tuple[int, ...]] = {"stance": (), "posterior": (1,)}
 #: Seeds are non-negative and below 2**63 (what the ensemble stores them in).
 MAX_SEED = 2**63 - 1
 
