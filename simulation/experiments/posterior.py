@@ -107,8 +107,10 @@ def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, na
         epsilon = float(_weighted_quantile(d, w, quantile))
         kernel = MultivariateNormalTransition()
         kernel.fit(pd.DataFrame(theta, columns=list(names)), w)
-        accepted_theta, accepted_d, proposed = [], [], 0
-        while sum(len(x) for x in accepted_theta) < population:
+        accepted_theta: list[np.ndarray] = []
+        accepted_d: list[np.ndarray] = []
+        proposed, n_accepted = 0, 0
+        while n_accepted < population:
             candidates = kernel.rvs(batch).to_numpy()
             inside = np.all((candidates >= lo) & (candidates <= hi), axis=1)
             candidates = candidates[inside]
@@ -119,6 +121,7 @@ def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, na
                 keep = dist <= epsilon
                 accepted_theta.append(candidates[keep])
                 accepted_d.append(dist[keep])
+                n_accepted += int(keep.sum())
             if proposed > population / min_acceptance:
                 break
         new_theta = np.concatenate(accepted_theta)[:population]
