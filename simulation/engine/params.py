@@ -168,6 +168,19 @@ class Parameters:
         return replace(cls(), **{k: float(v) for k, v in fitted.items() if k in cls.names()})
 
     @classmethod
+    def variant(cls, name: str, path: Path = CALIBRATED) -> Parameters:
+        """A model variant (a theory of ABLATIONS) with its own calibrated weights, as recorded by
+        `calibrate --ablation --write-baseline`; the full model is the baseline."""
+        if name == "full model":
+            return cls.baseline(path)
+        variants = json.loads(path.read_text(encoding="utf-8")).get("variants", {}) if path.exists() else {}
+        if name not in variants:
+            raise KeyError(f"no calibration of the variant {name!r} is recorded; run calibrate --ablation "
+                           "--write-baseline")
+        fitted = variants[name]["parameters"]
+        return replace(cls(), **{k: float(v) for k, v in fitted.items() if k in cls.names()})
+
+    @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
 
