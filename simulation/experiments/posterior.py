@@ -95,9 +95,21 @@ def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, na
     rng = np.random.default_rng(seed)
     lo, hi = bounds[:, 0], bounds[:, 1]
     batch = batch or population
+    columns = list(names)
+
+    # The kernel moves particles in logit space (z = logit of a weight's place in its bounds), so no
+    # proposal falls outside the prior's box; a uniform prior on a weight has density
+    # s(z)(1 - s(z)) in z (s the logistic function), which enters the importance weights.
+    def to_theta(z: np.ndarray) -> np.ndarray:
+        return lo + (hi - lo) / (1.0 + np.exp(-z))
+
+    def log_prior(z: np.ndarray) -> np.ndarray:
+        return np.sum(-np.logaddexp(0.0, -z) - np.logaddexp(0.0, z), axis=1)
+
     # generation 0: the prior itself
-    theta = lo + rng.random((population, len(names))) * (hi - lo)
-    d = distance(theta)
+    u = np.clip(rng.random((population, len(names))), 1e-12, 1 - 1e-12)
+    z = np.log(u) - np.log1p(-u)
+    d = distance(to_theta(z))
     w = np.full(population, 1.0 / population)
     log: list[dict[str, float]] = [{"generation": 0, "epsilon": float("inf"), "acceptance": 1.0,
                                     "ess": float(population), "evaluations": population}]
@@ -106,42 +118,36 @@ def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, na
     for t in range(1, generations + 1):
         epsilon = float(_weighted_quantile(d, w, quantile))
         kernel = MultivariateNormalTransition()
-        kernel.fit(pd.DataFrame(theta, columns=list(names)), w)
-        accepted_theta: list[np.ndarray] = []
+        kernel.fit(pd.DataFrame(z, columns=columns), w)
+        accepted_z: list[np.ndarray] = []
         accepted_d: list[np.ndarray] = []
         proposed, n_accepted = 0, 0
-        while n_accepted < population:
+        while n_accepted < population and proposed < population / min_acceptance:
             candidates = kernel.rvs(batch).to_numpy()
-            inside = np.all((candidates >= lo) & (candidates <= hi), axis=1)
-            candidates = candidates[inside]
-            proposed += batch
-            if len(candidates):
-                dist = distance(candidates)
-                evaluations += len(candidates)
-                keep = dist <= epsilon
-                accepted_theta.append(candidates[keep])
-                accepted_d.append(dist[keep])
-                n_accepted += int(keep.sum())
-            if proposed > population / min_acceptance:
-                break
-        new_theta = np.concatenate(accepted_theta)[:population]
-        new_d = np.concatenate(accepted_d)[:population]
-        acceptance = len(new_theta) / proposed
-        if len(new_theta) < population:  # the threshold has stopped falling: keep the last generation
+            dist = distance(to_theta(candidates))
+            proposed += len(candidates)
+            keep = dist <= epsilon
+            accepted_z.append(candidates[keep])
+            accepted_d.append(dist[keep])
+            n_accepted += int(keep.sum())
+        evaluations += proposed
+        acceptance = n_accepted / proposed
+        if n_accepted < population:  # the threshold has stopped falling: keep the last generation
             log.append({"generation": t, "epsilon": epsilon, "acceptance": acceptance, "ess": float("nan"),
                         "evaluations": evaluations, "stopped": 1.0})
             break
-        # importance weights: uniform prior over the kernel's mixture density
-        density = kernel.pdf(pd.DataFrame(new_theta, columns=list(names)))
-        w = 1.0 / np.maximum(np.asarray(density, dtype=float), 1e-300)
+        z, d = np.concatenate(accepted_z)[:population], np.concatenate(accepted_d)[:population]
+        # importance weights: prior density over the kernel's mixture density (both in z)
+        density = np.asarray(kernel.pdf(pd.DataFrame(z, columns=columns)), dtype=float)
+        log_w = log_prior(z) - np.log(np.maximum(density, 1e-300))
+        w = np.exp(log_w - log_w.max())
         w /= w.sum()
-        theta, d = new_theta, new_d
         log.append({"generation": t, "epsilon": epsilon, "acceptance": acceptance, "ess": float(1.0 / np.sum(w**2)),
                     "evaluations": evaluations})
         bar.update(1)
         bar.set_postfix(epsilon=f"{epsilon:.4f}", acceptance=f"{acceptance:.2f}")
     bar.close()
-    return Posterior(names, theta, w, d, {"generations": log, "evaluations": evaluations})
+    return Posterior(names, to_theta(z), w, d, {"generations": log, "evaluations": evaluations})
 
 
 def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -166,3 +172,49 @@ def summary(post: Posterior, top: int = 8) -> dict[str, Any]:
     strongest = [{"a": post.names[a], "b": post.names[b], "correlation": float(corr[a, b])}
                  for _, a, b in sorted(pairs, reverse=True)[:top]]
     return {"ess": post.ess, "marginals": marginals, "correlations": strongest}
+
+
+def fit_posterior(fit_until: int, population: int, generations: int, seed: int, objective_seeds: tuple[int, ...],
+                  quantile: float = 0.5, progress: bool = False) -> Posterior:
+    """The posterior of the fitted weights given the record up to `fit_until`, with the calibration's
+    objective (the loss on 1947..fit_until, averaged over `objective_seeds`) as the ABC distance."""
+    from simulation.engine.inputs import build_inputs
+    from simulation.experiments.calibrate import Objective, free_parameters
+    from simulation.experiments.score import load_targets, target_cells
+
+    inputs = build_inputs(1947, 2024)
+    cells = target_cells(load_targets(), inputs.years, (1947, fit_until))
+    names = free_parameters()
+    objective = Objective(inputs.until(fit_until), cells, names, objective_seeds)
+    bounds = np.array([Parameters.bounds()[n] for n in names])
+    post = abc_smc(objective.losses, bounds, names, population, generations, seed, quantile, progress=progress)
+    post.diagnostics.update({"fit_until": fit_until, "population": population, "max_generations": generations,
+                             "seed": seed, "objective_seeds": list(objective_seeds), "quantile": quantile})
+    return post
+
+
+def predictive_check(post: Posterior, seeds: list[int]) -> dict[str, Any]:
+    """The posterior predictive check: runs drawn from the posterior (one draw per seed), their 95%
+    band per pair-year, and the share of the documented pair-years that fall inside it, in and out
+    of sample. Returns the bands (for the figure) and the coverage table."""
+    from simulation.engine.ensemble import simulate
+    from simulation.engine.inputs import build_inputs
+    from simulation.experiments.score import load_targets, target_cells
+    from simulation.states import PAIR_A, PAIR_B, PAIRS
+
+    inputs = build_inputs(1947, 2024)
+    targets = load_targets()
+    run = simulate(inputs, post.params(Parameters.baseline(), post.draws_for(seeds)), seeds, keep_threat=False)
+    pairs = run.alignment[:, :, PAIR_A, PAIR_B]  # (R, T, P)
+    lo, hi = np.percentile(pairs, [2.5, 97.5], axis=0)
+    fit_until = int(post.diagnostics.get("fit_until", 1990))
+    coverage = {}
+    for window, span in (("in_sample", (1947, fit_until)), ("out_of_sample", (fit_until + 1, 2024))):
+        cells = target_cells(targets, inputs.years, span)
+        p = cells.pair
+        inside = (cells.level >= lo[cells.t, p] - 1e-12) & (cells.level <= hi[cells.t, p] + 1e-12)
+        coverage[window] = {"overall": float(inside.mean()),
+                            **{f"{a}-{b}": float(inside[p == k].mean()) for k, (a, b) in enumerate(PAIRS)
+                               if np.any(p == k)}}
+    return {"years": inputs.years, "low": lo, "high": hi, "mean": pairs.mean(axis=0), "coverage": coverage,
+            "targets": targets}
