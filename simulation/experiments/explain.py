@@ -25,6 +25,7 @@ recording what they computed. A mechanism the engine gains is one more motive he
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,7 +105,7 @@ class Stepper:
     the rules, simultaneously, reading only last year's state), which is how role play runs.
     """
 
-    def __init__(self, inputs: Inputs, params: Parameters, seeds: tuple[int, ...] | list[int]) -> None:
+    def __init__(self, inputs: Inputs, params: Parameters, seeds: Iterable[int]) -> None:
         self.inputs, self.params, self.seeds = inputs, params, tuple(int(s) for s in seeds)
         B, T, N = len(self.seeds), inputs.n_years, N_STATES
         self.shocks = stance_shocks(self.seeds, inputs.years)  # (T, B, N, N): the runs' own draws
@@ -170,7 +171,7 @@ class Stepper:
                      {k: v[:, :T] for k, v in self.raw.items()})
 
 
-def trace(inputs: Inputs, params: Parameters, seeds: tuple[int, ...] | list[int]) -> Trace:
+def trace(inputs: Inputs, params: Parameters, seeds: Iterable[int]) -> Trace:
     """Run the whole period for each seed (the same runs as the Mesa model) and record the parts."""
     s = Stepper(inputs, params, seeds)
     while s.step():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from html import escape
+from typing import cast
 
 import numpy as np
 import solara
@@ -101,7 +102,7 @@ def pairs_figure(session: Session, focus: str, partner: str) -> Figure:
     for k, r in enumerate(documented(focus, partner).itertuples(index=False)):
         ax.fill_between([r.start, r.end + 1], r.level - 0.3, r.level + 0.3, color="0.85", lw=0, zorder=0)
         ax.hlines(r.level, r.start, r.end + 1, color="black", lw=3, zorder=3,
-                  label=f"record: {focus}–{partner}" if k == 0 else None)
+                  label=f"record: {focus}–{partner}" if k == 0 else "_nolegend_")
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_xlim(int(years[0]), int(years[-1]) + 1)
     ax.set_ylim(-1.05, 1.05)
@@ -174,10 +175,10 @@ def Header(session: Session, version: tuple = ()):
 @solara.component
 def EventsView(session: Session, version: tuple = ()):
     """The year's events (timeline, with sources) and its militarized disputes (MID v5.0)."""
-    if session.t == 0:
+    year = session.year
+    if year is None:
         solara.HTML(tag="div", unsafe_innerHTML="<b>Events</b> appear here year by year.", classes=["bop-panel"])
         return
-    year = session.year
     items = [f"<li><b>{escape(e.description or e.id)}</b> ({escape(e.kind)}: {e.actor}"
              f"{'&rarr;' + e.target if e.target else ''}). <i>Source: {escape(e.source)}</i></li>"
              for e in session.events_of(year)]
@@ -327,7 +328,7 @@ def Page():
     focus, set_focus = solara.use_state("PAK")
     partner, set_partner = solara.use_state("USA")
     tab, set_tab = solara.use_state(0)
-    pending, set_pending = solara.use_state({})
+    pending, set_pending = solara.use_state(cast(dict[str, dict[str, float]], {}))
     _ = tick.value  # re-render when the session steps
     # child components re-render when an argument changes: this one says the session moved on
     version = (tick.value, session.t, session.settings, session.players)

@@ -57,11 +57,11 @@ def slider_edits(us_india_ties: float, china_growth: float) -> list[tuple[InputE
     edits = []
     if us_india_ties < 1.0:
         for actor, target in (("USA", "IND"), ("IND", "USA")):
-            edits.append(InputEdit(series="sanction", actor=actor, target=target, **{"from": 2005},
-                                   set=1.0 - us_india_ties))
+            edits.append(InputEdit.model_validate({"series": "sanction", "actor": actor, "target": target,
+                                                   "from": 2005, "set": 1.0 - us_india_ties}))
     if china_growth != 1.0:
         for series in ("capability", "milex_share", "gdp"):
-            edits.append(InputEdit(series=series, actor="CHN", **{"from": 1978}, growth=china_growth))
+            edits.append(InputEdit.model_validate({"series": series, "actor": "CHN", "from": 1978, "growth": china_growth}))
     return [(e, here) for e in edits]
 
 
@@ -171,6 +171,8 @@ class Session:
     Changing a setting rebuilds the run and replays it to the same year; the people's choices are
     kept and replayed too. Thread-safe: Play steps from a thread while the page reads.
     """
+
+    stepper: explain.Stepper
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.lock = threading.RLock()

@@ -229,8 +229,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                          field="--from")
     inputs, params = scenario_inputs(scenario)
     first = args.seed if args.seed is not None else 0
-    e = explain.explain_change(explain.trace(inputs, params, range(first, first + args.runs)), *args.pair,
-                               args.start, args.end)
+    e = explain.explain_change(explain.trace(inputs, params, list(range(first, first + args.runs))), args.pair[0],
+                               args.pair[1], args.start, args.end)
     text = (explain.explanation_markdown(e)
             + f"\n({scenario.name}; mean over {args.runs} run(s), seeds {first}-{first + args.runs - 1})\n")
 
