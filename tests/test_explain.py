@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -13,6 +14,7 @@ from simulation.engine import dynamics
 from simulation.engine.ensemble import simulate
 from simulation.engine.params import Parameters
 from simulation.experiments import explain
+from simulation.experiments.scenario import scenario_inputs
 from simulation.states import INDEX
 
 
@@ -132,3 +134,22 @@ def test_run_writes_motives_that_add_up(tmp_path):
     pair = ((motives.i == "PAK") & (motives.j == "RUS")) | ((motives.i == "RUS") & (motives.j == "PAK"))
     both = motives[(motives.year == 2018) & pair]
     assert row == pytest.approx(both.stance.min(), abs=1e-6)
+
+
+def test_compare_summary_says_why_by_motive():
+    from simulation.experiments import compare
+    from simulation.experiments.scenario import load_scenario
+
+    base, _ = load_scenario("scenarios/baseline.yaml")
+    alt, _ = load_scenario("scenarios/us_india_ties_weaken.yaml")
+    c = compare.run_comparison(base, alt, 10)
+    diffs = compare.alignment_differences(c)
+    div = compare.divergence(diffs)
+    text = compare.summary_markdown(c, diffs, div, compare.threat_differences(c), 10)
+    assert "**Why, by motive**" in text
+    line = next(x for x in text.splitlines() if x.startswith("- India–United States, 2004-"))
+    assert re.search(r"threat -0\.\d\d", line) and "self-interest -" in line  # the sanction is a grievance too
+    # and the differences are what explain says for each scenario
+    traces = [explain.trace(*scenario_inputs(s), range(10)) for s in (base, alt)]
+    d = explain.difference(*traces, "IND", "USA", 2004, int(div.iloc[0].year_of_largest))
+    assert d.difference.sum() == pytest.approx(d.alt.sum() - d.base.sum(), abs=1e-12)

@@ -30,6 +30,7 @@ class Comparison:
     alt_alignment: np.ndarray
     base_threat: np.ndarray  # (R, T, N, N)
     alt_threat: np.ndarray
+    first_seed: int = 0
 
 
 def run_comparison(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0) -> Comparison:
@@ -44,7 +45,7 @@ def run_comparison(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0
     ia, ib = np.searchsorted(years_a, years), np.searchsorted(years_b, years)
     return Comparison(base, alt, years,
                       a.alignment[:, ia][:, :, PAIR_A, PAIR_B], b.alignment[:, ib][:, :, PAIR_A, PAIR_B],
-                      a.threat[:, ia], b.threat[:, ib])
+                      a.threat[:, ia], b.threat[:, ib], first_seed)
 
 
 def _interval(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -154,6 +155,25 @@ def summary_markdown(c: Comparison, diffs: pd.DataFrame, div: pd.DataFrame, thre
                 lines.append(f"- {display_name(r.i)} feels {verb} threatened by {display_name(r.j)} "
                              f"({r.difference:+.2f} in {r.year}).")
             lines.append("")
+    lines += _motive_section(c, div)
     lines += ["Files: `alignment_difference.csv` (every pair and year), `divergence.csv` (first year and "
               "size of each clear change), `threat_difference.csv`, `comparison.png`.", ""]
     return "\n".join(lines)
+
+
+def _motive_section(c: Comparison, div: pd.DataFrame, max_pairs: int = 4) -> list[str]:
+    """**Why, by motive**: the pairs that change most, their change split by motive (experiments.explain)."""
+    if div.empty:
+        return []
+    from simulation.experiments import explain
+
+    runs = c.base_alignment.shape[0]
+    seeds = list(range(c.first_seed, c.first_seed + runs))
+    traces = [explain.trace(*scenario_inputs(s), seeds) for s in (c.base, c.alt)]
+    pairs = [(r.a, r.b, int(r.first_year), int(r.year_of_largest)) for r in div.head(max_pairs).itertuples(index=False)]
+    lines = explain.comparison_lines(*traces, pairs)
+    if not lines:
+        return []
+    return ["**Why, by motive** (the part of each pair's change, from the year before it parts to its largest "
+            "difference, that each motive accounts for, scenario minus base; `python -m simulation explain` "
+            "gives the whole table):", "", *lines, ""]

@@ -291,3 +291,31 @@ def explanation_markdown(e: Explanation, min_share: float = 0.005) -> str:
     lines.append(f"| **total (the change)** | **{e.table.alignment.sum():+.3f}** | **{e.table.a_to_b.sum():+.3f}** "
                  f"| **{e.table.b_to_a.sum():+.3f}** |")
     return "\n".join(lines) + "\n"
+
+
+def difference(base: Trace, alt: Trace, a: str, b: str, start: int, end: int) -> pd.DataFrame:
+    """Why two runs of the same seeds differ: each part's share of the pair's alignment change from
+    `start` to `end` in both, and alt minus base (ranked by size). With `start` a year before the
+    runs part, the difference column explains the counterfactual's effect by motive."""
+    tb = explain_change(base, a, b, start, end).table.set_index("part")
+    ta = explain_change(alt, a, b, start, end).table.set_index("part")
+    out = pd.DataFrame({"label": tb.label, "base": tb.alignment, "alt": ta.alignment.reindex(tb.index)})
+    out["difference"] = out.alt - out.base
+    return out.reindex(out.difference.abs().sort_values(ascending=False).index).reset_index()
+
+
+def comparison_lines(base: Trace, alt: Trace, pairs: list[tuple[str, str, int, int]], top: int = 3) -> list[str]:
+    """Markdown bullets for compare's summary: per pair (a, b, first year it differs, year of the
+    largest difference), the motives that account for most of the difference."""
+    lines = []
+    for a, b, first, peak in pairs:
+        start = max(int(base.years[0]), first - 1)
+        if peak <= start:
+            continue
+        d = difference(base, alt, a, b, start, peak)
+        d = d[d.difference.abs() >= 0.01].head(top)
+        if d.empty:
+            continue
+        words = ", ".join(f"{SHORT.get(r.part, r.part)} {r.difference:+.2f}" for r in d.itertuples(index=False))
+        lines.append(f"- {display_name(a, peak)}–{display_name(b, peak)}, {start}-{peak}: {words}.")
+    return lines
