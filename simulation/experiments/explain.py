@@ -245,7 +245,8 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
     # alignment[end] - alignment[start] = (binding stance change) + (binding stance at start - alignment at start)
     bound_start = np.where(binds_ab, s_ab[:, ta], s_ba[:, ta])
     mutuality = bound_start - tr.alignment[:, ta, i, j]
-    rows = [{"part": k, "label": LABELS.get(k, k), "a_to_b": float(ab[k].mean()), "b_to_a": float(ba[k].mean()),
+    label = {**LABELS, "inertia": f"inertia (what faded of the {start} stance)"}
+    rows = [{"part": k, "label": label.get(k, k), "a_to_b": float(ab[k].mean()), "b_to_a": float(ba[k].mean()),
              "alignment": float(align[k].mean())} for k in tr.parts]
     rows.append({"part": "mutuality", "label": f"mutuality (the other side's lower stance set the {start} alignment)",
                  "a_to_b": 0.0, "b_to_a": 0.0, "alignment": float(mutuality.mean())})
