@@ -117,7 +117,8 @@ def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, na
     bar = tqdm(total=generations, desc="posterior", unit="gen", disable=not progress)
     for t in range(1, generations + 1):
         epsilon = float(_weighted_quantile(d, w, quantile))
-        kernel = MultivariateNormalTransition()
+        # Beaumont et al. (2009): a normal kernel with twice the population's weighted covariance
+        kernel = MultivariateNormalTransition(scaling=2.0, bandwidth_selector=lambda n, dim: 1.0)
         kernel.fit(pd.DataFrame(z, columns=columns), w)
         accepted_z: list[np.ndarray] = []
         accepted_d: list[np.ndarray] = []
@@ -142,7 +143,12 @@ def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, na
         log_w = log_prior(z) - np.log(np.maximum(density, 1e-300))
         w = np.exp(log_w - log_w.max())
         w /= w.sum()
-        log.append({"generation": t, "epsilon": epsilon, "acceptance": acceptance, "ess": float(1.0 / np.sum(w**2)),
+        ess = float(1.0 / np.sum(w**2))
+        if ess < population / 2:  # degenerate weights: resample (systematic), so the next kernel is not one point
+            positions = (rng.random() + np.arange(population)) / population
+            pick = np.minimum(np.searchsorted(np.cumsum(w), positions), population - 1)
+            z, d, w = z[pick], d[pick], np.full(population, 1.0 / population)
+        log.append({"generation": t, "epsilon": epsilon, "acceptance": acceptance, "ess": ess,
                     "evaluations": evaluations})
         bar.update(1)
         bar.set_postfix(epsilon=f"{epsilon:.4f}", acceptance=f"{acceptance:.2f}")
