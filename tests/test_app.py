@@ -273,7 +273,7 @@ def test_two_classes_at_once_to_2024(app_url, browser):
     expect(b.locator(".lesson-panel")).to_contain_text("CPEC")
     b.get_by_role("button", name="Show teacher notes").click()
     expect(b.locator(".teacher-notes")).to_be_visible(timeout=30_000)
-    b.evaluate("window.scrollTo(0, 0)")
+    b.locator(".bop-title").scroll_into_view_if_needed()
     b.screenshot(path=str(DOCS / "app_lesson.png"))
     assert errors == [], errors
 

@@ -169,9 +169,10 @@ def _motive_section(c: Comparison, div: pd.DataFrame, max_pairs: int = 4) -> lis
 
     runs = c.base_alignment.shape[0]
     seeds = list(range(c.first_seed, c.first_seed + runs))
-    traces = [explain.trace(*scenario_inputs(s), seeds) for s in (c.base, c.alt)]
-    pairs = [(r.a, r.b, int(r.first_year), int(r.year_of_largest)) for r in div.head(max_pairs).itertuples(index=False)]
-    lines = explain.comparison_lines(*traces, pairs)
+    base, alt = (explain.trace(*scenario_inputs(s), seeds) for s in (c.base, c.alt))
+    pairs = [(str(r.a), str(r.b), int(r.first_year), int(r.year_of_largest))
+             for r in div.head(max_pairs).itertuples(index=False)]
+    lines = explain.comparison_lines(base, alt, pairs)
     if not lines:
         return []
     return ["**Why, by motive** (the part of each pair's change, from the year before it parts to its largest "

@@ -44,6 +44,8 @@ def scenario_question(name: str) -> str:
     """The question a scenario asks: the sentences of its description that end in '?', else its first."""
     scenario, _ = load_scenario(SCENARIOS / f"{name}.yaml")
     text = " ".join((scenario.description or "").split())
+    # the theses by author and year, as events.csv and docs/citations.md cite them
+    text = text.replace("seed 000 §", "Abbasi 2022 §").replace("seed 001 §", "Kosar 2024 §")
     sentences = [s.strip() for s in text.replace("?", "?|").replace(". ", ".|").split("|") if s.strip()]
     asked = [s for s in sentences if s.endswith("?")]
     if name == "baseline":

@@ -202,7 +202,9 @@ def explanation_figure(e: Explanation, column: str = "alignment", min_share: flo
     ax.set_xlim(min(-1.05, min(levels) - 0.1), max(1.05, max(levels)) + 0.25)
     what = {"alignment": "alignment", "a_to_b": f"{e.a}'s stance toward {e.b}", "b_to_a": f"{e.b}'s stance toward {e.a}"}
     ax.set_xlabel(f"{what[column]} (-1 rivalry, +1 alliance)")
-    ax.set_title(f"Why {e.a}–{e.b} moved, {e.start}-{e.end}:\nwhat each motive added, carried to {e.end}", fontsize=12)
+    # centred on the figure, not the axes (the labels push the axes right): fits a narrow panel too
+    fig.suptitle(f"Why {e.a}–{e.b} moved, {e.start}-{e.end}:\neach motive's part, carried to {e.end}",
+                 fontsize=12 if width >= 6 else 11)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
