@@ -317,3 +317,16 @@ def test_role_play_in_the_browser(app_url, browser):
     page.locator(".debrief").scroll_into_view_if_needed()
     page.screenshot(path=str(DOCS / "app_roleplay.png"))
     assert errors == [], errors
+
+
+def test_app_starts_without_network_calls(monkeypatch):
+    """No version check against PyPI at start-up (solara's default), no telemetry, no banner."""
+    import subprocess as sp
+
+    from simulation.interfaces import cli
+
+    seen = {}
+    monkeypatch.setattr(sp, "call", lambda command, env: seen.update(command=command, env=env) or 0)
+    assert cli.main(["app", "--port", "8799"]) == 0
+    assert "--no-check-version" in seen["command"]
+    assert seen["env"]["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
