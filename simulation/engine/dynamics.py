@@ -45,12 +45,12 @@ class State:
     memory: Array  # (B, N, N) perceived intent from remembered acts
     stance: Array  # (B, N, N) what i wants with j
     alignment: Array  # (B, N, N) symmetric, mutual
-    arms: Array = field(default=None)  # type: ignore[assignment]  # [i, j] share of j's arms imports from i
-    sanction: Array = field(default=None)  # type: ignore[assignment]  # [i, j] share of i's supply to j cut
-    aid: Array = field(default=None)  # type: ignore[assignment]  # [i, j] aid and investment from i to j
-    troops: Array = field(default=None)  # type: ignore[assignment]  # [i, j] i's troops in j by invitation
-    exercise: Array = field(default=None)  # type: ignore[assignment]  # symmetric: exercises held together
-    installed_base: Array = field(default=None)  # type: ignore[assignment]  # [i, j] share of j's forces built by i
+    arms: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] share of j's arms imports from i
+    sanction: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] share of i's supply to j cut
+    aid: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] aid and investment from i to j
+    troops: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] i's troops in j by invitation
+    exercise: Array = field(default=None)  # type: ignore[arg-type]  # symmetric: exercises held together
+    installed_base: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] share of j's forces built by i
 
     def __post_init__(self) -> None:
         for name in INSTRUMENTS:

@@ -128,8 +128,8 @@ def sanction_accuracy(sanction: np.ndarray, years: np.ndarray, episodes: pd.Data
     on = documented & t[:, None, None]
     off = ~documented & ~excluded & off_diagonal & t[:, None, None]
     imposed = sanction >= SANCTION_ON
-    hit = (imposed & on).sum(axis=(1, 2, 3)) / max(on.sum(), 1)
-    rejected = (~imposed & off).sum(axis=(1, 2, 3)) / max(off.sum(), 1)
+    hit = (imposed & on).sum(axis=(1, 2, 3)) / max(int(on.sum()), 1)
+    rejected = (~imposed & off).sum(axis=(1, 2, 3)) / max(int(off.sum()), 1)
     return 0.5 * (hit + rejected) if on.any() else rejected
 
 
