@@ -143,7 +143,9 @@ class Stepper:
                 i = INDEX[code]
                 stance[:, i] = np.clip(np.asarray(row, dtype=float), -1.0, 1.0)
                 stance[:, i, i] = 0.0
-        self.state = dynamics.settle(year, stance)
+        # instruments (arms, aid, sanctions, troops...) follow each row's stance by the rules, a
+        # person's row included: people choose how close to stand, the rules what that means in kind
+        self.state = dynamics.settle(year, stance, dynamics.decide_instruments(year, stance, slice(None), p), p)
         keep = np.broadcast_to(year.keep, (len(self.seeds),))
         parts = year_parts(previous.stance, stance, year.motives, year.target, keep,
                            dynamics.per_run(p.noise, 3) * self.shocks[t], p.gain)

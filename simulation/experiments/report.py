@@ -70,9 +70,11 @@ def _summary(s: Score) -> dict[str, float]:
 
 
 def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, params: Parameters,
-                 split_year: int, seeds: Sequence[int], baselines: bool = True) -> dict:
+                 split_year: int, seeds: Sequence[int], baselines: bool = True,
+                 instruments: dict[str, np.ndarray] | None = None) -> dict:
     """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
-    per pair, and (optionally) for every baseline over the same seeds."""
+    per pair, and (optionally) for every baseline over the same seeds; with the runs' `instruments`
+    ("arms" and "sanction", (B, T, N, N)), their scores too (experiments.instrument_score)."""
     years = inputs.years
     windows = {"in_sample": (int(years[0]), split_year), "out_of_sample": (split_year + 1, int(years[-1])),
                "all": (int(years[0]), int(years[-1]))}
@@ -92,6 +94,8 @@ def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, p
         "model": {k: _summary(s) for k, s in model_scores.items()},
         "per_pair": per_pair,
     }
+    if instruments is not None:
+        report["instruments"] = instrument_report(instruments, years, windows)
     if baselines:
         series = {
             "persistence_1947": persistence(targets, years, int(years[0])),
@@ -106,6 +110,24 @@ def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, p
             report["baselines"][f"persistence_{split_year}"] = {
                 "out_of_sample": _summary(score(held, cells["out_of_sample"]))}
     return report
+
+
+def instrument_report(instruments: dict[str, np.ndarray], years: np.ndarray,
+                      windows: dict[str, tuple[int, int]]) -> dict:
+    """Supplier-share fit and sanction accuracy in each window, and seed 000's Table 5.1."""
+    from simulation.experiments.instrument_score import instrument_score, supplier_shares, table_5_1
+
+    record = supplier_shares()
+    out: dict = {}
+    for k, w in windows.items():
+        s = instrument_score(instruments["arms"], instruments["sanction"], years, w, record)
+        out[k] = {"supplier_fit": round(float(np.nanmean(s.supplier_fit)), 4),
+                  "supplier_fit_sd": round(float(np.nanstd(s.supplier_fit)), 4),
+                  "sanctions": round(float(s.sanctions.mean()), 4),
+                  "windows": {f"{r}:{a}-{b}": round(float(s.window_fit[:, c].mean()), 3)
+                              for c, (r, a, b) in enumerate(s.windows)}}
+    out["table_5_1"] = table_5_1(instruments["arms"], years)
+    return out
 
 
 def format_report(report: dict) -> str:
@@ -126,4 +148,10 @@ def format_report(report: dict) -> str:
     lines.append(row("model", report["model"]))
     for name, scores in report.get("baselines", {}).items():
         lines.append(row(name, scores))
+    if "instruments" in report:
+        inst = report["instruments"]
+        for label, key in (("arms supplier fit", "supplier_fit"), ("sanctions (balanced)", "sanctions")):
+            cells = "".join((f"{inst[k][key]:.3f}" if k in inst else "-").rjust(16 if k == "out_of_sample" else 14)
+                            for k in ("in_sample", "out_of_sample", "all"))
+            lines.append(f"{label:26s}{cells}")
     return "\n".join(lines)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulation.engine import dynamics
 from simulation.engine.inputs import Inputs
 from simulation.engine.model import AlignmentModel
 from simulation.engine.params import Parameters
@@ -22,12 +23,14 @@ class RunResult:
     years: np.ndarray
     alignment: np.ndarray
     threat: np.ndarray
+    instruments: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, N, N) [from, to]
 
 
 def run_one(inputs: Inputs, params: Parameters, seed: int) -> RunResult:
     model = AlignmentModel(inputs, params, seed=seed)
     model.run()
-    return RunResult(seed, inputs.years, model.series("alignment"), model.series("threat"))
+    return RunResult(seed, inputs.years, model.series("alignment"), model.series("threat"),
+                     {name: model.series(name) for name in dynamics.INSTRUMENTS})
 
 
 def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None,

@@ -25,8 +25,10 @@ DEFAULT_SPLIT = 1990
 def _cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from simulation.engine.dynamics import INSTRUMENTS
     from simulation.engine.timeline import write_events
     from simulation.experiments import explain
+    from simulation.experiments.instrument_score import instruments_frame, supplier_shares
     from simulation.experiments.report import format_report, score_report
     from simulation.experiments.runner import run_scenario
     from simulation.experiments.scenario import load_scenario
@@ -45,12 +47,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     alignments = output.alignments_frame(runs)
     report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split_year(),
-                          [r.seed for r in runs])
+                          [r.seed for r in runs],
+                          instruments={k: np.stack([r.instruments[k] for r in runs]) for k in ("arms", "sanction")})
 
     def tables(folder: Path) -> None:
         output.write_csv(alignments, folder / "alignments.csv")
         output.write_csv(output.threats_frame(runs), folder / "threats.csv")
         output.write_csv(explain.motives_frame(explain.trace(inputs, params, [r.seed for r in runs])), folder / "motives.csv")
+        output.write_csv(instruments_frame(runs, INSTRUMENTS), folder / "instruments.csv")
         output.write_csv(inputs.to_long(), folder / "inputs.csv")
         write_events(events, folder / "events.csv")
         output.write_json(report, folder / "score.json")
@@ -64,6 +68,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         capability = pd.DataFrame({"year": inputs.years.repeat(len(STATES)), "state": list(STATES) * inputs.n_years,
                                    "value": inputs.capability.reshape(-1)})
         plots.plot_networks(alignments, capability, folder / "alignment_network.png")
+        plots.plot_supplier_shares(np.stack([r.instruments["arms"] for r in runs]), inputs.years, supplier_shares(),
+                                   folder / "supplier_shares.png")
 
     def write(folder: Path) -> None:
         steps = [tables] + ([] if args.no_plots else [figures])

@@ -3,6 +3,8 @@
 `alignments.csv`: run,year,a,b,alignment (unordered pairs, a < b, alignment in [-1, 1]).
 `threats.csv`:    run,year,i,j,threat (directed: threat of j as perceived by i).
 `inputs.csv`:     year,series,i,j,value (every input series the rules read).
+`instruments.csv`: run,year,i,j,instrument,value (what i chose toward j: arms = share of j's arms
+                 imports from i, sanction, aid, troops, exercise, installed_base; non-zero cells).
 `events.csv`:     the timeline used; `parameters.json`: the parameter values used.
 """
 
