@@ -129,6 +129,15 @@ class Stepper:
         """The year the next step simulates (the last year once done)."""
         return int(self.inputs.years[min(self.t, self.inputs.n_years - 1)])
 
+    def preview(self) -> np.ndarray:
+        """(B, N, N): the stances the rules would choose next year from the current state (nothing is
+        committed; role play shows it as the theory's suggestion)."""
+        if self.done:
+            return self.state.stance.copy()
+        t, p = self.t, self.params
+        year = dynamics.assess(self.state, self.inputs.year(t), p, first_year=t == 0)
+        return dynamics.choose(self.state.stance, year.target, year.keep, p, self.shocks[t])
+
     def step(self, override: dict[str, np.ndarray] | None = None) -> bool:
         """Advance one year; False (and nothing changes) once the period is over."""
         if self.done:

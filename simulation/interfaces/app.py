@@ -271,22 +271,27 @@ def RolePlay(session: Session, pending: dict, set_pending, bump, version: tuple 
             return
         nxt = session.next_year
         if nxt is not None:
-            solara.HTML(tag="p", unsafe_innerHTML=f"<b>Your stances for {nxt}</b> (start from last year's):")
+            solara.HTML(tag="p", unsafe_innerHTML=(
+                f"<b>Your stances for {nxt}</b>: each starts at the theory's suggestion; move a slider to take that "
+                f"relation over (it then keeps your value until you move it again), then press <b>Step</b>."))
         for code in session.players:
             solara.HTML(tag="div", unsafe_innerHTML=f"<b>{escape(display_name(code, nxt))}</b>")
             with solara.Div(classes=["bop-controls", "bop-grid"]):
-                last = session.last_stance(code)
+                start = session.default_row(code)
+                suggested = session.suggestion(code)
                 for other in STATES:
                     if other == code:
                         continue
-                    value = float(pending.get(code, {}).get(other, last[INDEX[other]]))
+                    value = float(pending.get(code, {}).get(other, start[INDEX[other]]))
 
                     def on(v: float, code: str = code, other: str = other) -> None:
                         mine = dict(pending.get(code, {}))
                         mine[other] = float(v)
                         set_pending({**pending, code: mine})
 
-                    Labelled(f"toward {display_name(other, nxt)}", value, -1.0, 1.0, 0.05, on)
+                    mine = other in session.pinned.get(code, set()) or other in pending.get(code, {})
+                    note = f" (yours; theory {suggested[INDEX[other]]:+.2f})" if mine else " (theory)"
+                    Labelled(f"toward {display_name(other, nxt)}", value, -1.0, 1.0, 0.05, on, note=note)
         if session.t:
             frame = session.debrief()
             lines = debrief_summary(frame)
@@ -421,16 +426,11 @@ def Page():
 
 
 def _choices(session: Session, pending: dict) -> dict[str, np.ndarray] | None:
-    """The players' stance rows for the next year: last year's, with what they moved."""
+    """The players' stance rows for the next year: the theory's suggestion, except the relations
+    they have taken over (their last value) and what they moved this year."""
     if not session.players:
         return None
-    out = {}
-    for code in session.players:
-        row = session.last_stance(code)
-        for other, v in pending.get(code, {}).items():
-            row[INDEX[other]] = v
-        out[code] = row
-    return out
+    return {code: session.default_row(code, pending.get(code, {})) for code in session.players}
 
 
 page = Page

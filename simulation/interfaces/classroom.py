@@ -180,6 +180,7 @@ class Session:
         self.lock = threading.RLock()
         self.players: tuple[str, ...] = ()
         self.choices: dict[int, dict[str, np.ndarray]] = {}  # year index -> {state: stance row}
+        self.pinned: dict[str, set[str]] = {}  # the relations each player has taken over
         self.rebuild(settings or Settings())
 
     def rebuild(self, settings: Settings, keep_year: bool = True) -> None:
@@ -195,6 +196,7 @@ class Session:
     def reset(self) -> None:
         with self.lock:
             self.choices = {}
+            self.pinned = {}
             self.rebuild(self.settings, keep_year=False)
 
     def set_players(self, players: tuple[str, ...]) -> None:
@@ -229,11 +231,31 @@ class Session:
             t = self.stepper.t
             if self.players:
                 given = choices or {}
-                row = {p: np.asarray(given.get(p, self.choices.get(t, {}).get(p, self.last_stance(p))), dtype=float)
+                row = {p: np.asarray(given.get(p, self.choices.get(t, {}).get(p, self.default_row(p))), dtype=float)
                        for p in self.players}
                 self.choices[t] = row
                 return self.stepper.step(row)
             return self.stepper.step()
+
+    def suggestion(self, code: str) -> np.ndarray:
+        """The stance row the rules would choose for `code` next year, from where the run stands."""
+        with self.lock:
+            return self.stepper.preview()[0, INDEX[code]].copy()
+
+    def default_row(self, code: str, moved: dict[str, float] | None = None) -> np.ndarray:
+        """A player's stance row for next year before they move anything: the theory's suggestion,
+        except the relations they have taken over (moved once), which keep their last value; `moved`
+        are this year's slider moves (which take those relations over)."""
+        with self.lock:
+            row = self.suggestion(code)
+            last = self.last_stance(code)
+            if moved:
+                self.pinned.setdefault(code, set()).update(moved)
+            for other in self.pinned.get(code, ()):
+                row[INDEX[other]] = last[INDEX[other]]
+            for other, v in (moved or {}).items():
+                row[INDEX[other]] = v
+            return row
 
     def last_stance(self, code: str) -> np.ndarray:
         """The state's stance row last year (zeros before the first year)."""
@@ -332,7 +354,7 @@ def debrief_summary(frame: pd.DataFrame, top: int = 5) -> list[str]:
                          f"by {abs(r.departure):.2f}).")
         last = g[g.year == g.year.max()]
         for r in last.itertuples(index=False):
-            if abs(r.followed) >= 0.05:
+            if abs(r.followed) >= 0.02:
                 lines.append(f"By {r.year}, {display_name(r.partner, r.year)} stands {r.response:+.2f} toward "
                              f"{display_name(code, r.year)}, against {r.response_rules_only:+.2f} had the rules played "
                              f"({r.followed:+.2f}).")
