@@ -291,7 +291,7 @@ def RolePlay(session: Session, pending: dict, set_pending, bump, version: tuple 
 
                     mine = other in session.pinned.get(code, set()) or other in pending.get(code, {})
                     note = f" (yours; theory {suggested[INDEX[other]]:+.2f})" if mine else " (theory)"
-                    Labelled(f"toward {display_name(other, nxt)}", value, -1.0, 1.0, 0.05, on, note=note)
+                    Labelled(f"toward {display_name(other, nxt)}", value, -1.0, 1.0, 0.05, on, fmt="{:+.2f}", note=note)
         if session.t:
             frame = session.debrief()
             lines = debrief_summary(frame)
