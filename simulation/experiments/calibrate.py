@@ -8,10 +8,11 @@ between parameter sets scoring the same, averaged over several seeds so no singl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import differential_evolution
 
 from simulation.engine.ensemble import shocks_for, simulate
@@ -68,9 +69,9 @@ def fit(objective: Objective, start: Parameters, generations: int, population: i
     start_loss = objective(x0)
     bar = tqdm(total=generations, desc="calibrating", unit="gen", disable=not progress)
 
-    def tick(intermediate_result) -> None:
+    def tick(intermediate_result: object) -> None:
         bar.update(1)
-        bar.set_postfix(loss=f"{intermediate_result.fun:.4f}")
+        bar.set_postfix(loss=f"{getattr(intermediate_result, 'fun', float('nan')):.4f}")
 
     result = differential_evolution(
         objective, bounds, x0=x0, maxiter=generations, popsize=population, seed=seed, tol=0.0,
@@ -82,9 +83,10 @@ def fit(objective: Objective, start: Parameters, generations: int, population: i
     return Fit(objective.params(best), float(min(result.fun, start_loss)), start_loss, int(result.nfev))
 
 
-def free_parameters(fixed: Sequence[str] = ()) -> tuple[str, ...]:
+def free_parameters(fixed: Iterable[str] = ()) -> tuple[str, ...]:
     """Every parameter except the fixed ones (noise is a property of the world, not fitted)."""
-    return tuple(n for n in Parameters.names() if n not in set(fixed) | {"noise"})
+    skip = set(fixed) | {"noise"}
+    return tuple(n for n in Parameters.names() if n not in skip)
 
 
 def calibration_record(fit_: Fit, fit_until: int, generations: int, population: int, seed: int,
@@ -99,3 +101,42 @@ def calibration_record(fit_: Fit, fit_until: int, generations: int, population: 
         "start_loss": fit_.start_loss, "loss": fit_.loss,
         "parameters": fit_.params.as_dict(),
     }
+
+
+def run_calibration(fit_until: int, generations: int, population: int, objective_seeds: int, eval_seeds: int,
+                    seed: int, workers: int, command: str, ablation: bool = False, ablation_generations: int = 60,
+                    warm_start: bool = False, progress: bool = True) -> tuple[dict, pd.DataFrame]:
+    """Fit the full model (and, with `ablation`, each variant of params.ABLATIONS) on 1947..fit_until,
+    score each on `eval_seeds` runs (seeds 1000, 1001, ...). Returns the full model's calibration
+    record (what `calibrated.json` holds) and one row of scores per variant."""
+    import sys
+
+    from simulation.engine.inputs import build_inputs
+    from simulation.engine.params import ABLATIONS
+    from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
+    from simulation.experiments.report import score_report
+    from simulation.experiments.score import load_targets, target_cells
+
+    targets = load_targets()
+    inputs = build_inputs(FIRST_YEAR, LAST_YEAR)
+    cells = target_cells(targets, inputs.years, (FIRST_YEAR, fit_until))
+    seeds = tuple(range(objective_seeds))
+    scored_on = list(range(1000, 1000 + eval_seeds))
+    variants = ABLATIONS if ablation else {"full model": {}}
+    rows, record = [], {}
+    for name, fixed in variants.items():
+        objective = Objective(inputs, cells, free_parameters(fixed), seeds, dict(fixed))
+        budget = generations if name == "full model" else ablation_generations
+        print(f"{name}: {len(objective.names)} free parameters, {budget} generations", file=sys.stderr)
+        fitted = fit(objective, Parameters.baseline() if warm_start else Parameters(), budget, population, seed,
+                     workers, progress=progress)
+        run = simulate(inputs, fitted.params, scored_on, keep_threat=False)
+        report = score_report(run.alignment, inputs, targets, fitted.params, fit_until, scored_on,
+                              baselines=name == "full model")
+        rows.append({"variant": name, **{f"{k}{suffix}": report["model"][k][key]
+                                         for k in ("in_sample", "out_of_sample")
+                                         for suffix, key in (("", "score"), ("_sd", "score_sd"))}})
+        if name == "full model":
+            record = calibration_record(fitted, fit_until, generations, population, seed, seeds, command)
+            record["scores"] = report
+    return record, pd.DataFrame(rows)

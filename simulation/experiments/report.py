@@ -12,8 +12,8 @@ Baselines (each scored exactly like the model):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ import pandas as pd
 from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import ABLATIONS, Parameters
-from simulation.experiments.score import TOLERANCE, Score, score, target_cells
+from simulation.experiments.score import TOLERANCE, Score, TargetCells, score, target_cells
 from simulation.states import INDEX, N_STATES, PAIRS
 
 RANDOM_WALK_STEP = 0.1
@@ -45,14 +45,17 @@ def persistence(targets: pd.DataFrame, years: np.ndarray, from_year: int) -> np.
 
 
 def random_walk(years: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
-    out = np.empty((len(seeds), len(years), N_STATES, N_STATES))
-    for b, s in enumerate(seeds):
-        rng = np.random.default_rng(s)
-        x = np.zeros((N_STATES, N_STATES))
-        for t in range(len(years)):
-            step = rng.normal(0.0, RANDOM_WALK_STEP, (N_STATES, N_STATES))
-            x = np.clip(x + np.triu(step, 1) + np.triu(step, 1).T, -1.0, 1.0)
-            out[b, t] = x
+    """(B, T, N, N): from 0, each seed's yearly symmetric N(0, step) moves, clipped to [-1, 1]."""
+    steps = np.stack([np.random.default_rng(s).normal(0.0, RANDOM_WALK_STEP, (len(years), N_STATES, N_STATES))
+                      for s in seeds])
+    upper = np.triu(np.ones((N_STATES, N_STATES), dtype=bool), 1)
+    steps = np.where(upper, steps, 0.0)
+    steps = steps + np.swapaxes(steps, -1, -2)
+    out = np.empty_like(steps)
+    x = np.zeros((len(seeds), N_STATES, N_STATES))
+    for t in range(len(years)):
+        x = np.clip(x + steps[:, t], -1.0, 1.0)
+        out[:, t] = x
     return out
 
 
@@ -69,16 +72,36 @@ def _summary(s: Score) -> dict[str, float]:
     }
 
 
-def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, params: Parameters,
-                 split_year: int, seeds: Sequence[int], baselines: bool = True) -> dict:
-    """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
-    per pair, and (optionally) for every baseline over the same seeds."""
+#: Baseline runs simulated at once, so a report on many runs keeps memory flat.
+CHUNK_RUNS = 500
+
+
+def _scores(chunks: Iterable[np.ndarray], cells: dict[str, TargetCells]) -> dict[str, Score]:
+    """Per-run scores of alignment chunks (each (B, T, N, N)), joined in order, per window."""
+    parts: dict[str, list[Score]] = {k: [] for k in cells}
+    for a in chunks:
+        for k, c in cells.items():
+            parts[k].append(score(a, c))
+    return {k: Score(*(np.concatenate([getattr(p, f.name) for p in ps]) for f in fields(Score)))
+            for k, ps in parts.items()}
+
+
+def _in_chunks(seeds: Sequence[int], series) -> Iterable[np.ndarray]:
+    for k in range(0, len(seeds), CHUNK_RUNS):
+        yield series(list(seeds[k:k + CHUNK_RUNS]))
+
+
+def score_report(alignment: np.ndarray | Iterable[np.ndarray], inputs: Inputs, targets: pd.DataFrame,
+                 params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True) -> dict:
+    """Scores of (B, T, N, N) alignments (or of chunks of runs, in seed order, so memory stays
+    flat) in sample (to split_year), out of sample, and overall, per pair, and (optionally) for
+    every baseline over the same seeds."""
     years = inputs.years
     windows = {"in_sample": (int(years[0]), split_year), "out_of_sample": (split_year + 1, int(years[-1])),
                "all": (int(years[0]), int(years[-1]))}
     windows = {k: w for k, w in windows.items() if w[0] <= w[1]}
     cells = {k: target_cells(targets, years, w) for k, w in windows.items()}
-    model_scores = {k: score(alignment, c) for k, c in cells.items()}
+    model_scores = _scores([alignment] if isinstance(alignment, np.ndarray) else alignment, cells)
     def pair_mean(values: np.ndarray) -> float | None:  # None where the record has nothing to score
         return None if np.isnan(values).all() else round(float(np.nanmean(values)), 4)
 
@@ -93,18 +116,19 @@ def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, p
         "per_pair": per_pair,
     }
     if baselines:
+        bop = balance_of_power_only(params)
         series = {
-            "persistence_1947": persistence(targets, years, int(years[0])),
-            "balance_of_power_only": simulate(inputs, balance_of_power_only(params), seeds,
-                                              keep_threat=False).alignment,
-            "random_walk": random_walk(years, seeds),
+            "persistence_1947": [persistence(targets, years, int(years[0]))],
+            "balance_of_power_only": _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment),
+            "random_walk": _in_chunks(seeds, lambda s: random_walk(years, s)),
         }
-        report["baselines"] = {name: {k: _summary(score(a, c)) for k, c in cells.items()}
-                               for name, a in series.items()}
+        baseline_scores: dict[str, dict] = {name: {k: _summary(v) for k, v in _scores(chunks, cells).items()}
+                                            for name, chunks in series.items()}
         if "out_of_sample" in cells:
             held = persistence(targets, years, split_year)
-            report["baselines"][f"persistence_{split_year}"] = {
+            baseline_scores[f"persistence_{split_year}"] = {
                 "out_of_sample": _summary(score(held, cells["out_of_sample"]))}
+        report["baselines"] = baseline_scores
     return report
 
 

@@ -36,9 +36,14 @@ def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.Data
     and the documented target levels when given (columns a, b, start, end, level)."""
     fig = Figure(figsize=(17, 8.5))
     axes = fig.subplots(3, 5, sharex=True, sharey=True)
-    grouped = alignments.groupby(["a", "b", "year"])["alignment"]
-    stats = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.quantile(0.05), "hi": grouped.quantile(0.95)})
-    many = alignments["run"].nunique() > 1
+    if "q05" in alignments.columns:  # a many-run summary: the mean and quantiles are already there
+        columns = {"alignment": "mean", "q05": "lo", "q95": "hi"}
+        stats = alignments.set_index(["a", "b", "year"]).sort_index().rename(columns=columns)
+        many = True
+    else:
+        grouped = alignments.groupby(["a", "b", "year"])["alignment"]
+        stats = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.quantile(0.05), "hi": grouped.quantile(0.95)})
+        many = alignments["run"].nunique() > 1
     for ax, (a, b) in zip(axes.flat, PAIRS, strict=True):
         s = stats.loc[(a, b)]
         ax.axhline(0, color="0.6", lw=0.8)
