@@ -17,7 +17,7 @@ STATES: tuple[str, ...] = ("AFG", "CHN", "IND", "PAK", "RUS", "USA")
 N_STATES = len(STATES)
 INDEX: dict[str, int] = {code: i for i, code in enumerate(STATES)}
 
-#: Correlates of War country codes (shared/data/README.md).
+#: Correlates of War country codes (simulation/data/PROVENANCE.md).
 COW_CODE: dict[str, int] = {"USA": 2, "RUS": 365, "AFG": 700, "CHN": 710, "IND": 750, "PAK": 770}
 STATE_OF_COW: dict[int, str] = {v: k for k, v in COW_CODE.items()}
 

@@ -5,37 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.engine.dynamics import State, YearInputs
-from simulation.engine.inputs import Inputs, build_inputs
+from simulation.engine.dynamics import State
+from simulation.engine.inputs import build_inputs
 from simulation.engine.params import Parameters
+from simulation.engine.series import Inputs, YearInputs, schema
 from simulation.states import INDEX, N_STATES
 
 N = N_STATES
 
 
 def year(**overrides: np.ndarray) -> YearInputs:
-    """One year, batch of 1: equal capabilities, far apart, no acts, no disputes, same regime."""
-    base = dict(
-        capability=np.full((1, N), 0.1),
-        milex_share=np.full((1, N), 0.2),
-        gdp=np.full((1, N), 1000.0),
-        gdp_per_capita=np.full((1, N), 1000.0),
-        arms_export_share=np.zeros((1, N)),
-        arms_import_share=np.zeros((1, N)),
-        acts=np.zeros((1, N, N)),
-        outside_acts=np.zeros((1, N)),
-        nuclear=np.zeros((1, N)),
-        ideology=np.zeros((1, N, 3)),
-        regime_change=np.zeros((1, N)),
-        contiguity=np.zeros((1, N, N)),
-        presence=np.zeros((1, N, N)),
-        dispute=np.zeros((1, N, N)),
-        sanction=np.zeros((1, N, N)),
-        energy_need=np.zeros((1, N)),
-        energy_supply=np.zeros((1, N)),
-        investment=np.zeros((1, N, N)),
-        distance_km=np.full((N, N), 8000.0) * (1 - np.eye(N)),
-    )
+    """One year, batch of 1, every series at its schema's neutral value (equal capabilities, far
+    apart, no acts, no disputes, same regime), with the given series replaced."""
+    shapes = {"state": (1, N), "pair": (1, N, N), "ideology": (1, N, 3), "static": (N, N)}
+    base = {name: np.full(shapes[m["per"]], float(m["neutral"])) for name, m in schema().items()}
+    base["distance_km"] = base["distance_km"] * (1 - np.eye(N))
     base.update(overrides)
     return YearInputs(**base)
 

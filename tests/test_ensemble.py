@@ -30,11 +30,27 @@ def test_ensemble_equals_mesa_model_for_random_points(baseline_inputs, points, f
         np.testing.assert_allclose(batch.threat[b], model.series("threat"), rtol=0, atol=1e-9)
 
 
-def test_ensemble_shocks_are_the_mesa_models_shocks():
+def test_ensemble_shocks_are_the_mesa_models_shocks(baseline_inputs):
     from simulation.engine.ensemble import shocks_for
-    from simulation.engine.model import draw_shocks
 
     seeds = [7, 0, 1, 7, 12345, 0, 2**31 - 1]  # repeated and unsorted, as a sweep's chunk can be
-    batch = shocks_for(seeds, 78)
+    batch = shocks_for(seeds, baseline_inputs.years)
     for b, seed in enumerate(seeds):
-        assert np.array_equal(batch[b], draw_shocks(np.random.default_rng(seed), 78))
+        assert np.array_equal(batch[b], AlignmentModel(baseline_inputs, seed=seed).shocks[:, 0])
+
+
+def test_shocks_are_keyed_by_calendar_year_so_any_two_periods_stay_paired():
+    from simulation.engine.shocks import stance_shocks
+
+    full = stance_shocks([3, 4], np.arange(1947, 2025))
+    late = stance_shocks([3, 4], np.arange(1975, 2001))
+    assert np.array_equal(late, full[1975 - 1947:2001 - 1947])
+    assert not np.array_equal(full[0], full[1])  # a fresh draw each year
+
+
+def test_stance_stream_keeps_the_numbers_runs_had_before_streams_were_named():
+    """The root stream of a seed is numpy's default_rng(seed): the golden file and the committed
+    calibration were made with it."""
+    from simulation.engine.shocks import stream
+
+    assert np.array_equal(stream(11, "stance").standard_normal(5), np.random.default_rng(11).standard_normal(5))

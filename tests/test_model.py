@@ -13,8 +13,9 @@ import pytest
 
 from simulation.engine import dynamics
 from simulation.engine.inputs import Inputs
-from simulation.engine.model import AlignmentModel, draw_shocks
+from simulation.engine.model import AlignmentModel
 from simulation.engine.params import Parameters
+from simulation.engine.shocks import stance_shocks
 from simulation.engine.timeline import KINDS
 from simulation.rules import choice
 from simulation.states import INDEX, N_STATES
@@ -46,12 +47,12 @@ def test_mesa_model_equals_batch_rules(baseline_inputs):
     """The agents' row-by-row decisions give exactly what the batch rules give for the whole system."""
     p = Parameters()
     model = run(baseline_inputs, 3, p)
-    shocks = draw_shocks(np.random.default_rng(3), baseline_inputs.n_years)
+    shocks = stance_shocks([3], baseline_inputs.years)
     zeros = np.zeros((1, N_STATES, N_STATES))
     state = dynamics.State(baseline_inputs.initial_intent[None].copy(), zeros, zeros)
     out = []
     for t in range(baseline_inputs.n_years):
-        state, _ = dynamics.step(state, baseline_inputs.year(t), p, shocks[t][None], first_year=t == 0)
+        state, _ = dynamics.step(state, baseline_inputs.year(t), p, shocks[t], first_year=t == 0)
         out.append(state.alignment[0])
     assert np.array_equal(np.stack(out), model.series("alignment"))
 
@@ -120,3 +121,26 @@ def test_geography_changes_with_history(baseline_inputs):
     assert baseline_inputs.presence[1990 - 1947, rus, afg] == 0.0
     assert baseline_inputs.presence[2010 - 1947, usa, afg] == 1.0
     assert baseline_inputs.presence[2022 - 1947, usa, afg] == 0.0
+
+
+def test_stepping_past_the_last_year_does_nothing(baseline_inputs):
+    """An app may ask for more steps than years are left: the run stops cleanly at the period's end."""
+    model = run(baseline_inputs)
+    last = model.state.alignment.copy()
+    model.step()
+    model.step()
+    assert not model.running and model.year == int(baseline_inputs.years[-1])
+    assert np.array_equal(model.state.alignment, last)
+    assert len(model.series("alignment")) == baseline_inputs.n_years
+
+
+def test_the_input_schema_is_the_one_source_of_series():
+    """Event kinds write schema series; the scenario editor offers the schema's editable ones; the
+    year a rule reads has exactly the schema's fields."""
+    from simulation.engine.series import YearInputs, editable, schema
+    from simulation.experiments.scenario import EDITABLE_SERIES
+
+    assert all(series in schema() for series, _ in KINDS.values())
+    assert EDITABLE_SERIES == editable() and "ideology" not in EDITABLE_SERIES
+    x = Inputs.__dataclass_fields__
+    assert set(YearInputs.__dataclass_fields__) == set(x) - {"years", "initial_intent"}

@@ -50,7 +50,8 @@ def test_alignments_stay_in_range_symmetric_and_finite(case, p, years):
     zeros = np.zeros((1, N, N))
     state = dynamics.State(np.zeros((1, N, N)), zeros, zeros)
     for t in range(years):
-        state, seen = dynamics.step(state, x, p, rng.standard_normal((1, N, N)) * (1 - np.eye(N)), first_year=t == 0)
+        state, year = dynamics.step(state, x, p, rng.standard_normal((1, N, N)) * (1 - np.eye(N)), first_year=t == 0)
+        seen = year.seen
         a = state.alignment
         assert np.all(np.isfinite(a)) and np.all(a >= -1) and np.all(a <= 1)
         assert np.array_equal(a, a.transpose(0, 2, 1))

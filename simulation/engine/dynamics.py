@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulation.engine.params import Parameters
+from simulation.engine.series import YearInputs
 from simulation.rules import choice, interest, power, threat
 from simulation.rules.types import Array
 
@@ -28,31 +29,6 @@ def per_run(value: float | Array, ndim: int) -> Array:
 def w3(value: float | Array) -> Array:
     """A weight that acts on (B, N, N) arrays."""
     return per_run(value, 3)
-
-
-@dataclass(frozen=True)
-class YearInputs:
-    """One year's inputs with a leading batch axis (size B, or 1 to share across runs)."""
-
-    capability: Array  # (B, N)
-    milex_share: Array
-    gdp: Array
-    gdp_per_capita: Array
-    arms_export_share: Array
-    arms_import_share: Array
-    acts: Array  # (B, N, N) j -> i
-    outside_acts: Array  # (B, N)
-    nuclear: Array
-    ideology: Array  # (B, N, 3)
-    regime_change: Array  # (B, N)
-    contiguity: Array
-    presence: Array
-    dispute: Array
-    sanction: Array
-    energy_need: Array
-    energy_supply: Array
-    investment: Array
-    distance_km: Array  # (N, N)
 
 
 @dataclass(frozen=True)
@@ -115,22 +91,26 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
     return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar)
 
 
-def desired(seen: Perception, alignment: Array, p: Parameters) -> Array:
-    """Every state's target stance toward every other this year (B, N, N)."""
+def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Array]:
+    """The weighted parts of every state's net motive toward every other this year, by name.
+
+    Their sum, squashed, is the stance each state's motives call for (`choice.desired_stance`); the
+    parts are what `explain` reports. A new mechanism is one more entry here.
+    """
     help_ = choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent))
-    return choice.desired_stance(
-        seen.threat,
-        choice.external_balancing(seen.threat, alignment, help_),
-        # bandwagoning answers an overwhelming power *nearby* (Walt), so it reads the threats that
-        # carry capability and proximity, not hostile intent on its own
-        choice.bandwagoning(w3(p.threat_weight) * seen.walt_threat + w3(p.power_weight) * seen.power_threat,
-                            seen.military_balance, alignment),
-        seen.interest,
-        choice.ideological_affinity(seen.ideological_distance),
-        seen.self_reliance,
-        w3(p.balancing_weight), per_run(p.self_reliance_weight, 2), w3(p.bandwagon_weight),
-        w3(p.interest_weight), w3(p.affinity_weight), w3(p.gain),
-    )
+    # a state strong against its main threat relies less on allies (internal balancing)
+    external = (w3(p.balancing_weight) * (1.0 - per_run(p.self_reliance_weight, 2) * seen.self_reliance)[:, :, None]
+                * choice.external_balancing(seen.threat, alignment, help_))
+    # bandwagoning answers an overwhelming power *nearby* (Walt), so it reads the threats that
+    # carry capability and proximity, not hostile intent on its own
+    overwhelming = w3(p.threat_weight) * seen.walt_threat + w3(p.power_weight) * seen.power_threat
+    return {
+        "balancing": external,
+        "threat": -seen.threat,
+        "bandwagoning": w3(p.bandwagon_weight) * choice.bandwagoning(overwhelming, seen.military_balance, alignment),
+        "interest": w3(p.interest_weight) * seen.interest,
+        "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance),
+    }
 
 
 def inertia(seen: Perception, p: Parameters, first_year: bool) -> Array:
@@ -141,9 +121,37 @@ def inertia(seen: Perception, p: Parameters, first_year: bool) -> Array:
     return np.clip(keep, 0.0, 0.99)
 
 
-def step(state: State, x: YearInputs, p: Parameters, shock: Array, first_year: bool) -> tuple[State, Perception]:
-    """Advance the whole system one year (all states decide simultaneously)."""
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the states work out in a year before they choose: what they see, what moves them,
+    the stance their motives call for and how much of last year's stance they keep."""
+
+    memory: Array  # (B, N, N) remembered intent after this year's acts
+    seen: Perception
+    motives: dict[str, Array]  # name -> (B, N, N) weighted part of the net motive
+    target: Array  # (B, N, N) desired stance
+    keep: Array  # (B,) inertia
+
+
+def assess(state: State, x: YearInputs, p: Parameters, first_year: bool) -> Assessment:
+    """Perceive this year's world and work out every state's motives and desired stance."""
     memory, seen = perceive(state.memory, state.alignment, x, p)
-    target = desired(seen, state.alignment, p)
-    stance = choice.update_stance(state.stance, target, inertia(seen, p, first_year), per_run(p.noise, 3) * shock)
-    return State(memory, stance, choice.mutual_alignment(stance)), seen
+    parts = motives(seen, state.alignment, p)
+    return Assessment(memory, seen, parts, choice.desired_stance(parts, w3(p.gain)), inertia(seen, p, first_year))
+
+
+def choose(stance: Array, target: Array, keep: Array, p: Parameters, shock: Array) -> Array:
+    """New stances for some rows of the stance matrix (all of them, or one agent's): keep part of
+    last year's, move the rest toward the target, plus the run's shock scaled by `noise`."""
+    return choice.update_stance(stance, target, keep, per_run(p.noise, 3) * shock)
+
+
+def settle(assessment: Assessment, stance: Array) -> State:
+    """The year's outcome once every state has chosen: alignment is the mutual part of the stances."""
+    return State(assessment.memory, stance, choice.mutual_alignment(stance))
+
+
+def step(state: State, x: YearInputs, p: Parameters, shock: Array, first_year: bool) -> tuple[State, Assessment]:
+    """Advance the whole system one year (all states decide simultaneously)."""
+    year = assess(state, x, p, first_year)
+    return settle(year, choose(state.stance, year.target, year.keep, p, shock)), year

@@ -14,6 +14,7 @@ import numpy as np
 from simulation.engine import dynamics
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import Parameters
+from simulation.engine.shocks import stance_shocks
 from simulation.states import N_STATES
 
 
@@ -27,27 +28,16 @@ class Ensemble:
     threat: np.ndarray
 
 
-def shocks_for(seeds: Sequence[int], n_years: int) -> np.ndarray:
-    """(B, T, N, N): each seed's shocks, the same numbers its Mesa run draws (model.draw_shocks)."""
-    return np.swapaxes(_year_major_shocks(seeds, n_years), 0, 1)
-
-
-def _year_major_shocks(seeds: Sequence[int], n_years: int) -> np.ndarray:
-    """(T, B, N, N) shocks, each year contiguous. A sweep repeats the same few seeds at every
-    point (common random numbers), so each distinct seed is drawn once and then copied."""
-    distinct, which = np.unique(np.asarray(seeds, dtype=np.int64), return_inverse=True)
-    draws = np.empty((len(distinct), n_years, N_STATES, N_STATES))
-    for d, seed in enumerate(distinct):
-        np.random.default_rng(int(seed)).standard_normal(out=draws[d])
-    draws[:, :, np.arange(N_STATES), np.arange(N_STATES)] = 0.0
-    return np.swapaxes(draws, 0, 1)[:, which.reshape(-1)]
+def shocks_for(seeds: Sequence[int], years: np.ndarray) -> np.ndarray:
+    """(B, T, N, N): each seed's stance shocks for calendar `years`, the numbers its Mesa run draws."""
+    return np.swapaxes(stance_shocks(seeds, years), 0, 1)
 
 
 def simulate(inputs: Inputs, params: Parameters, seeds: Sequence[int],
              shocks: np.ndarray | None = None, keep_threat: bool = True) -> Ensemble:
     """Run len(seeds) runs of the same inputs and parameters in one batch."""
     B, T = len(seeds), inputs.n_years
-    by_year = (_year_major_shocks(seeds, T) if shocks is None
+    by_year = (stance_shocks(seeds, inputs.years) if shocks is None
                else np.ascontiguousarray(np.swapaxes(shocks, 0, 1)))  # (T, B, N, N): each year contiguous
     zeros = np.zeros((B, N_STATES, N_STATES))
     state = dynamics.State(np.broadcast_to(inputs.initial_intent, zeros.shape).copy(), zeros, zeros)
@@ -55,8 +45,8 @@ def simulate(inputs: Inputs, params: Parameters, seeds: Sequence[int],
     alignment = np.empty((T, B, N_STATES, N_STATES))
     threat = np.empty((T, B, N_STATES, N_STATES)) if keep_threat else np.empty((0, 0))
     for t in range(T):
-        state, seen = dynamics.step(state, inputs.year(t), params, by_year[t], first_year=t == 0)
+        state, year = dynamics.step(state, inputs.year(t), params, by_year[t], first_year=t == 0)
         alignment[t] = state.alignment
         if keep_threat:
-            threat[t] = seen.threat
+            threat[t] = year.seen.threat
     return Ensemble(tuple(seeds), inputs.years, np.swapaxes(alignment, 0, 1), np.swapaxes(threat, 0, 1))

@@ -17,14 +17,13 @@ How each series is extended past its last observed year (and filled inside gaps)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from simulation.engine.dynamics import YearInputs
-from simulation.engine.timeline import OUTSIDE, Event, load_events
+from simulation.engine.series import IDEOLOGY_AXES, Inputs, schema
+from simulation.engine.timeline import KINDS, OUTSIDE, Event, load_events, needs_target
 from simulation.errors import InputError
 from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
 
@@ -34,75 +33,8 @@ DATA_DIR = Path(__file__).parents[1] / "data"
 HOSTILITY_ACT = {1: 0.0, 2: 0.15, 3: 0.3, 4: 0.6, 5: 1.0}
 #: A use of force counts in full when it killed; half when it killed no one; 3/4 when unknown (COW -9).
 FATALITY_SCALE = {0: 0.5, -9: 0.75}
-#: Axes of a regime's ideology (regimes.csv): planned (-1) to market (+1) economy, secular (0) to
-#: theocratic (1), autocracy (0) to democracy (1).
-IDEOLOGY_AXES = ("economy", "religion", "polity")
 #: Perceived intent of j by i at the start when a strategic rivalry between them predates the start.
 PRIOR_RIVALRY_INTENT = 0.5
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Everything the rules read, one row per year (axis 0) and state (axes 1, 2).
-
-    Directed arrays `x[t, j, i]` read "from j to i" (j's act against i, j's sanction on i,
-    j's forces in i, j's investment in i).
-    """
-
-    years: np.ndarray  # (T,) int
-    capability: np.ndarray  # (T, N) CINC
-    milex_share: np.ndarray  # (T, N) military spending / the largest of the six that year
-    gdp: np.ndarray  # (T, N) real GDP, million 2011 USD
-    gdp_per_capita: np.ndarray  # (T, N) USD per person
-    arms_export_share: np.ndarray  # (T, N) share of the six's arms exports (supplier capacity)
-    arms_import_share: np.ndarray  # (T, N) share of the six's arms imports (demand)
-    acts: np.ndarray  # (T, N, N) intensity of j's hostile acts against i
-    outside_acts: np.ndarray  # (T, N) intensity of j's aggression against states outside the six
-    nuclear: np.ndarray  # (T, N) 0/1
-    ideology: np.ndarray  # (T, N, 3) (economy, religion, polity) coordinates of the regime
-    regime_change: np.ndarray  # (T, N) 1 in a year a new regime takes power (not the first year)
-    contiguity: np.ndarray  # (T, N, N) symmetric, 0..1
-    presence: np.ndarray  # (T, N, N) j's forces in i
-    dispute: np.ndarray  # (T, N, N) symmetric standing dispute level
-    sanction: np.ndarray  # (T, N, N) share of j's supply to i cut
-    energy_need: np.ndarray  # (T, N)
-    energy_supply: np.ndarray  # (T, N)
-    investment: np.ndarray  # (T, N, N) j's investment in i
-    distance_km: np.ndarray  # (N, N) great-circle distance between capitals
-    initial_intent: np.ndarray  # (N, N) perceived intent of j by i from rivalries predating the start
-
-    @property
-    def n_years(self) -> int:
-        return len(self.years)
-
-    def year(self, t: int) -> YearInputs:
-        """Year t as the rules read it, with a batch axis of 1 (shared by every run of a batch)."""
-        one = {name: getattr(self, name)[t][None] for name in YearInputs.__dataclass_fields__
-               if name != "distance_km"}
-        return YearInputs(distance_km=self.distance_km, **one)
-
-    def to_long(self) -> pd.DataFrame:
-        """All yearly series in long form (`year,series,i,j,value`) for `inputs.csv`."""
-        frames = []
-        for f in fields(self):
-            arr = getattr(self, f.name)
-            if f.name in ("years", "distance_km", "initial_intent"):
-                continue
-            if arr.ndim == 2:
-                t, i = np.nonzero(np.ones_like(arr, dtype=bool))
-                frames.append(pd.DataFrame({"year": self.years[t], "series": f.name, "i": np.array(STATES)[i],
-                                            "j": "", "value": arr[t, i]}))
-            elif f.name == "ideology":
-                for axis, name in enumerate(f"ideology_{a}" for a in IDEOLOGY_AXES):
-                    sub = arr[:, :, axis]
-                    t, i = np.nonzero(np.ones_like(sub, dtype=bool))
-                    frames.append(pd.DataFrame({"year": self.years[t], "series": name, "i": np.array(STATES)[i],
-                                                "j": "", "value": sub[t, i]}))
-            else:
-                t, a, b = np.nonzero(arr)
-                frames.append(pd.DataFrame({"year": self.years[t], "series": f.name, "i": np.array(STATES)[a],
-                                            "j": np.array(STATES)[b], "value": arr[t, a, b]}))
-        return pd.concat(frames, ignore_index=True)
 
 
 def read_table(path: Path, columns: list[str], not_found: str = "data file not found",
@@ -248,27 +180,19 @@ def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndar
                  regimes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Compile the timeline into yearly arrays: a stateful event holds from its year on.
 
-    Events are applied in year order (file order within a year); no array written here
-    is, or can become, an alignment.
+    Events are applied in year order (file order within a year); each writes the series its kind
+    names in the schema (timeline.KINDS), and no series is, or can become, an alignment.
     """
     T, first = len(years), int(years[0])
-    out = {
-        "acts": base["acts"].copy(),
-        "outside_acts": np.zeros((T, N_STATES)),
-        "nuclear": np.zeros((T, N_STATES)),
-        "ideology": np.zeros((T, N_STATES, len(IDEOLOGY_AXES))),
-        "regime_change": np.zeros((T, N_STATES)),
-        "contiguity": np.repeat(base["contiguity"][None], T, axis=0),
-        "presence": np.zeros((T, N_STATES, N_STATES)),
-        "dispute": np.zeros((T, N_STATES, N_STATES)),
-        "sanction": np.zeros((T, N_STATES, N_STATES)),
-        "energy_need": np.zeros((T, N_STATES)),
-        "energy_supply": np.zeros((T, N_STATES)),
-        "investment": np.zeros((T, N_STATES, N_STATES)),
-    }
+    written = {series for series, _ in KINDS.values()} | {"outside_acts", "regime_change"}
+    out = {name: np.zeros((T, N_STATES) if schema()[name]["per"] == "state" else (T, N_STATES, N_STATES))
+           for name in written - {"ideology"}}
+    out["ideology"] = np.zeros((T, N_STATES, len(IDEOLOGY_AXES)))
+    out["acts"] = base["acts"].copy()
+    out["contiguity"] = np.repeat(base["contiguity"][None], T, axis=0)
     for ev in sorted(events, key=lambda e: e.year):  # stable: file order within a year
-        a = INDEX[ev.actor]
-        if ev.kind == "aggression":
+        a, series = INDEX[ev.actor], KINDS[ev.kind][0]
+        if ev.kind == "aggression":  # an act in each of its years
             for year in ev.years:
                 t = year - first
                 if not 0 <= t < T:
@@ -279,20 +203,20 @@ def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndar
                     b = INDEX[ev.target]
                     out["acts"][t, a, b] = max(out["acts"][t, a, b], float(ev.value))
             continue
-        t0 = max(ev.year - first, 0)
+        t0 = max(ev.year - first, 0)  # a state that holds from its year on
         if t0 >= T:
             continue
         if ev.kind == "regime":
             out["ideology"][t0:, a] = regimes[str(ev.value)]
             if ev.year > first:
                 out["regime_change"][t0, a] = 1.0
-        elif ev.kind in ("nuclear", "energy_need", "energy_supply"):
-            out[ev.kind][t0:, a] = float(ev.value)
+        elif not needs_target(ev.kind):
+            out[series][t0:, a] = float(ev.value)
         elif ev.kind in ("border", "dispute"):  # symmetric by nature
-            key, b = ("contiguity" if ev.kind == "border" else "dispute"), INDEX[ev.target]
-            out[key][t0:, a, b] = out[key][t0:, b, a] = float(ev.value)
-        else:  # sanction, presence, investment: directed actor -> target
-            out[ev.kind][t0:, a, INDEX[ev.target]] = float(ev.value)
+            b = INDEX[ev.target]
+            out[series][t0:, a, b] = out[series][t0:, b, a] = float(ev.value)
+        else:  # directed actor -> target
+            out[series][t0:, a, INDEX[ev.target]] = float(ev.value)
     return out
 
 

@@ -13,15 +13,8 @@ import numpy as np
 from simulation.engine import dynamics
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import Parameters
-from simulation.rules import choice
+from simulation.engine.shocks import stance_shocks
 from simulation.states import INDEX, N_STATES, STATES
-
-
-def draw_shocks(rng: np.random.Generator, n_years: int) -> np.ndarray:
-    """All of a run's randomness, drawn up front: one standard-normal shock per year and directed pair."""
-    shocks = rng.standard_normal((n_years, N_STATES, N_STATES))
-    shocks[:, np.arange(N_STATES), np.arange(N_STATES)] = 0.0
-    return shocks
 
 
 class StateAgent(mesa.Agent):
@@ -31,16 +24,14 @@ class StateAgent(mesa.Agent):
         super().__init__(model)
         self.code = code
         self.index = INDEX[code]
-        self.next_stance: np.ndarray | None = None
+        self.next_stance = np.zeros((1, 1, N_STATES))
 
     def decide(self) -> None:
         """Move my stance toward what my motives call for, keeping part of last year's (inertia)."""
         m = self.model
         row = slice(self.index, self.index + 1)
-        self.next_stance = choice.update_stance(
-            m.state.stance[:, row], m.target[:, row], m.inertia,
-            dynamics.per_run(m.params.noise, 3) * m.shocks[m.t][None, row]
-        )
+        self.next_stance = dynamics.choose(m.state.stance[:, row], m.assessment.target[:, row], m.assessment.keep,
+                                           m.params, m.shocks[m.t][:, row])
 
     def commit(self) -> None:
         self.model.stance_next[:, self.index] = self.next_stance[:, 0]
@@ -53,7 +44,7 @@ class AlignmentModel(mesa.Model):
         super().__init__(rng=seed)
         self.inputs = inputs
         self.params = params or Parameters()
-        self.shocks = draw_shocks(self.rng, inputs.n_years)
+        self.shocks = stance_shocks([seed], inputs.years)  # (T, 1, N, N)
         zeros = np.zeros((1, N_STATES, N_STATES))
         self.state = dynamics.State(memory=inputs.initial_intent[None].copy(), stance=zeros, alignment=zeros)
         self.t = 0
@@ -63,24 +54,25 @@ class AlignmentModel(mesa.Model):
             model_reporters={
                 "year": "year",
                 "alignment": lambda m: m.state.alignment[0].copy(),
-                "threat": lambda m: m.seen.threat[0].copy(),
+                "threat": lambda m: m.assessment.seen.threat[0].copy(),
                 "stance": lambda m: m.state.stance[0].copy(),
             }
         )
 
     def step(self) -> None:
-        """One year: perceive, every state decides (simultaneously), alignments form by mutual consent."""
+        """One year: perceive, every state decides (simultaneously), alignments form by mutual consent.
+        Past the period's last year there is nothing left to simulate: a further step does nothing."""
+        if self.t >= self.inputs.n_years:
+            self.running = False
+            return
         self.year = int(self.inputs.years[self.t])
-        x = self.inputs.year(self.t)
-        memory, self.seen = dynamics.perceive(self.state.memory, self.state.alignment, x, self.params)
-        self.target = dynamics.desired(self.seen, self.state.alignment, self.params)
-        self.inertia = dynamics.inertia(self.seen, self.params, first_year=self.t == 0)
+        self.assessment = dynamics.assess(self.state, self.inputs.year(self.t), self.params, first_year=self.t == 0)
         self.stance_next = np.empty_like(self.state.stance)
         for agent in self.state_agents:  # fixed order; decisions read only last year's state
             agent.decide()
         for agent in self.state_agents:
             agent.commit()
-        self.state = dynamics.State(memory, self.stance_next, choice.mutual_alignment(self.stance_next))
+        self.state = dynamics.settle(self.assessment, self.stance_next)
         self.datacollector.collect(self)
         self.t += 1
         if self.t >= self.inputs.n_years:

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from simulation.rules.types import Weight
+
 #: The committed calibration (written by `simulation calibrate ... --write-baseline`).
 CALIBRATED = Path(__file__).parents[1] / "data" / "calibrated.json"
 
@@ -35,85 +37,87 @@ def _p(default: float, lo: float, hi: float, doc: str, unit: str = "") -> Any:
 
 @dataclass(frozen=True)
 class Parameters:
-    """Weights of the rules (simulation.rules) and of the year-to-year dynamics."""
+    """Weights of the rules (simulation.rules) and of the year-to-year dynamics.
+
+    Each field is one float, or (in a batch of runs) an array with one value per run."""
 
     # --- Balance of threat (Walt 1987): how threat is perceived -------------------------------
-    reach_km: float = _p(
+    reach_km: Weight = _p(
         2500.0, 500.0, 8000.0,
         "distance at which a non-neighbour's projected power falls to 1/e, for the strongest state "
         "(Boulding's loss-of-strength gradient); weaker states reach proportionally less",
         "km",
     )
-    global_reach: float = _p(
+    global_reach: Weight = _p(
         0.5, 0.0, 1.0,
         "proximity every state feels from the largest military spender (bases, fleets, missiles); "
         "others in proportion to their spending",
     )
-    offence_weight: float = _p(
+    offence_weight: Weight = _p(
         0.5, 0.0, 1.0, "share of threat capacity that depends on offensive power (military spending, nuclear arms)"
     )
-    intent_memory: float = _p(
+    intent_memory: Weight = _p(
         0.85, 0.5, 0.98, "share of last year's perceived aggressive intent kept this year (perceptions fade without new acts)",
         "per year",
     )
-    act_impact: float = _p(0.6, 0.05, 1.5, "rise of i's perceived intent of j per unit of a hostile act by j against i")
-    act_spillover: float = _p(
+    act_impact: Weight = _p(0.6, 0.05, 1.5, "rise of i's perceived intent of j per unit of a hostile act by j against i")
+    act_spillover: Weight = _p(
         0.35, 0.0, 1.0, "share of a hostile act's impact felt by third parties (aggression reveals intentions to all)"
     )
-    ideology_weight: float = _p(
+    ideology_weight: Weight = _p(
         0.25, 0.0, 1.0, "perceived intent contributed by ideological distance (Walt: ideology matters less than threat)"
     )
-    regime_reset: float = _p(
+    regime_reset: Weight = _p(
         0.6, 0.0, 1.0,
         "share of remembered grievances dropped when a state's regime changes: new rulers perceive, and are "
         "perceived, partly afresh",
     )
-    dilemma_weight: float = _p(
+    dilemma_weight: Weight = _p(
         0.35, 0.0, 1.0,
-        "security dilemma: perceived intent of j when j is aligned with i's rival (Herz 1950; Jervis 1978; seed 001 §1.8.3)",
+        "security dilemma: perceived intent of j when j is aligned with i's rival (Herz 1950; Jervis 1978; Kosar 2024 §1.8.3)",
     )
     # --- Balance of power (Waltz 1979) --------------------------------------------------------
-    threat_weight: float = _p(1.0, 0.0, 3.0, "weight of Walt's threat (capacity x intent) in the effective threat")
-    intent_weight: float = _p(
+    threat_weight: Weight = _p(1.0, 0.0, 3.0, "weight of Walt's threat (capacity x intent) in the effective threat")
+    intent_weight: Weight = _p(
         0.5, 0.0, 3.0,
         "threat from perceived aggressive intent alone, whatever the power behind it (Walt 1987: states seen as "
         "aggressive provoke balancing even when weak)",
     )
-    coalition_weight: float = _p(
+    coalition_weight: Weight = _p(
         0.5, 0.0, 1.0, "share of j's allies' power that counts in j's threat capacity (Walt: aggregate power of a coalition)"
     )
-    power_weight: float = _p(
+    power_weight: Weight = _p(
         0.5, 0.0, 3.0, "weight of Waltz's pure power term (a neighbour's relative power; the rival pole) in the effective threat"
     )
-    pole_weight: float = _p(0.5, 0.0, 2.0, "extra power threat between the two poles, scaled by how bipolar the system is")
+    pole_weight: Weight = _p(0.5, 0.0, 2.0, "extra power threat between the two poles, scaled by how bipolar the system is")
     # --- Alignment choice ----------------------------------------------------------------------
-    balancing_weight: float = _p(
+    balancing_weight: Weight = _p(
         2.0, 0.0, 6.0, "pull toward a state that shares i's threats and can help against them (external balancing)"
     )
-    ally_power_exponent: float = _p(
+    ally_power_exponent: Weight = _p(
         1.0, 0.0, 1.0,
         "how much an ally's worth against a threat depends on its own power (1) rather than only on its "
         "place near the threat (0)",
     )
-    affinity_weight: float = _p(
+    affinity_weight: Weight = _p(
         0.3, 0.0, 2.0, "pull between ideologically close regimes (Walt 1987 ch. 6: ideological solidarity, weaker than threat)"
     )
-    self_reliance_weight: float = _p(
+    self_reliance_weight: Weight = _p(
         0.6, 0.0, 1.0, "how much a state strong relative to its main threat relies on itself instead of allies (internal balancing)"
     )
-    bandwagon_weight: float = _p(
+    bandwagon_weight: Weight = _p(
         1.0, 0.0, 3.0, "pull of a weak state toward an overwhelming, nearby threat when no ally is in reach (Walt 1987)"
     )
-    interest_weight: float = _p(
-        1.0, 0.0, 4.0, "pull of material self-interest: arms, aid, energy, markets (seed 001 §1.8.4)"
+    interest_weight: Weight = _p(
+        1.0, 0.0, 4.0, "pull of material self-interest: arms, aid, energy, markets (Kosar 2024 §1.8.4; docs/theory.md §5)"
     )
-    gain: float = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
+    gain: Weight = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
     # --- Dynamics ------------------------------------------------------------------------------
-    inertia: float = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")
-    bipolar_inertia: float = _p(
+    inertia: Weight = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")
+    bipolar_inertia: Weight = _p(
         0.1, 0.0, 0.3, "extra stickiness in a bipolar system (Waltz: bipolarity stabilises alignments)", "per year"
     )
-    noise: float = _p(0.05, 0.0, 0.3, "standard deviation of the yearly idiosyncratic shock to each stance")
+    noise: Weight = _p(0.05, 0.0, 0.3, "standard deviation of the yearly idiosyncratic shock to each stance")
 
     @classmethod
     def baseline(cls, path: Path = CALIBRATED) -> Parameters:

@@ -12,24 +12,37 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulation.engine.series import schema
 from simulation.errors import InputError
 from simulation.states import INDEX, STATES
 
 OUTSIDE = "*"  # target of an act against a state outside the six (e.g. Ukraine)
 
-#: kind -> (needs a target?, value type, what the value means)
-KINDS: dict[str, tuple[bool, str, str]] = {
-    "regime": (False, "regime", "regime label from regimes.csv; sets the state's ideology"),
-    "aggression": (True, "unit", "intensity of a hostile act by actor against target (or '*', a state outside the six)"),
-    "nuclear": (False, "unit", "1 when the actor holds nuclear weapons (offensive power)"),
-    "sanction": (True, "unit", "share of actor's arms and aid supply to target that is cut (0 lifts it)"),
-    "border": (True, "unit", "contiguity of actor and target: 1 a land border, 0 none"),
-    "presence": (True, "unit", "actor's armed forces present in target (projects actor's power to target's neighbours)"),
-    "dispute": (True, "unit", "standing territorial or political dispute between actor and target"),
-    "energy_need": (False, "unit", "actor's need to import energy"),
-    "energy_supply": (False, "unit", "actor's capacity to export energy"),
-    "investment": (True, "unit", "actor's economic investment programme in target (markets and aid)"),
+#: kind -> (the input series it writes, what its value means). Whether a kind needs a target
+#: follows from its series' shape in the schema (per directed pair, or per state).
+KINDS: dict[str, tuple[str, str]] = {
+    "regime": ("ideology", "regime label from regimes.csv; sets the state's ideology"),
+    "aggression": ("acts", "intensity of a hostile act by actor against target (or '*', a state outside the six)"),
+    "nuclear": ("nuclear", "1 when the actor holds nuclear weapons (offensive power)"),
+    "sanction": ("sanction", "share of actor's arms and aid supply to target that is cut (0 lifts it)"),
+    "border": ("contiguity", "contiguity of actor and target: 1 a land border, 0 none"),
+    "presence": ("presence", "actor's armed forces present in target (projects actor's power to target's neighbours)"),
+    "dispute": ("dispute", "standing territorial or political dispute between actor and target"),
+    "energy_need": ("energy_need", "actor's need to import energy"),
+    "energy_supply": ("energy_supply", "actor's capacity to export energy"),
+    "investment": ("investment", "actor's economic investment programme in target (markets and aid)"),
 }
+
+
+def needs_target(kind: str) -> bool:
+    """A kind whose series is per directed pair names a target state."""
+    return schema()[KINDS[kind][0]]["per"] == "pair"
+
+
+def has_strength(kind: str) -> bool:
+    """Every kind but a regime change has a strength in [0, 1] (which a scenario may scale)."""
+    return KINDS[kind][0] != "ideology"
+
 
 COLUMNS = ("id", "year", "until", "kind", "actor", "target", "value", "source", "description")
 
@@ -86,12 +99,11 @@ def parse_event(row: dict[str, str], *, file: Path, line: int, regimes: set[str]
     kind = get("kind")
     if kind not in KINDS:
         raise InputError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})", file=file, line=line, field="kind")
-    needs_target, vtype, _ = KINDS[kind]
     if until != year and kind != "aggression":
         raise InputError("only an aggression can last several years ('until')", file=file, line=line, field="until")
     actor = _state(get("actor"), field="actor", file=file, line=line)
     target = get("target")
-    if needs_target:
+    if needs_target(kind):
         target = _state(target, field="target", file=file, line=line, allow_outside=kind == "aggression")
         if target == actor:
             raise InputError("actor and target are the same state", file=file, line=line, field="target")
@@ -99,7 +111,7 @@ def parse_event(row: dict[str, str], *, file: Path, line: int, regimes: set[str]
         raise InputError(f"a {kind} event takes no target", file=file, line=line, field="target")
     raw = get("value")
     value: float | str
-    if vtype == "regime":
+    if not has_strength(kind):
         if raw not in regimes:
             raise InputError(f"unknown regime {raw!r} (expected one of {', '.join(sorted(regimes))})",
                              file=file, line=line, field="value")

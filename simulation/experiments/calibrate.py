@@ -4,21 +4,26 @@ Differential evolution (scipy.optimize) searches inside each parameter's documen
 fixed budget (generations x population) and a fixed seed, so the same command gives the same
 result. The objective is the in-sample score's complement plus a small RMSE term that breaks ties
 between parameter sets scoring the same, averaged over several seeds so no single lucky run wins.
+
+A whole generation is evaluated as one ensemble batch (candidates x seeds runs, each candidate's
+weights one row of the batch), and only the fitted years are simulated: the dynamics are causal,
+so the years after the fit cannot change its loss.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import differential_evolution
 
 from simulation.engine.ensemble import shocks_for, simulate
-from simulation.engine.inputs import Inputs
+from simulation.engine.inputs import Inputs, build_inputs
 from simulation.engine.params import Parameters
-from simulation.experiments.score import TargetCells, score
+from simulation.experiments.score import TargetCells, load_targets, score, target_cells
 
 RMSE_WEIGHT = 0.25
 
@@ -36,16 +41,26 @@ class Objective:
 
     def __post_init__(self) -> None:
         if self.shocks is None:
-            self.shocks = shocks_for(self.seeds, self.inputs.n_years)
+            self.shocks = shocks_for(self.seeds, self.inputs.years)
 
     def params(self, x: np.ndarray) -> Parameters:
         values = {**Parameters().as_dict(), **self.fixed, **dict(zip(self.names, map(float, x), strict=True))}
         return Parameters(**values)
 
-    def __call__(self, x: np.ndarray) -> float:
-        run = simulate(self.inputs, self.params(x), self.seeds, self.shocks, keep_threat=False)
+    def losses(self, xs: np.ndarray) -> np.ndarray:
+        """(S,) losses of S candidate vectors (S, len(names)), as one batch of S x len(seeds) runs
+        that share the objective's shocks (common random numbers across candidates)."""
+        xs = np.atleast_2d(np.asarray(xs, dtype=float))
+        n_seeds = len(self.seeds)
+        batch = Parameters(**{**Parameters().as_dict(), **self.fixed}).vary(self.names, np.repeat(xs, n_seeds, axis=0))
+        assert self.shocks is not None
+        shocks = np.tile(self.shocks, (len(xs), 1, 1, 1))
+        run = simulate(self.inputs, batch, self.seeds * len(xs), shocks, keep_threat=False)
         s = score(run.alignment, self.cells)
-        return float(np.mean(1.0 - s.overall + RMSE_WEIGHT * s.rmse))
+        return (1.0 - s.overall + RMSE_WEIGHT * s.rmse).reshape(len(xs), n_seeds).mean(axis=1)
+
+    def __call__(self, x: np.ndarray) -> float:
+        return float(self.losses(np.asarray(x)[None])[0])
 
 
 @dataclass(frozen=True)
@@ -57,8 +72,8 @@ class Fit:
 
 
 def fit(objective: Objective, start: Parameters, generations: int, population: int, seed: int,
-        workers: int = 1, progress: bool = False) -> Fit:
-    """Minimise the objective over the free parameters within their bounds."""
+        progress: bool | int = False) -> Fit:
+    """Minimise the objective over the free parameters within their bounds, a generation per batch."""
     from tqdm import tqdm
 
     bounds = [Parameters.bounds()[n] for n in objective.names]
@@ -67,26 +82,28 @@ def fit(objective: Objective, start: Parameters, generations: int, population: i
     # a hair inside the bounds: scipy rescales x0 and rejects a value a rounding error outside
     x0 = np.clip(x0, lo + 1e-9 * (hi - lo), hi - 1e-9 * (hi - lo))
     start_loss = objective(x0)
-    bar = tqdm(total=generations, desc="calibrating", unit="gen", disable=not progress)
+    # progress may be a bar position (several variants fitting side by side in processes)
+    bar = tqdm(total=generations, desc="calibrating", unit="gen", disable=progress is False,
+               position=0 if progress is True else int(progress), leave=progress is True)
 
-    def tick(intermediate_result: object) -> None:
+    def tick(intermediate_result) -> None:
         bar.update(1)
-        bar.set_postfix(loss=f"{getattr(intermediate_result, 'fun', float('nan')):.4f}")
+        bar.set_postfix(loss=f"{intermediate_result.fun:.4f}")
 
+    # scipy hands a vectorized objective the generation as columns (parameters x candidates)
     result = differential_evolution(
-        objective, bounds, x0=x0, maxiter=generations, popsize=population, seed=seed, tol=0.0,
-        mutation=(0.5, 1.0), recombination=0.7, polish=False, init="sobol",
-        updating="deferred" if workers != 1 else "immediate", workers=workers, callback=tick,
+        lambda columns: objective.losses(columns.T), bounds, x0=x0, maxiter=generations, popsize=population,
+        seed=seed, tol=0.0, mutation=(0.5, 1.0), recombination=0.7, polish=False, init="sobol",
+        updating="deferred", vectorized=True, callback=tick,
     )
     bar.close()
     best = result.x if result.fun <= start_loss else x0
     return Fit(objective.params(best), float(min(result.fun, start_loss)), start_loss, int(result.nfev))
 
 
-def free_parameters(fixed: Iterable[str] = ()) -> tuple[str, ...]:
+def free_parameters(fixed: Sequence[str] = ()) -> tuple[str, ...]:
     """Every parameter except the fixed ones (noise is a property of the world, not fitted)."""
-    skip = set(fixed) | {"noise"}
-    return tuple(n for n in Parameters.names() if n not in skip)
+    return tuple(n for n in Parameters.names() if n not in set(fixed) | {"noise"})
 
 
 def calibration_record(fit_: Fit, fit_until: int, generations: int, population: int, seed: int,
@@ -103,40 +120,57 @@ def calibration_record(fit_: Fit, fit_until: int, generations: int, population: 
     }
 
 
-def run_calibration(fit_until: int, generations: int, population: int, objective_seeds: int, eval_seeds: int,
-                    seed: int, workers: int, command: str, ablation: bool = False, ablation_generations: int = 60,
-                    warm_start: bool = False, progress: bool = True) -> tuple[dict, pd.DataFrame]:
-    """Fit the full model (and, with `ablation`, each variant of params.ABLATIONS) on 1947..fit_until,
-    score each on `eval_seeds` runs (seeds 1000, 1001, ...). Returns the full model's calibration
-    record (what `calibrated.json` holds) and one row of scores per variant."""
-    import sys
+@dataclass(frozen=True)
+class Budget:
+    """How a calibration is run: the optimizer's budget and seeds, the runs it is scored on."""
 
-    from simulation.engine.inputs import build_inputs
-    from simulation.engine.params import ABLATIONS
-    from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
+    fit_until: int
+    generations: int  # for the full model
+    ablation_generations: int  # for each ablated variant
+    population: int
+    seed: int
+    objective_seeds: tuple[int, ...]
+    eval_seeds: tuple[int, ...]
+    warm_start: bool = False
+
+
+def fit_variant(name: str, fixed: Mapping[str, float], budget: Budget, position: int = 0) -> dict[str, Any]:
+    """Fit one model variant on the years up to `budget.fit_until` and score it on the evaluation
+    runs in and out of sample: its table row, its fitted parameters and its score report."""
     from simulation.experiments.report import score_report
-    from simulation.experiments.score import load_targets, target_cells
 
     targets = load_targets()
-    inputs = build_inputs(FIRST_YEAR, LAST_YEAR)
-    cells = target_cells(targets, inputs.years, (FIRST_YEAR, fit_until))
-    seeds = tuple(range(objective_seeds))
-    scored_on = list(range(1000, 1000 + eval_seeds))
-    variants = ABLATIONS if ablation else {"full model": {}}
-    rows, record = [], {}
-    for name, fixed in variants.items():
-        objective = Objective(inputs, cells, free_parameters(fixed), seeds, dict(fixed))
-        budget = generations if name == "full model" else ablation_generations
-        print(f"{name}: {len(objective.names)} free parameters, {budget} generations", file=sys.stderr)
-        fitted = fit(objective, Parameters.baseline() if warm_start else Parameters(), budget, population, seed,
-                     workers, progress=progress)
-        run = simulate(inputs, fitted.params, scored_on, keep_threat=False)
-        report = score_report(run.alignment, inputs, targets, fitted.params, fit_until, scored_on,
-                              baselines=name == "full model")
-        rows.append({"variant": name, **{f"{k}{suffix}": report["model"][k][key]
-                                         for k in ("in_sample", "out_of_sample")
-                                         for suffix, key in (("", "score"), ("_sd", "score_sd"))}})
-        if name == "full model":
-            record = calibration_record(fitted, fit_until, generations, population, seed, seeds, command)
-            record["scores"] = report
-    return record, pd.DataFrame(rows)
+    inputs = build_inputs(1947, 2024)
+    cells = target_cells(targets, inputs.years, (1947, budget.fit_until))
+    objective = Objective(inputs.until(budget.fit_until), cells, free_parameters(tuple(fixed)),
+                          budget.objective_seeds, dict(fixed))
+    generations = budget.generations if name == "full model" else budget.ablation_generations
+    fitted = fit(objective, Parameters.baseline() if budget.warm_start else Parameters(), generations,
+                 budget.population, budget.seed, progress=position)
+    run = simulate(inputs, fitted.params, list(budget.eval_seeds), keep_threat=False)
+    report = score_report(run.alignment, inputs, targets, fitted.params, budget.fit_until, list(budget.eval_seeds),
+                          baselines=name == "full model")
+    row = {"variant": name, **{f"{k}{suffix}": report["model"][k][key] for k in ("in_sample", "out_of_sample")
+                               for suffix, key in (("", "score"), ("_sd", "score_sd"))}}
+    return {"row": row, "fit": fitted, "report": report}
+
+
+def calibrate_variants(variants: Mapping[str, Mapping[str, float]], budget: Budget, workers: int = 1,
+                       command: str = "") -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fit every variant (in `workers` processes side by side) and return the table of their scores
+    and the calibration record of the full model."""
+    names = list(variants)
+    if workers > 1 and len(names) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(min(workers, len(names)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(fit_variant, n, variants[n], budget, k) for k, n in enumerate(names)]
+            results = [f.result() for f in futures]
+    else:
+        results = [fit_variant(n, variants[n], budget) for n in names]
+    full = results[names.index("full model")]
+    record = calibration_record(full["fit"], budget.fit_until, budget.generations, budget.population, budget.seed,
+                                budget.objective_seeds, command)
+    record["scores"] = full["report"]
+    return pd.DataFrame([r["row"] for r in results]), record

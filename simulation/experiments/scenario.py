@@ -17,9 +17,11 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, model_validator
 
+from simulation.engine import series
 from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labels
 from simulation.engine.params import Parameters
-from simulation.engine.timeline import KINDS, Event, load_events, parse_event
+from simulation.engine.shocks import MAX_SEED
+from simulation.engine.timeline import Event, has_strength, load_events, parse_event
 from simulation.errors import InputError
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
@@ -30,7 +32,7 @@ STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 #: A year or a count of years: a whole number written as one (the string "1950" is refused).
 Year = Annotated[int, Strict()]
 #: A run's seed: a whole number in 0 .. 2**63 - 1 (what numpy's generators take without surprise).
-Seed = Annotated[int, Strict(), Field(ge=0, lt=2**63)]
+Seed = Annotated[int, Strict(), Field(ge=0, le=MAX_SEED)]
 
 
 class Period(BaseModel):
@@ -102,15 +104,8 @@ class EventEdits(BaseModel):
     scale: list[EventScale] = Field(default_factory=list)
 
 
-#: Input series a scenario may edit, and whether they are per state (False) or per directed pair (True).
-EDITABLE_SERIES: dict[str, bool] = {
-    "capability": False, "milex_share": False, "gdp": False, "gdp_per_capita": False,
-    "arms_export_share": False, "arms_import_share": False, "nuclear": False,
-    "energy_need": False, "energy_supply": False, "outside_acts": False,
-    "acts": True, "sanction": True, "presence": True, "investment": True, "contiguity": True, "dispute": True,
-}
-UNIT_SERIES = {"nuclear", "energy_need", "energy_supply", "outside_acts", "acts", "sanction", "presence",
-               "investment", "contiguity", "dispute", "arms_export_share", "arms_import_share", "milex_share"}
+#: Input series a scenario may edit -> whether they are per directed pair (True) or per state (False).
+EDITABLE_SERIES: dict[str, bool] = series.editable()
 
 
 class InputEdit(BaseModel):
@@ -312,7 +307,7 @@ def scenario_events(s: Scenario) -> list[Event]:
         check_id(edit.id, where, "id")
         event = by_id.get(edit.id)
         if event is not None:
-            if KINDS[event.kind][1] != "unit":
+            if not has_strength(event.kind):
                 raise _fail(f"a {event.kind} event has no strength to scale", where, "id")
             by_id[edit.id] = dataclasses.replace(event, value=float(np.clip(float(event.value) * edit.factor, 0, 1)))
     for edit, where in s.moves:
@@ -347,10 +342,9 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
             base = arr[(t0, *index[1:])]
             ratio = np.divide(arr[index], base, out=np.ones_like(arr[index]), where=base > 0)
             arr[index] = base * np.power(np.clip(ratio, 1e-12, None), edit.growth)
-        if edit.series in UNIT_SERIES:
-            np.clip(arr, 0.0, 1.0, out=arr)
-        else:
-            np.clip(arr, 1e-9, None, out=arr)
+        lo, hi = series.schema()[edit.series]["bounds"]
+        # a series without an upper bound (GDP) stays positive: growth rates divide by it
+        np.clip(arr, lo if hi < series.UNBOUNDED else 1e-9, hi, out=arr)
     return dataclasses.replace(inputs, **changed)
 
 

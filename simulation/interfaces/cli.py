@@ -183,17 +183,20 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from simulation.engine.params import CALIBRATED
+    from simulation.engine.params import ABLATIONS, CALIBRATED
     from simulation.interfaces import output
 
     workers = contract.cap_workers(args.workers)
     output.check_out(Path(args.out), "calibrate", args.force)
     from simulation.experiments import calibrate
 
-    command = "python -m simulation calibrate " + " ".join(args.raw)
-    record, table = calibrate.run_calibration(
-        args.fit_until, args.generations, args.population, args.objective_seeds, args.eval_seeds, args.seed,
-        workers, command, args.ablation, args.ablation_generations, args.warm_start)
+    budget = calibrate.Budget(args.fit_until, args.generations, args.ablation_generations, args.population, args.seed,
+                              tuple(range(args.objective_seeds)), tuple(range(1000, 1000 + args.eval_seeds)),
+                              args.warm_start)
+    variants = ABLATIONS if args.ablation else {"full model": {}}
+    print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {workers} process(es)", file=sys.stderr)
+    table, record = calibrate.calibrate_variants(variants, budget, workers,
+                                                 "python -m simulation calibrate " + " ".join(args.raw))
 
     def write(folder: Path) -> None:
         output.write_json(record, folder / "calibration.json")
@@ -349,7 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--objective-seeds", type=count(1, 1000), default=4, help="runs averaged per evaluation (default 4)")
     cal.add_argument("--eval-seeds", type=count(1, 10_000), default=100, help="runs the result is scored on (default 100)")
     cal.add_argument("--seed", type=count(0, 2**32 - 1), default=0, help="optimizer seed (default 0)")
-    cal.add_argument("--workers", type=count(1, 4096), default=contract.cores(), help="processes (default: all cores)")
+    cal.add_argument("--workers", type=count(1, 4096), default=contract.cores(),
+                     help="variants fitted side by side, one process each (default: all cores)")
     cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
     cal.add_argument("--ablation-generations", type=count(1, 100_000), default=60,
                      help="budget per ablated variant (default 60)")

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+from simulation.engine.shocks import MAX_SEED
 from simulation.errors import InputError
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 
 EXIT_USAGE = 2
-MAX_SEED = 2**63 - 1
 #: Largest number of bytes a command may hold in memory for its results (README: limits).
 MAX_BYTES = 2 * 1024**3
 #: Most runs one `run` or `compare` may ask for, and most points x seeds in one sweep.

@@ -8,6 +8,7 @@ weak states near an overwhelming threat with no ally in reach bandwagon.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -69,20 +70,23 @@ def ideological_affinity(distance: Array) -> Array:
     return clear_diagonal(np.clip(1.0 - 2.0 * distance, 0.0, 1.0))
 
 
-def desired_stance(threat: Array, balancing: Array, bandwagon: Array, interest: Array, affinity: Array,
-                   self_reliance: Array, balancing_weight: Weight, self_reliance_weight: Weight,
-                   bandwagon_weight: Weight, interest_weight: Weight, affinity_weight: Weight,
-                   gain: Weight) -> Array:
+def desired_stance(motives: Mapping[str, Array], gain: Weight) -> Array:
     """s*[b, i, j] in (-1, 1): the stance i's motives call for this year.
 
-    Balance against j's threat; seek j as an ally against shared threats (less so if i can balance
-    internally); bandwagon where that is the weak state's only option; value j for what it supplies
-    and, more weakly, for sharing its ideology.
+    `motives` are the weighted parts of i's net motive toward j (balancing against j's threat
+    counts negative; external balancing, bandwagoning, interest and ideology positive), summed in
+    order and squashed by tanh: strong motives saturate, opposite ones cancel.
     """
-    external = balancing_weight * (1.0 - self_reliance_weight * self_reliance)[:, :, None] * balancing
-    motive = (external - threat + bandwagon_weight * bandwagon + interest_weight * interest
-              + affinity_weight * affinity)
-    return clear_diagonal(np.tanh(gain * motive))
+    return clear_diagonal(np.tanh(gain * net_motive(motives)))
+
+
+def net_motive(motives: Mapping[str, Array]) -> Array:
+    """The sum of the motive parts, in their order (so that results are reproducible to the bit)."""
+    parts = iter(motives.values())
+    total = next(parts)
+    for part in parts:
+        total = total + part
+    return total
 
 
 def update_stance(stance: Array, target: Array, inertia: Array, shock: Array) -> Array:

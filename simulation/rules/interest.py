@@ -1,5 +1,5 @@
-"""Material self-interest: what makes a partner valuable apart from threat (seed 001 §1.8.4;
-seed 000 §4.2.1; THEORY.md 'Self-interest').
+"""Material self-interest: what makes a partner valuable apart from threat (Kosar 2024 §1.8.4;
+Abbasi 2022 §4.2.1; docs/theory.md §5).
 
 Arms, aid, energy and markets: a state values a partner that can supply what it needs and a
 partner that needs what it can supply. Sanctions and embargoes cut the supply channel.

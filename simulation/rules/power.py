@@ -54,7 +54,7 @@ def self_reliance(capability: Array, threat: Array) -> Array:
     """Internal balancing: i's strength against its main threat, cap_i / (cap_i + cap_k*), in (0, 1).
 
     A state that can match its main threat alone leans on arming rather than allies
-    (Waltz 1979; seed 000 §2.2.4 on internal versus external balancing).
+    (Waltz 1979; Abbasi 2022 §2.2.4 on internal versus external balancing; docs/theory.md §3.4).
     """
     main = np.argmax(threat, axis=2)  # (B, N)
     c_main = np.take_along_axis(capability, main, axis=1)

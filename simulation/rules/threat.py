@@ -3,7 +3,7 @@
 Walt (1987, ch. 2): threat of j to i grows with j's aggregate power, proximity, offensive power and
 perceived aggressive intentions. Waltz (1979, ch. 6, 8): states also balance against power as such,
 and in a bipolar system the two poles balance each other. Threat = capacity x intent follows
-Singer (1958); THEORY.md lists the four sources.
+Singer (1958); docs/theory.md §2 sets out the four sources and how they combine.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
                          persistence: Weight, impact: Weight, spillover: Weight) -> Array:
     """Perceived aggressive intent of j held by i, after this year's hostile acts, in [0, 1].
 
-    Perceptions fade without new acts and jump after one (THEORY.md, Walt's fourth source).
+    Perceptions fade without new acts and jump after one (docs/theory.md §2.4, Walt's fourth source).
     `acts[b, j, k]` is j's act against k. The victim feels it fully; a third party i feels a share
     `spillover`, more when it is near the victim (the 1979 invasion alarmed Pakistan most);
     aggression against a state outside the six is witnessed by all at half that share.
@@ -59,7 +59,7 @@ def security_dilemma(alignment: Array) -> Array:
     """s[b, i, j] in [0, 1]: how closely j is aligned with i's rival.
 
     i reads j's alignment with a state k that i is hostile to as hostile to itself: one side's
-    measures for its security lower the other's (Herz 1950; Jervis 1978; seed 001 §1.8.3).
+    measures for its security lower the other's (Herz 1950; Jervis 1978; Kosar 2024 §1.8.3; docs/theory.md §4).
     """
     friends = np.clip(alignment, 0.0, None)  # [j, k]
     rivals = np.clip(-alignment, 0.0, None)  # [i, k]
