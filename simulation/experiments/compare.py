@@ -1,7 +1,9 @@
 """Compare two scenarios over the same seeds: what changed, for which pairs, from when, how sure.
 
-Both scenarios run with identical seeds, so run b of one and run b of the other share every random
-shock: their difference is due to the inputs alone (paired design). For each pair and year the
+Both scenarios run with identical seeds, and a run's shocks are keyed by calendar year
+(engine/shocks.py), so run b of one and run b of the other share the shock of every year they
+both simulate, whatever their start years: their difference is due to the inputs alone (paired
+design), and the two are compared on the years they share. For each pair and year the
 mean difference gets a 95% interval (t interval over the paired runs). A difference is "clear"
 when its interval excludes 0 and it is at least `MIN_EFFECT` in size.
 """
@@ -12,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from simulation.engine.ensemble import simulate
 from simulation.experiments.scenario import Scenario, scenario_inputs
@@ -48,11 +49,13 @@ def run_comparison(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0
 
 
 def _interval(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and 95% t interval over axis 0."""
+    """Mean and 95% t interval over axis 0 (no interval, NaN, from a single run: never "clear")."""
+    from scipy import stats  # only here: one quantile of Student's t
+
     n = diff.shape[0]
     mean = diff.mean(axis=0)
     if n < 2:
-        return mean, mean, mean
+        return mean, np.full_like(mean, np.nan), np.full_like(mean, np.nan)
     half = stats.t.ppf(0.975, n - 1) * diff.std(axis=0, ddof=1) / np.sqrt(n)
     return mean, mean - half, mean + half
 

@@ -124,7 +124,7 @@ def score_report(alignment: np.ndarray | Iterable[np.ndarray], inputs: Inputs, t
         }
         baseline_scores: dict[str, dict] = {name: {k: _summary(v) for k, v in _scores(chunks, cells).items()}
                                             for name, chunks in series.items()}
-        if "out_of_sample" in cells:
+        if "out_of_sample" in cells and years[0] <= split_year:  # the split's level must be simulated
             held = persistence(targets, years, split_year)
             baseline_scores[f"persistence_{split_year}"] = {
                 "out_of_sample": _summary(score(held, cells["out_of_sample"]))}

@@ -112,7 +112,7 @@ class InputEdit(BaseModel):
     """Change one input series from a year on (to `until`, default the end): set it, scale it, or
     scale its growth since `from` (growth 0.5: grows half as fast)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
     series: Literal[tuple(EDITABLE_SERIES)]  # type: ignore[valid-type]
     actor: str
     target: str | None = None

@@ -97,6 +97,8 @@ def target_cells(targets: pd.DataFrame, years: np.ndarray, window: tuple[int, in
         if not lo <= cur.start <= hi or len(period_cells[r]) == 0:
             continue  # a shift counts in the window where it happens
         before = np.arange(max(prev.start, int(years[0])), prev.end + 1) - int(years[0])
+        if len(before) == 0:
+            continue  # the earlier period lies before the simulated years: nothing to compare with
         shift_from.append(before)
         shift_to.append(np.asarray(t)[period_cells[r]])
         signs.append(np.sign(cur.level - prev.level))

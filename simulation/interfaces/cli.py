@@ -169,11 +169,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if args.out is not None:
         output.check_file(Path(args.out), args.force)
     stack, years, runs = read_alignments(path)
-    split = args.split_year if args.split_year is not None else split_year()
-    if not years[0] <= split <= years[-1]:
-        raise InputError(f"{split} is outside the scored years {years[0]}-{years[-1]}", field="--split-year")
     used = path.with_name("parameters.json")
     params = read_parameters(used) if used.exists() else Parameters.baseline()
+    if args.split_year is not None and not years[0] <= args.split_year <= years[-1]:
+        raise InputError(f"{args.split_year} is outside the scored years {years[0]}-{years[-1]}", field="--split-year")
+    split = args.split_year if args.split_year is not None else split_year()
     report = score_report(stack, build_inputs(int(years[0]), int(years[-1])), load_targets(), params, split, runs,
                           baselines=not args.no_baselines)
     if args.out is not None:
