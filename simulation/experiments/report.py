@@ -12,7 +12,7 @@ Baselines (each scored exactly like the model):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, replace
 
 import numpy as np
@@ -82,11 +82,12 @@ def _scores(chunks: Iterable[np.ndarray], cells: dict[str, TargetCells]) -> dict
     for a in chunks:
         for k, c in cells.items():
             parts[k].append(score(a, c))
+        del a  # before the next chunk is made
     return {k: Score(*(np.concatenate([getattr(p, f.name) for p in ps]) for f in fields(Score)))
             for k, ps in parts.items()}
 
 
-def _in_chunks(seeds: Sequence[int], series) -> Iterable[np.ndarray]:
+def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) -> Iterable[np.ndarray]:
     for k in range(0, len(seeds), CHUNK_RUNS):
         yield series(list(seeds[k:k + CHUNK_RUNS]))
 

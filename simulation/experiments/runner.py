@@ -65,6 +65,7 @@ def run_chunks(inputs: Inputs, params: Parameters, seeds: Sequence[int], chunk: 
             part = simulate(inputs, params, list(seeds[k:k + chunk]))
             bar.update(len(part.seeds))
             yield part
+            del part  # before the next chunk is simulated, so only one is ever held
 
 
 class Summary:

@@ -132,6 +132,7 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
                 if full is not None:
                     full.add(part)
                 yield part.alignment
+                del part
 
         result["report"] = report = score_report(chunks(), inputs, targets, params, split, seeds)
         if full is not None:
@@ -222,10 +223,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     base, _ = load_scenario(args.base)
     alt, _ = load_scenario(args.alternative)
     _seeds(args.first_seed, args.runs, "--runs")
-    years = max(base.period.end, alt.period.end) - min(base.period.start, alt.period.start) + 1
-    contract.check_size(2 * args.runs * years * BYTES_PER_RUN_YEAR * 3, f"{args.runs} paired runs", "--runs")
     output.check_out(Path(args.out), "compare", args.force)
-    result = compare.run_comparison(base, alt, args.runs, args.first_seed)
+    result = compare.run_paired(base, alt, args.runs, args.first_seed)
     diffs = compare.alignment_differences(result)
     div = compare.divergence(diffs)
     threats = compare.threat_differences(result)

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from simulation.states import PAIRS, STATES, display_name
 
 if TYPE_CHECKING:
-    from simulation.experiments.compare import Comparison
+    from simulation.experiments.compare import Paired
 
 NETWORK_YEARS = (1955, 1972, 1985, 2003, 2022)
 #: Fixed, roughly geographic layout so that the pictures can be compared year to year.
@@ -127,7 +127,7 @@ def plot_ablation(table: pd.DataFrame, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def plot_comparison(c: Comparison, div: pd.DataFrame, path: Path, max_pairs: int = 6) -> None:
+def plot_comparison(c: Paired, div: pd.DataFrame, path: Path, max_pairs: int = 6) -> None:
     """Both scenarios for the pairs that change most: mean and 95% band across runs."""
     pairs = [(r.a, r.b) for r in div.head(max_pairs).itertuples(index=False)] or list(PAIRS[:3])
     cols = min(3, len(pairs))
@@ -136,10 +136,10 @@ def plot_comparison(c: Comparison, div: pd.DataFrame, path: Path, max_pairs: int
     axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
     for ax, (a, b) in zip(axes.flat, pairs):
         p = PAIRS.index((a, b))
-        for series, label, color in ((c.base_alignment, c.base.name, "0.35"), (c.alt_alignment, c.alt.name, "tab:red")):
-            lo, hi = np.percentile(series[:, :, p], [2.5, 97.5], axis=0)
+        for summary, label, color in ((c.base_summary, c.base.name, "0.35"), (c.alt_summary, c.alt.name, "tab:red")):
+            lo, hi = summary.alignment_quantile(0.025)[:, p], summary.alignment_quantile(0.975)[:, p]
             ax.fill_between(c.years, lo, hi, color=color, alpha=0.18, lw=0)
-            ax.plot(c.years, series[:, :, p].mean(axis=0), color=color, lw=1.8, label=label)
+            ax.plot(c.years, summary.alignment_mean[:, p], color=color, lw=1.8, label=label)
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_title(f"{a}–{b}")
         ax.set_ylim(-1.05, 1.05)
