@@ -50,12 +50,10 @@ class Period(BaseModel):
 
 
 #: Parameter overrides: every Parameters field, optional, within its documented bounds.
-ParameterOverrides = create_model(
-    "ParameterOverrides",
-    __config__=STRICT,
-    **{name: (float | None, Field(None, ge=lo, le=hi, description=Parameters.docs()[name]))
-       for name, (lo, hi) in Parameters.bounds().items()},
-)
+_OVERRIDE_FIELDS: dict[str, Any] = {
+    name: (float | None, Field(None, ge=lo, le=hi, description=Parameters.docs()[name]))
+    for name, (lo, hi) in Parameters.bounds().items()}
+ParameterOverrides = create_model("ParameterOverrides", __config__=STRICT, **_OVERRIDE_FIELDS)
 
 
 class EventAdd(BaseModel):
@@ -86,6 +84,13 @@ class EventMove(BaseModel):
         if (self.to is None) == (self.by is None):
             raise ValueError("give exactly one of 'to' (a year) or 'by' (a number of years)")
         return self
+
+    def shift(self, year: int) -> int:
+        """How many years this moves an event that starts in `year`."""
+        if self.by is not None:
+            return self.by
+        assert self.to is not None  # exactly one of them is set (checked when read)
+        return self.to - year
 
 
 class EventScale(BaseModel):
@@ -138,7 +143,7 @@ class ScenarioFile(BaseModel):
     extends: str | None = None
     period: Period | None = None
     seeds: list[Seed] | None = Field(None, min_length=1, max_length=10_000)
-    parameters: ParameterOverrides = Field(default_factory=ParameterOverrides)  # type: ignore[valid-type]
+    parameters: ParameterOverrides = Field(default_factory=ParameterOverrides)
     timeline: str | None = Field(None, description="event timeline CSV, relative to the scenario file "
                                  "or, if not found there, to the package data directory")
     events: EventEdits = Field(default_factory=EventEdits)
@@ -220,7 +225,8 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
 
 
 def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenario:
-    period, seeds, timeline_at, params = Period(), [0], None, {}
+    period, seeds, timeline_at = Period(), [0], None
+    params: dict[str, float] = {}
     name = description = ""
     out = Scenario(name, description, period, seeds, params, DATA_DIR / "events.csv", [p for p, _, _ in chain])
     for path, data, root in chain:
@@ -271,9 +277,9 @@ def _check(s: Scenario) -> None:
             raise _fail(f"year {edit.from_} is outside the period {lo}-{hi}", where, "from")
         if edit.until is not None and not edit.from_ <= edit.until <= hi:
             raise _fail(f"until {edit.until} is not within {edit.from_}-{hi}", where, "until")
-    for edit, where in s.moves:
-        if edit.to is not None and not lo <= edit.to <= hi:
-            raise _fail(f"year {edit.to} is outside the period {lo}-{hi}", where, "to")
+    for move, where in s.moves:
+        if move.to is not None and not lo <= move.to <= hi:
+            raise _fail(f"year {move.to} is outside the period {lo}-{hi}", where, "to")
 
 
 def scenario_events(s: Scenario) -> list[Event]:
@@ -281,10 +287,10 @@ def scenario_events(s: Scenario) -> list[Event]:
     regimes = regime_labels()
     events = load_events(s.timeline, regimes)
     by_id = {e.id: e for e in events}
-    for edit, where in s.adds:
-        row = {k: ("" if v is None else str(v)) for k, v in edit.model_dump().items()}
-        try:
-            added = parse_event(row, file=where.file, line=where.line, regimes=regimes)
+    for add, where in s.adds:
+        row = {k: ("" if v is None else str(v)) for k, v in add.model_dump().items()}
+        try:  # (a scenario edit without a line, from the app, is reported as line 0)
+            added = parse_event(row, file=where.file, line=where.line or 0, regimes=regimes)
         except InputError as exc:  # same checks as a timeline row, reported at the scenario's field
             raise _fail(exc.message, where, exc.field) from None
         if added.id in by_id:
@@ -303,23 +309,23 @@ def scenario_events(s: Scenario) -> list[Event]:
     for eid, where in s.removes:
         check_id(eid, where, None)
         by_id.pop(eid, None)
-    for edit, where in s.scales:
-        check_id(edit.id, where, "id")
-        event = by_id.get(edit.id)
+    for scale, where in s.scales:
+        check_id(scale.id, where, "id")
+        event = by_id.get(scale.id)
         if event is not None:
             if not has_strength(event.kind):
                 raise _fail(f"a {event.kind} event has no strength to scale", where, "id")
-            by_id[edit.id] = dataclasses.replace(event, value=float(np.clip(float(event.value) * edit.factor, 0, 1)))
-    for edit, where in s.moves:
-        check_id(edit.id, where, "id")
-        event = by_id.get(edit.id)
+            by_id[scale.id] = dataclasses.replace(event, value=float(np.clip(float(event.value) * scale.factor, 0, 1)))
+    for move, where in s.moves:
+        check_id(move.id, where, "id")
+        event = by_id.get(move.id)
         if event is not None:
-            shift = edit.by if edit.by is not None else edit.to - event.year
+            shift = move.shift(event.year)
             if not (s.period.start <= event.year + shift and event.until + shift <= s.period.end):
-                raise _fail(f"moves {edit.id} ({event.year}-{event.until}) to {event.year + shift}-"
+                raise _fail(f"moves {move.id} ({event.year}-{event.until}) to {event.year + shift}-"
                             f"{event.until + shift}, outside the period {s.period.start}-{s.period.end}",
-                            where, "by" if edit.by is not None else "to")
-            by_id[edit.id] = dataclasses.replace(event, year=event.year + shift, until=event.until + shift)
+                            where, "by" if move.by is not None else "to")
+            by_id[move.id] = dataclasses.replace(event, year=event.year + shift, until=event.until + shift)
     return list(by_id.values())
 
 
@@ -338,7 +344,7 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
             arr[index] = edit.set
         elif edit.scale is not None:
             arr[index] = arr[index] * edit.scale
-        else:
+        elif edit.growth is not None:
             base = arr[(t0, *index[1:])]
             ratio = np.divide(arr[index], base, out=np.ones_like(arr[index]), where=base > 0)
             arr[index] = base * np.power(np.clip(ratio, 1e-12, None), edit.growth)

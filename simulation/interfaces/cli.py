@@ -293,7 +293,7 @@ def _cmd_app(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = contract.Parser(prog="simulation", description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    force = {"action": "store_true", "help": "replace --out even if it holds something other than an earlier result"}
+    force_help = "replace --out even if it holds something other than an earlier result"
     run = sub.add_parser("run", help="run a scenario and write alignments, threats, inputs and plots")
     run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
     run.add_argument("--seed", type=SEED, help="run this one seed instead of the scenario's seeds")
@@ -303,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="skip the figures (faster)")
     run.add_argument("--full", action="store_true", help="many runs: also write every run (alignments.parquet, "
                      "threats.parquet)")
-    run.add_argument("--force", **force)
+    run.add_argument("--force", action="store_true", help=force_help)
     run.set_defaults(func=_cmd_run)
 
     sc = sub.add_parser("score", help="score a run's alignments against the documented record")
@@ -320,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--runs", type=count(2, MAX_RUNS), default=200, help="paired runs (default 200; at least 2)")
     cmp_.add_argument("--first-seed", type=SEED, default=0, help="seeds are first-seed .. first-seed+runs-1")
     cmp_.add_argument("--out", type=OUT, required=True, help="folder for the tables, plot and summary")
-    cmp_.add_argument("--force", **force)
+    cmp_.add_argument("--force", action="store_true", help=force_help)
     cmp_.set_defaults(func=_cmd_compare)
 
     sw = sub.add_parser("sweep", help="run a sweep spec (design x seeds) to Parquet chunks")
@@ -358,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="budget per ablated variant (default 60)")
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
     cal.add_argument("--write-baseline", action="store_true", help="commit the fit as the baseline parameters")
-    cal.add_argument("--force", **force)
+    cal.add_argument("--force", action="store_true", help=force_help)
     cal.set_defaults(func=_cmd_calibrate)
     return parser
 
