@@ -29,10 +29,12 @@ def test_calibration_record_is_reproducible(baseline_inputs):
     """Re-scoring the committed parameters on the recorded evaluation seeds gives the recorded scores."""
     record = json.loads(CALIBRATED.read_text())
     params = Parameters.baseline()
-    assert params.as_dict() == record["parameters"]
-    for name, (lo, hi) in Parameters.bounds().items():
-        if name != "noise":
-            assert lo <= record["parameters"][name] <= hi, name
+    # the record holds every fitted parameter (and may hold fixed ones), each inside its bounds
+    assert set(Parameters.fitted()) <= set(record["parameters"])
+    assert {k: params.as_dict()[k] for k in record["parameters"]} == record["parameters"]
+    for name in Parameters.fitted():
+        lo, hi = Parameters.bounds()[name]
+        assert lo <= record["parameters"][name] <= hi, name
     seeds = list(range(1000, 1000 + record["scores"]["model"]["all"]["runs"]))
     run = simulate(baseline_inputs, params, seeds, keep_threat=False)
     report = score_report(run.alignment, baseline_inputs, load_targets(), params, record["fit_until"], seeds,

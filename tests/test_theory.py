@@ -64,7 +64,8 @@ def test_intent_fades_without_new_acts():
     memory = np.full((1, N, N), 0.8) * (1 - np.eye(N))
     x = year()
     prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, x.milex_share, P.reach_km, P.global_reach)
-    faded = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox, P.intent_memory, P.act_impact, P.act_spillover)
+    faded = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox, P.intent_memory, P.act_impact,
+                                        P.act_spillover, P.near_victim_weight, P.outside_witness_share)
     assert np.all(faded[0][~np.eye(N, dtype=bool)] < 0.8)
 
 

@@ -15,9 +15,6 @@ from simulation.engine.series import YearInputs
 from simulation.rules import choice, interest, power, threat
 from simulation.rules.types import Array
 
-#: Perceived intent a sanctioned state reads into the sanctioner, per unit of sanction.
-SANCTION_GRIEVANCE = 0.5
-
 
 def per_run(value: float | Array, ndim: int) -> Array:
     """A weight as an array that broadcasts against a batch of runs: a float for every run, or
@@ -64,13 +61,15 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
                            per_run(p.reach_km, 2), w3(p.global_reach))
     memory = threat.forget_on_regime_change(memory, x.regime_change, per_run(p.regime_reset, 2))
     memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
-                                         w3(p.intent_memory), w3(p.act_impact), w3(p.act_spillover))
-    grievance = x.dispute + SANCTION_GRIEVANCE * np.swapaxes(x.sanction, 1, 2)
+                                         w3(p.intent_memory), w3(p.act_impact), w3(p.act_spillover),
+                                         w3(p.near_victim_weight), w3(p.outside_witness_share))
+    grievance = x.dispute + w3(p.sanction_grievance) * np.swapaxes(x.sanction, 1, 2)
     distance = threat.ideological_distance(x.ideology)
     intent = threat.perceived_intent(memory, grievance, distance,
                                      threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight))
     coalition = threat.coalition_power(x.capability, alignment, w3(p.coalition_weight))
-    capacity = threat.threat_capacity(x.capability, coalition, prox, power.offence(x.nuclear, x.milex_share),
+    offence = power.offence(x.nuclear, x.milex_share, per_run(p.nuclear_offence, 2))
+    capacity = threat.threat_capacity(x.capability, coalition, prox, offence,
                                       w3(p.offence_weight))
     walt = threat.walt_threat(capacity, intent)
     # polarity by military spending: superpower status is military, and CINC (population, steel)
@@ -97,7 +96,7 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
     Their sum, squashed, is the stance each state's motives call for (`choice.desired_stance`); the
     parts are what `explain` reports. A new mechanism is one more entry here.
     """
-    help_ = choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent))
+    help_ = choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent), w3(p.frontline_weight))
     # a state strong against its main threat relies less on allies (internal balancing)
     external = (w3(p.balancing_weight) * (1.0 - per_run(p.self_reliance_weight, 2) * seen.self_reliance)[:, :, None]
                 * choice.external_balancing(seen.threat, alignment, help_))
@@ -118,7 +117,7 @@ def inertia(seen: Perception, p: Parameters, first_year: bool) -> Array:
     keep = per_run(p.inertia, 1) + per_run(p.bipolar_inertia, 1) * seen.bipolarity
     if first_year:
         return np.zeros_like(keep)
-    return np.clip(keep, 0.0, 0.99)
+    return np.clip(keep, 0.0, per_run(p.max_inertia, 1))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation.engine.params import Parameters
 from simulation.engine.series import IDEOLOGY_AXES, Inputs, schema
 from simulation.engine.timeline import KINDS, OUTSIDE, Event, load_events, needs_target
 from simulation.errors import InputError
@@ -29,12 +30,6 @@ from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
 
 DATA_DIR = Path(__file__).parents[1] / "data"
 
-#: Hostility level of a MID side (COW: 1 none .. 5 war) -> intensity of the act, in [0, 1].
-HOSTILITY_ACT = {1: 0.0, 2: 0.15, 3: 0.3, 4: 0.6, 5: 1.0}
-#: A use of force counts in full when it killed; half when it killed no one; 3/4 when unknown (COW -9).
-FATALITY_SCALE = {0: 0.5, -9: 0.75}
-#: Perceived intent of j by i at the start when a strategic rivalry between them predates the start.
-PRIOR_RIVALRY_INTENT = 0.5
 
 
 def read_table(path: Path, columns: list[str], not_found: str = "data file not found",
@@ -109,8 +104,13 @@ def _arms_shares(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return out[0], out[1]
 
 
-def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray) -> np.ndarray:
-    """Hostile acts j -> i from MIDs (each side's hostility level) and inter-state wars."""
+def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray, p: Parameters) -> np.ndarray:
+    """Hostile acts j -> i from MIDs (each side's hostility level, on the act scale the parameters
+    set) and inter-state wars (intensity 1)."""
+    # COW hostility level (1 no militarized action .. 5 war) -> intensity of the act, in [0, 1]
+    hostility = {1: 0.0, 2: float(p.act_threat), 3: float(p.act_display), 4: float(p.act_use), 5: 1.0}
+    # a use of force counts in full when it killed, less when it killed no one or the toll is unknown (-9)
+    fatality = {0: float(p.nonfatal_force_share), -9: float(p.unknown_fatality_share)}
     acts = np.zeros((len(years), N_STATES, N_STATES))
     first = int(years[0])
     mids = read_table(mids_path, ["ccode1", "ccode2", "year", "sidea1", "sidea2", "hostlev1", "hostlev2", "fatality"])
@@ -120,9 +120,9 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray) -> np.ndarra
         # MID dyads are "naive": two states on the same side of a multilateral dispute are not foes
         if 0 <= t < len(years) and row.sidea1 != row.sidea2:
             a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
-            severity = FATALITY_SCALE.get(int(row.fatality), 1.0)
+            severity = fatality.get(int(row.fatality), 1.0)
             for actor, target, level in ((a, b, row.hostlev1), (b, a, row.hostlev2)):
-                act = HOSTILITY_ACT.get(int(level), 0.0) * (severity if int(level) == 4 else 1.0)
+                act = hostility.get(int(level), 0.0) * (severity if int(level) == 4 else 1.0)
                 acts[t, actor, target] = max(acts[t, actor, target], act)
     for row in wars.itertuples(index=False):
         t = row.year - first
@@ -132,14 +132,14 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray) -> np.ndarra
     return acts
 
 
-def _initial_intent(path: Path, start: int) -> np.ndarray:
+def _initial_intent(path: Path, start: int, level: float) -> np.ndarray:
     """Rivalries already under way before the start year: the history a state brings to 1947."""
     frame = read_table(path, ["ccode1", "ccode2", "start", "end"])
     intent = np.zeros((N_STATES, N_STATES))
     for row in frame.itertuples(index=False):
         if row.start < start <= row.end:
             a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
-            intent[a, b] = intent[b, a] = PRIOR_RIVALRY_INTENT
+            intent[a, b] = intent[b, a] = level
     return intent
 
 
@@ -221,8 +221,10 @@ def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndar
 
 
 def build_inputs(start: int, end: int, events: list[Event] | None = None,
-                 data_dir: Path = DATA_DIR) -> Inputs:
-    """Load every data series for `start..end` and apply the event timeline."""
+                 data_dir: Path = DATA_DIR, params: Parameters | None = None) -> Inputs:
+    """Load every data series for `start..end` and apply the event timeline; `params` gives the
+    coding of the data into inputs (its input-stage parameters; the defaults if none)."""
+    p = params or Parameters()
     years = np.arange(start, end + 1)
     regimes = _regimes(data_dir / "regimes.csv")
     if events is None:
@@ -234,7 +236,7 @@ def build_inputs(start: int, end: int, events: list[Event] | None = None,
     gdp, gdp_pc = _gdp(data_dir / "gdp_six.csv", years)
     exports, imports = _arms_shares(data_dir / "sipri_totals_six.csv", years)
     base = {
-        "acts": _data_acts(data_dir / "mids_six.csv", data_dir / "wars_six.csv", years),
+        "acts": _data_acts(data_dir / "mids_six.csv", data_dir / "wars_six.csv", years, p),
         "contiguity": _borders(data_dir / "borders_1947.csv"),
     }
     compiled = apply_events(events, years, base, regimes)
@@ -247,6 +249,6 @@ def build_inputs(start: int, end: int, events: list[Event] | None = None,
         arms_export_share=exports,
         arms_import_share=imports,
         distance_km=_distances(data_dir / "capitals.csv"),
-        initial_intent=_initial_intent(data_dir / "rivalries_tss_six.csv", start),
+        initial_intent=_initial_intent(data_dir / "rivalries_tss_six.csv", start, float(p.prior_rivalry_intent)),
         **compiled,
     )

@@ -31,8 +31,24 @@ ABLATIONS: dict[str, dict[str, float]] = {
 }
 
 
-def _p(default: float, lo: float, hi: float, doc: str, unit: str = "") -> Any:
-    return field(default=default, metadata={"bounds": (lo, hi), "doc": doc, "unit": unit})
+def _p(default: float, lo: float, hi: float, doc: str, unit: str = "", fitted: bool = True,
+       stage: str = "rules") -> Any:
+    """A parameter: its default, bounds, meaning and unit. `fitted` ones are searched by calibration;
+    the others are fixed at their documented value (a judgement or a coding convention, said in `doc`).
+    `stage` "inputs" marks a parameter that codes the data into inputs (it takes effect when a
+    scenario's inputs are built, so a sweep cannot vary it)."""
+    return field(default=default, metadata={"bounds": (lo, hi), "doc": doc, "unit": unit, "fitted": fitted,
+                                            "stage": stage})
+
+
+def _judgement(default: float, doc: str) -> Any:
+    """A share in [0, 1] that shapes a rule, fixed by judgement rather than fitted."""
+    return _p(default, 0.0, 1.0, doc + " (fixed by judgement)", fitted=False)
+
+
+def _coding(default: float, doc: str) -> Any:
+    """A convention in [0, 1] for coding the data into inputs (fixed; it acts when inputs are built)."""
+    return _p(default, 0.0, 1.0, doc + " (a coding convention)", fitted=False, stage="inputs")
 
 
 @dataclass(frozen=True)
@@ -117,7 +133,31 @@ class Parameters:
     bipolar_inertia: Weight = _p(
         0.1, 0.0, 0.3, "extra stickiness in a bipolar system (Waltz: bipolarity stabilises alignments)", "per year"
     )
-    noise: Weight = _p(0.05, 0.0, 0.3, "standard deviation of the yearly idiosyncratic shock to each stance")
+    noise: Weight = _p(0.05, 0.0, 0.3, "standard deviation of the yearly idiosyncratic shock to each stance",
+                       fitted=False)
+    max_inertia: Weight = _p(0.99, 0.9, 1.0, "cap on the share of last year's stance kept: every stance still moves "
+                             "(fixed: a convention)", "per year", fitted=False)
+    # --- Fixed by judgement: shapes of the rules, not fitted -------------------------------------
+    frontline_weight: Weight = _judgement(0.5, "share of an ally's help against a threat that depends on its nearness "
+                                          "to the threat; the rest it gives from anywhere")
+    nuclear_offence: Weight = _judgement(0.5, "share of offensive power that nuclear arms make up; the rest is "
+                                         "relative military spending (Walt 1987 ch. 2)")
+    near_victim_weight: Weight = _judgement(0.5, "share of a witnessed act's impact that depends on the witness's "
+                                            "nearness to the victim")
+    outside_witness_share: Weight = _judgement(0.5, "an act against a state outside the six counts as this share of "
+                                               "one against a neighbour of the six")
+    sanction_grievance: Weight = _judgement(0.5, "perceived intent a sanctioned state reads into the sanctioner, "
+                                            "per unit of sanction")
+    # --- Coding of the data into inputs (conventions; act when inputs are built) -------------------
+    act_threat: Weight = _coding(0.15, "act intensity of a MID side at hostility level 2, a threat to use force "
+                                 "(COW MID v5.0; level 1 counts 0 and war, level 5, counts 1)")
+    act_display: Weight = _coding(0.3, "act intensity of a MID side at hostility level 3, a display of force")
+    act_use: Weight = _coding(0.6, "act intensity of a MID side at hostility level 4, a use of force that killed")
+    nonfatal_force_share: Weight = _coding(0.5, "share of a use of force's intensity when the MID records no fatality")
+    unknown_fatality_share: Weight = _coding(0.75, "share of a use of force's intensity when the MID's fatalities are "
+                                             "unknown (-9)")
+    prior_rivalry_intent: Weight = _coding(0.5, "perceived intent, at the start, between states whose strategic "
+                                           "rivalry predates it (Thompson, Sakuwa & Suhas 2022)")
 
     @classmethod
     def baseline(cls, path: Path = CALIBRATED) -> Parameters:
@@ -128,8 +168,31 @@ class Parameters:
         return replace(cls(), **{k: float(v) for k, v in fitted.items() if k in cls.names()})
 
     @classmethod
+    def variant(cls, name: str, path: Path = CALIBRATED) -> Parameters:
+        """A model variant (a theory of ABLATIONS) with its own calibrated weights, as recorded by
+        `calibrate --ablation --write-baseline`; the full model is the baseline."""
+        if name == "full model":
+            return cls.baseline(path)
+        variants = json.loads(path.read_text(encoding="utf-8")).get("variants", {}) if path.exists() else {}
+        if name not in variants:
+            raise KeyError(f"no calibration of the variant {name!r} is recorded; run calibrate --ablation "
+                           "--write-baseline")
+        fitted = variants[name]["parameters"]
+        return replace(cls(), **{k: float(v) for k, v in fitted.items() if k in cls.names()})
+
+    @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def fitted(cls) -> tuple[str, ...]:
+        """The parameters calibration searches (the others are fixed at their documented values)."""
+        return tuple(f.name for f in fields(cls) if f.metadata["fitted"])
+
+    @classmethod
+    def input_stage(cls) -> tuple[str, ...]:
+        """The parameters that code the data into inputs (they act when inputs are built)."""
+        return tuple(f.name for f in fields(cls) if f.metadata["stage"] == "inputs")
 
     @classmethod
     def bounds(cls) -> dict[str, tuple[float, float]]:

@@ -102,8 +102,8 @@ def fit(objective: Objective, start: Parameters, generations: int, population: i
 
 
 def free_parameters(fixed: Sequence[str] = ()) -> tuple[str, ...]:
-    """Every parameter except the fixed ones (noise is a property of the world, not fitted)."""
-    return tuple(n for n in Parameters.names() if n not in set(fixed) | {"noise"})
+    """The fitted parameters, less those a variant fixes."""
+    return tuple(n for n in Parameters.fitted() if n not in set(fixed))
 
 
 def calibration_record(fit_: Fit, fit_until: int, generations: int, population: int, seed: int,
@@ -173,4 +173,9 @@ def calibrate_variants(variants: Mapping[str, Mapping[str, float]], budget: Budg
     record = calibration_record(full["fit"], budget.fit_until, budget.generations, budget.population, budget.seed,
                                 budget.objective_seeds, command)
     record["scores"] = full["report"]
+    # each variant's own fit, so that a counterfactual can be answered under each theory
+    record["variants"] = {n: {"fixed": dict(variants[n]), "evaluations": r["fit"].evaluations,
+                              "parameters": r["fit"].params.as_dict(),
+                              **{k: r["row"][k] for k in ("in_sample", "out_of_sample")}}
+                          for n, r in zip(names, results, strict=True)}
     return pd.DataFrame([r["row"] for r in results]), record

@@ -357,5 +357,6 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
 def scenario_inputs(s: Scenario, events: list[Event] | None = None) -> tuple[Inputs, Parameters]:
     """Everything a run of this scenario needs, validated before anything runs or is written."""
     events = scenario_events(s) if events is None else events
-    inputs = build_inputs(s.period.start, s.period.end, events)
-    return apply_input_edits(inputs, s.input_edits), Parameters.baseline().with_overrides(s.overrides())
+    params = Parameters.baseline().with_overrides(s.overrides())
+    inputs = build_inputs(s.period.start, s.period.end, events, params=params)
+    return apply_input_edits(inputs, s.input_edits), params

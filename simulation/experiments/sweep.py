@@ -123,6 +123,9 @@ def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
         if name not in bounds:
             raise InputError(f"unknown parameter {name!r} (known: {', '.join(bounds)})", file=path, line=line,
                              field=f"parameters.{name}")
+        if name in Parameters.input_stage():
+            raise InputError(f"{name} codes the data into inputs, which a sweep builds once; vary it in "
+                             "scenario files instead", file=path, line=line, field=f"parameters.{name}")
         if not bounds[name][0] <= lo < hi <= bounds[name][1]:
             raise InputError(f"range of {name} must satisfy {bounds[name][0]} <= low < high <= {bounds[name][1]}",
                              file=path, line=line, field=f"parameters.{name}")

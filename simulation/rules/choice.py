@@ -16,11 +16,12 @@ from simulation.rules.pairs import clear_diagonal
 from simulation.rules.types import Array, Weight
 
 
-def ally_help(relative_power: Array, proximity: Array, power_exponent: Weight) -> Array:
+def ally_help(relative_power: Array, proximity: Array, power_exponent: Weight, frontline: Weight) -> Array:
     """h[b, j, k] in (0, 1]: how much j can do against k: its power relative to k (raised to
-    `power_exponent`), more when near k (a frontline ally bordering the threat is worth more)."""
+    `power_exponent`), more when near k (a share `frontline` of it depends on nearness: an ally
+    bordering the threat is worth more)."""
     versus = np.swapaxes(relative_power, 1, 2)  # [j, k] = cap_j / (cap_j + cap_k)
-    return versus**power_exponent * (0.5 + 0.5 * proximity)
+    return versus**power_exponent * ((1.0 - frontline) + frontline * proximity)
 
 
 def external_balancing(threat: Array, alignment: Array, help_: Array) -> Array:

@@ -61,6 +61,7 @@ def self_reliance(capability: Array, threat: Array) -> Array:
     return capability / np.maximum(capability + c_main, 1e-12)
 
 
-def offence(nuclear: Array, milex_share: Array) -> Array:
-    """Offensive power of each state in [0, 1]: nuclear arms and relative military spending (Walt 1987)."""
-    return 0.5 * nuclear + 0.5 * milex_share
+def offence(nuclear: Array, milex_share: Array, nuclear_share: Weight) -> Array:
+    """Offensive power of each state in [0, 1]: nuclear arms (a share `nuclear_share`) and relative
+    military spending (Walt 1987)."""
+    return nuclear_share * nuclear + (1.0 - nuclear_share) * milex_share

@@ -19,19 +19,21 @@ MAX_IDEOLOGY_DISTANCE = float(np.sqrt(2.0**2 + 1.0 + 1.0))
 
 
 def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proximity: Array,
-                         persistence: Weight, impact: Weight, spillover: Weight) -> Array:
+                         persistence: Weight, impact: Weight, spillover: Weight, near_victim: Weight,
+                         outside_share: Weight) -> Array:
     """Perceived aggressive intent of j held by i, after this year's hostile acts, in [0, 1].
 
     Perceptions fade without new acts and jump after one (docs/theory.md §2.4, Walt's fourth source).
     `acts[b, j, k]` is j's act against k. The victim feels it fully; a third party i feels a share
-    `spillover`, more when it is near the victim (the 1979 invasion alarmed Pakistan most);
-    aggression against a state outside the six is witnessed by all at half that share.
+    `spillover`, more when it is near the victim (a share `near_victim` of it depends on nearness:
+    the 1979 invasion alarmed Pakistan most); aggression against a state outside the six is
+    witnessed by all at `outside_share` of that share.
     """
     direct = np.swapaxes(acts, 1, 2)  # [i, j] = j's act against i
     # witnessed[b, i, j] = max over k != i of acts[j, k] * nearness(i, k), as a running maximum
     # (every term is >= 0, so starting from the outside acts gives the same maximum)
-    nearness = clear_diagonal(0.5 + 0.5 * proximity)  # [i, k], 0 for k == i
-    witnessed = np.broadcast_to(0.5 * outside_acts[:, None, :], np.broadcast_shapes(
+    nearness = clear_diagonal((1.0 - near_victim) + near_victim * proximity)  # [i, k], 0 for k == i
+    witnessed = np.broadcast_to(outside_share * outside_acts[:, None, :], np.broadcast_shapes(
         acts.shape, nearness.shape)).copy()
     for k in range(acts.shape[-1]):
         np.maximum(witnessed, nearness[:, :, k, None] * acts[:, None, :, k], out=witnessed)
