@@ -297,6 +297,31 @@ def test_sweep_specs_are_checked_before_anything_is_written(tmp_path, capsys, ex
     assert not (tmp_path / "o").exists()
 
 
+def test_a_sweep_chunk_too_large_for_memory_is_refused(tmp_path, capsys):
+    path = sweep_spec(tmp_path)
+    path.write_text(path.read_text().replace("chunk_size: 2", "chunk_size: 50000"))
+    refused(capsys, ["sweep", str(path), "--out", str(tmp_path / "o")], "spec.yaml:10", "chunk_size", "MB")
+    assert not (tmp_path / "o").exists()
+
+
+def test_sweep_force_starts_afresh_and_resume_needs_a_sweep(tmp_path, capsys):
+    path, out = sweep_spec(tmp_path), tmp_path / "o"
+    refused(capsys, ["sweep", str(path), "--out", str(out), "--resume"], "no sweep to resume")
+    assert not out.exists()
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    first = snapshot(out)
+    (tmp_path / "s.yaml").write_text((tmp_path / "s.yaml").read_text() + "parameters: {inertia: 0.5}\n")
+    assert main(["sweep", str(path), "--out", str(out), "--force"]) == 0
+    assert snapshot(out)["manifest.json"] != first["manifest.json"]
+    capsys.readouterr()
+    refused(capsys, ["analyze", str(out)], "spec.yaml", "samples")  # 4 points are too few for delta indices
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    capsys.readouterr()
+    refused(capsys, ["sweep", str(path), "--out", str(mine), "--force"], "holds no sweep", watch=mine)
+
+
 def test_a_sweep_output_year_outside_the_period_leaves_nothing(tmp_path, capsys):
     path = sweep_spec(tmp_path)
     path.write_text(path.read_text().replace("  - {name: score, kind: score}",

@@ -155,8 +155,9 @@ def score(alignment: np.ndarray, cells: TargetCells, tolerance: float = TOLERANC
 
 
 
-#: Largest alignments file `read_alignments` accepts (a 100-run baseline is about 5 MB).
-MAX_ALIGNMENT_BYTES = 1024**3
+#: Largest alignments file `read_alignments` accepts (a 100-run baseline is about 5 MB); reading it
+#: whole takes several times its size in memory.
+MAX_ALIGNMENT_BYTES = 256 * 1024**2
 
 
 def _first_bad(frame: pd.DataFrame, bad: np.ndarray) -> int:

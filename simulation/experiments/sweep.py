@@ -29,15 +29,19 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 
 from simulation.engine.params import Parameters
 from simulation.errors import InputError
+from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
-from simulation.states import INDEX, check_state
+from simulation.states import INDEX, N_STATES, check_state
 
 Design = Literal["grid", "monte_carlo", "latin", "sobol", "morris"]
 
 
 #: Most runs (points x seeds) one sweep may ask for, and most parameter points its design may hold.
 MAX_RUNS = 50_000_000
-MAX_POINTS = 10_000_000
+MAX_POINTS = 2_000_000
+#: Most memory one chunk may need: runs x years x N x N floats for the shocks, the alignments and
+#: the rules' working arrays (about 3 of each), estimated before the sweep starts.
+MAX_CHUNK_BYTES = 1024**3
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 Year = Annotated[int, Strict()]
 
@@ -129,6 +133,11 @@ def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
         if not bounds[name][0] <= lo < hi <= bounds[name][1]:
             raise InputError(f"range of {name} must satisfy {bounds[name][0]} <= low < high <= {bounds[name][1]}",
                              file=path, line=line, field=f"parameters.{name}")
+    chunk_bytes = spec.chunk_size * (LAST_YEAR - FIRST_YEAR + 1) * N_STATES**2 * 8 * 3
+    if chunk_bytes > MAX_CHUNK_BYTES:
+        raise InputError(f"a chunk of {spec.chunk_size} runs needs about {chunk_bytes / 1024**2:,.0f} MB "
+                         f"(limit {MAX_CHUNK_BYTES // 1024**2:,} MB); use a smaller chunk_size", file=path,
+                         line=line_of(root, ("chunk_size",)), field="chunk_size")
     points = design_size(spec)
     if points > MAX_POINTS or points * spec.seeds_per_point > MAX_RUNS:
         raise InputError(f"the {spec.design} design has {points:.3g} points x {spec.seeds_per_point} seeds; "
@@ -539,27 +548,40 @@ def analyze(out: Path) -> pd.DataFrame:
         if not np.isfinite(Y).all():
             raise InputError(f"output {o.name} is not a finite number at every point; no indices computed",
                              file=out / "chunks")
-        if spec.design == "sobol":
-            from SALib.analyze import sobol
-
-            r = sobol.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=spec.seed)
-            for k, n in enumerate(names):
-                rows.append({"output": o.name, "parameter": n, "S1": r["S1"][k], "S1_conf": r["S1_conf"][k],
-                             "ST": r["ST"][k], "ST_conf": r["ST_conf"][k]})
-        elif spec.design == "morris":
-            from SALib.analyze import morris
-
-            r = morris.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
-            for k, n in enumerate(names):
-                rows.append({"output": o.name, "parameter": n, "mu_star": r["mu_star"][k],
-                             "mu_star_conf": r["mu_star_conf"][k], "sigma": r["sigma"][k]})
-        elif spec.design in ("latin", "monte_carlo"):
-            from SALib.analyze import delta
-
-            r = delta.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
-            for k, n in enumerate(names):
-                rows.append({"output": o.name, "parameter": n, "delta": r["delta"][k], "delta_conf": r["delta_conf"][k],
-                             "S1": r["S1"][k], "S1_conf": r["S1_conf"][k]})
-        else:
-            raise InputError("a grid design has no sensitivity indices; use sobol, morris or latin", file=out)
+        try:
+            rows += _indices(spec, problem, names, X, Y, o.name)
+        except (KeyError, ValueError, IndexError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            raise InputError(f"SALib cannot compute {spec.design} indices of {o.name} from {len(Y)} points "
+                             f"({type(exc).__name__}: {exc}); use more samples", file=out / "spec.yaml",
+                             field="samples") from None
     return pd.DataFrame(rows)
+
+
+def _indices(spec: SweepSpec, problem: dict, names: list[str], X: np.ndarray, Y: np.ndarray,
+             output: str) -> list[dict]:
+    """One output's sensitivity indices per parameter, from SALib's analyzer for the design."""
+    rows: list[dict] = []
+    if spec.design == "sobol":
+        from SALib.analyze import sobol
+
+        r = sobol.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=spec.seed)
+        for k, n in enumerate(names):
+            rows.append({"output": output, "parameter": n, "S1": r["S1"][k], "S1_conf": r["S1_conf"][k],
+                         "ST": r["ST"][k], "ST_conf": r["ST_conf"][k]})
+    elif spec.design == "morris":
+        from SALib.analyze import morris
+
+        r = morris.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
+        for k, n in enumerate(names):
+            rows.append({"output": output, "parameter": n, "mu_star": r["mu_star"][k],
+                         "mu_star_conf": r["mu_star_conf"][k], "sigma": r["sigma"][k]})
+    elif spec.design in ("latin", "monte_carlo"):
+        from SALib.analyze import delta
+
+        r = delta.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
+        for k, n in enumerate(names):
+            rows.append({"output": output, "parameter": n, "delta": r["delta"][k], "delta_conf": r["delta_conf"][k],
+                         "S1": r["S1"][k], "S1_conf": r["S1_conf"][k]})
+    else:
+        raise ValueError("a grid design has no sensitivity indices")
+    return rows

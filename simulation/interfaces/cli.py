@@ -21,10 +21,6 @@ from simulation.experiments.periods import DEFAULT_SPLIT, FIRST_YEAR, LAST_YEAR
 from simulation.interfaces import contract
 from simulation.interfaces.contract import MAX_RUNS, MAX_SEED, OUT, PORT, SCHEDULER, SEED, count, year
 
-#: Bytes per run of the per-run arrays a few-run `run` or a `compare` holds: years x (alignment and
-#: threat, N x N floats), over both scenarios for compare.
-BYTES_PER_RUN_YEAR = 2 * 36 * 8
-
 
 def _seeds(first: int, runs: int, argument: str) -> list[int]:
     if first + runs - 1 > MAX_SEED:
@@ -44,8 +40,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         seeds = [args.seed] if args.seed is not None else list(scenario.seeds)
     years = scenario.period.end - scenario.period.start + 1
-    if len(seeds) <= MESA_MAX_RUNS:
-        contract.check_size(len(seeds) * years * BYTES_PER_RUN_YEAR * 4, f"{len(seeds)} runs", "--runs")
     if args.full and len(seeds) <= MESA_MAX_RUNS:
         raise InputError(f"--full is for more than {MESA_MAX_RUNS} runs (fewer are always written in full)",
                          field="--full")

@@ -1,8 +1,8 @@
 """The command line's contract, in one place: argument kinds, size limits, one-line errors.
 
 Every command validates everything before any work (each argument by its `type=` below, files by
-their loaders, the output folder by `output.check_out`, the work's size by `check_size`), then
-computes, then publishes. A user's mistake is one line, `error: WHERE: WHAT`, and exit code 2.
+their loaders, the output folder by `output.check_out`, the work's size against the limits here
+and in `experiments/sweep.py`), then computes, then publishes. A user's mistake is one line, `error: WHERE: WHAT`, and exit code 2.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from simulation.errors import InputError
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 
 EXIT_USAGE = 2
-#: Largest number of bytes a command may hold in memory for its results (README: limits).
-MAX_BYTES = 2 * 1024**3
 #: Most runs one `run` or `compare` may ask for, and most points x seeds in one sweep.
 MAX_RUNS = 100_000
 MAX_SWEEP_RUNS = 50_000_000
@@ -124,13 +122,6 @@ def cap_workers(workers: int, argument: str = "--workers") -> int:
         print(f"note: {argument} {workers} capped at the {n} cores present", file=sys.stderr)
         return n
     return workers
-
-
-def check_size(n_bytes: float, what: str, argument: str) -> None:
-    """Refuse, before any work, a job whose results would not fit the memory limit."""
-    if n_bytes > MAX_BYTES:
-        raise InputError(f"{what} would need about {n_bytes / 1024**3:.1f} GiB of memory "
-                         f"(limit {MAX_BYTES / 1024**3:.0f} GiB); ask for less", field=argument)
 
 
 def fail(exc: InputError) -> int:
