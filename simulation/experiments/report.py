@@ -74,35 +74,60 @@ def _summary(s: Score) -> dict[str, float]:
 
 #: Baseline runs simulated at once, so a report on many runs keeps memory flat.
 CHUNK_RUNS = 500
+#: Instruments the report scores (against SIPRI supplier shares and documented sanctions).
+SCORED_INSTRUMENTS = ("arms", "sanction")
+
+#: A chunk of runs to score: its (B, T, N, N) alignments and, optionally, its instruments by name.
+Chunk = tuple[np.ndarray, dict[str, np.ndarray] | None]
 
 
-def _scores(chunks: Iterable[np.ndarray], cells: dict[str, TargetCells]) -> dict[str, Score]:
-    """Per-run scores of alignment chunks (each (B, T, N, N)), joined in order, per window."""
+def _scores(chunks: Iterable[Chunk], cells: dict[str, TargetCells], years: np.ndarray,
+            windows: dict[str, tuple[int, int]]) -> tuple[dict[str, Score], dict | None]:
+    """Per-run scores of chunks of runs, joined in order, per window; and, when the chunks carry
+    instruments, their report."""
     parts: dict[str, list[Score]] = {k: [] for k in cells}
-    for a in chunks:
+    inst_parts: dict[str, list] = {k: [] for k in windows}
+    arms_sum, runs, record = None, 0, None
+    for a, instruments in chunks:
         for k, c in cells.items():
             parts[k].append(score(a, c))
-        del a  # before the next chunk is made
-    return {k: Score(*(np.concatenate([getattr(p, f.name) for p in ps]) for f in fields(Score)))
-            for k, ps in parts.items()}
+        if instruments is not None:
+            from simulation.experiments.instrument_score import instrument_score, supplier_shares
+
+            record = supplier_shares() if record is None else record
+            for k, w in windows.items():
+                inst_parts[k].append(instrument_score(instruments["arms"], instruments["sanction"], years, w, record))
+            total = instruments["arms"].sum(axis=0)
+            arms_sum = total if arms_sum is None else arms_sum + total
+            runs += a.shape[0]
+        del a, instruments  # before the next chunk is made
+    scores = {k: Score(*(np.concatenate([getattr(p, f.name) for p in ps]) for f in fields(Score)))
+              for k, ps in parts.items()}
+    if arms_sum is None:
+        return scores, None
+    return scores, instrument_report(inst_parts, arms_sum[None] / runs, years)
 
 
-def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) -> Iterable[np.ndarray]:
+def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) -> Iterable[Chunk]:
     for k in range(0, len(seeds), CHUNK_RUNS):
-        yield series(list(seeds[k:k + CHUNK_RUNS]))
+        yield series(list(seeds[k:k + CHUNK_RUNS])), None
 
 
-def score_report(alignment: np.ndarray | Iterable[np.ndarray], inputs: Inputs, targets: pd.DataFrame,
-                 params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True) -> dict:
-    """Scores of (B, T, N, N) alignments (or of chunks of runs, in seed order, so memory stays
-    flat) in sample (to split_year), out of sample, and overall, per pair, and (optionally) for
-    every baseline over the same seeds."""
+def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: pd.DataFrame,
+                 params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True,
+                 instruments: dict[str, np.ndarray] | None = None) -> dict:
+    """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
+    per pair, and (optionally) for every baseline over the same seeds; with the runs' `instruments`
+    ("arms" and "sanction", (B, T, N, N)), their scores too (experiments.instrument_score).
+    `alignment` may instead be chunks of runs in seed order, each (alignments, instruments or
+    None), so that memory stays flat in the number of runs."""
     years = inputs.years
     windows = {"in_sample": (int(years[0]), split_year), "out_of_sample": (split_year + 1, int(years[-1])),
                "all": (int(years[0]), int(years[-1]))}
     windows = {k: w for k, w in windows.items() if w[0] <= w[1]}
     cells = {k: target_cells(targets, years, w) for k, w in windows.items()}
-    model_scores = _scores([alignment] if isinstance(alignment, np.ndarray) else alignment, cells)
+    chunks: Iterable[Chunk] = [(alignment, instruments)] if isinstance(alignment, np.ndarray) else alignment
+    model_scores, instrument_scores = _scores(chunks, cells, years, windows)
     def pair_mean(values: np.ndarray) -> float | None:  # None where the record has nothing to score
         return None if np.isnan(values).all() else round(float(np.nanmean(values)), 4)
 
@@ -116,21 +141,44 @@ def score_report(alignment: np.ndarray | Iterable[np.ndarray], inputs: Inputs, t
         "model": {k: _summary(s) for k, s in model_scores.items()},
         "per_pair": per_pair,
     }
+    if instrument_scores is not None:
+        report["instruments"] = instrument_scores
     if baselines:
         bop = balance_of_power_only(params)
         series = {
-            "persistence_1947": [persistence(targets, years, int(years[0]))],
+            "persistence_1947": [(persistence(targets, years, int(years[0])), None)],
             "balance_of_power_only": _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment),
             "random_walk": _in_chunks(seeds, lambda s: random_walk(years, s)),
         }
-        baseline_scores: dict[str, dict] = {name: {k: _summary(v) for k, v in _scores(chunks, cells).items()}
-                                            for name, chunks in series.items()}
+        baseline_scores: dict[str, dict] = {
+            name: {k: _summary(v) for k, v in _scores(parts, cells, years, windows)[0].items()}
+            for name, parts in series.items()}
         if "out_of_sample" in cells and years[0] <= split_year:  # the split's level must be simulated
             held = persistence(targets, years, split_year)
             baseline_scores[f"persistence_{split_year}"] = {
                 "out_of_sample": _summary(score(held, cells["out_of_sample"]))}
         report["baselines"] = baseline_scores
     return report
+
+
+def instrument_report(parts: dict[str, list], mean_arms: np.ndarray, years: np.ndarray) -> dict:
+    """Supplier-share fit and sanction accuracy in each window, from the per-chunk InstrumentScores
+    in `parts` (window -> list), and seed 000's Table 5.1 from the runs' mean arms shares (1, T, N, N)
+    (the table's shares are means over runs, linear in the arms series)."""
+    from simulation.experiments.instrument_score import InstrumentScore, table_5_1
+
+    out: dict = {}
+    for k, scores in parts.items():
+        s = InstrumentScore(np.concatenate([x.supplier_fit for x in scores]),
+                            np.concatenate([x.sanctions for x in scores]), scores[0].windows,
+                            np.concatenate([x.window_fit for x in scores]))
+        out[k] = {"supplier_fit": round(float(np.nanmean(s.supplier_fit)), 4),
+                  "supplier_fit_sd": round(float(np.nanstd(s.supplier_fit)), 4),
+                  "sanctions": round(float(s.sanctions.mean()), 4),
+                  "windows": {f"{r}:{a}-{b}": round(float(s.window_fit[:, c].mean()), 3)
+                              for c, (r, a, b) in enumerate(s.windows)}}
+    out["table_5_1"] = table_5_1(mean_arms, years)
+    return out
 
 
 def format_report(report: dict) -> str:
@@ -151,4 +199,10 @@ def format_report(report: dict) -> str:
     lines.append(row("model", report["model"]))
     for name, scores in report.get("baselines", {}).items():
         lines.append(row(name, scores))
+    if "instruments" in report:
+        inst = report["instruments"]
+        for label, key in (("arms supplier fit", "supplier_fit"), ("sanctions (balanced)", "sanctions")):
+            cells = "".join((f"{inst[k][key]:.3f}" if k in inst else "-").rjust(16 if k == "out_of_sample" else 14)
+                            for k in ("in_sample", "out_of_sample", "all"))
+            lines.append(f"{label:26s}{cells}")
     return "\n".join(lines)

@@ -5,10 +5,11 @@ memory stays flat in the number of runs."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulation.engine import dynamics
 from simulation.engine.ensemble import Ensemble, simulate
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import Parameters
@@ -33,6 +34,7 @@ class RunResult:
     years: np.ndarray
     alignment: np.ndarray
     threat: np.ndarray
+    instruments: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, N, N) [from, to]
 
 
 def run_one(inputs: Inputs, params: Parameters, seed: int) -> RunResult:
@@ -40,7 +42,8 @@ def run_one(inputs: Inputs, params: Parameters, seed: int) -> RunResult:
 
     model = AlignmentModel(inputs, params, seed=seed)
     model.run()
-    return RunResult(seed, inputs.years, model.series("alignment"), model.series("threat"))
+    return RunResult(seed, inputs.years, model.series("alignment"), model.series("threat"),
+                     {name: model.series(name) for name in dynamics.INSTRUMENTS})
 
 
 def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None,
@@ -62,7 +65,7 @@ def run_chunks(inputs: Inputs, params: Parameters, seeds: Sequence[int], chunk: 
 
     with tqdm(total=len(seeds), desc="runs", unit="run", disable=not progress) as bar:
         for k in range(0, len(seeds), chunk):
-            part = simulate(inputs, params, list(seeds[k:k + chunk]))
+            part = simulate(inputs, params, list(seeds[k:k + chunk]), keep_instruments=dynamics.INSTRUMENTS)
             bar.update(len(part.seeds))
             yield part
             del part  # before the next chunk is simulated, so only one is ever held
@@ -82,6 +85,7 @@ class Summary:
         self.align_sum = np.zeros((T, len(PAIRS)))
         self.threat_sum = np.zeros((T, N_STATES, N_STATES))
         self.threat_sq = np.zeros((T, N_STATES, N_STATES))
+        self.instrument_sum = {name: np.zeros((T, N_STATES, N_STATES)) for name in dynamics.INSTRUMENTS}
 
     def add(self, run: Ensemble) -> None:
         pairs = run.alignment[:, :, PAIR_A, PAIR_B]  # (B, T, P)
@@ -89,6 +93,8 @@ class Summary:
         self.align_sum += pairs.sum(axis=0)
         self.threat_sum += run.threat.sum(axis=0)
         self.threat_sq += (run.threat ** 2).sum(axis=0)
+        for name, series in run.instruments.items():
+            self.instrument_sum[name] += series.sum(axis=0)
         index = np.clip(np.rint((pairs + 1.0) / QUANTILE_STEP), 0, self.bins - 1).astype(np.int64)
         flat = (np.arange(index[0].size).reshape(index.shape[1:]) * self.bins + index).reshape(-1)
         self.counts += np.bincount(flat, minlength=self.counts.size).reshape(self.counts.shape)
@@ -102,6 +108,10 @@ class Summary:
     @property
     def alignment_mean(self) -> np.ndarray:
         return self.align_sum / self.runs
+
+    def instrument_mean(self, name: str) -> np.ndarray:
+        """(T, N, N) [from, to]: the mean over runs of an instrument's series."""
+        return self.instrument_sum[name] / self.runs
 
     @property
     def threat_mean(self) -> np.ndarray:

@@ -58,9 +58,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figures(folder: Path, alignments, inputs, targets, title: str) -> None:
+def _figures(folder: Path, alignments, inputs, targets, arms, title: str) -> None:
+    """The run's figures; `arms` is (B, T, N, N) [supplier, recipient], or its mean over runs (1, T, N, N)."""
     import pandas as pd
 
+    from simulation.experiments.instrument_score import supplier_shares
     from simulation.interfaces import plots
     from simulation.states import STATES
 
@@ -68,14 +70,17 @@ def _figures(folder: Path, alignments, inputs, targets, title: str) -> None:
     capability = pd.DataFrame({"year": inputs.years.repeat(len(STATES)), "state": list(STATES) * inputs.n_years,
                                "value": inputs.capability.reshape(-1)})
     plots.plot_networks(alignments, capability, folder / "alignment_network.png")
+    plots.plot_supplier_shares(arms, inputs.years, supplier_shares(), folder / "supplier_shares.png")
 
 
 def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -> dict:
     """A few runs on the Mesa model, every run written in full."""
     import numpy as np
 
+    from simulation.engine.dynamics import INSTRUMENTS
     from simulation.engine.timeline import write_events
-    from simulation.experiments.report import score_report
+    from simulation.experiments.instrument_score import instruments_frame
+    from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
     from simulation.experiments.runner import run_scenario
     from simulation.experiments.score import load_targets
     from simulation.interfaces import output
@@ -83,11 +88,14 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
     targets = load_targets()
     inputs, params, runs, events = run_scenario(scenario, seeds, progress=True)
     alignments = output.alignments_frame(runs)
-    report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split, seeds)
+    instruments = {k: np.stack([r.instruments[k] for r in runs]) for k in SCORED_INSTRUMENTS}
+    report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split, seeds,
+                          instruments=instruments)
 
     def write(folder: Path) -> None:
         output.write_csv(alignments, folder / "alignments.csv")
         output.write_csv(output.threats_frame(runs), folder / "threats.csv")
+        output.write_csv(instruments_frame(runs, INSTRUMENTS), folder / "instruments.csv")
         output.write_csv(inputs.to_long(), folder / "inputs.csv")
         write_events(events, folder / "events.csv")
         output.write_json(report, folder / "score.json")
@@ -95,7 +103,7 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
                            "period": [scenario.period.start, scenario.period.end],
                            "parameters": params.as_dict()}, folder / "parameters.json")
         if not args.no_plots:
-            _figures(folder, alignments, inputs, targets, f"{scenario.name}: alignment by pair")
+            _figures(folder, alignments, inputs, targets, instruments["arms"], f"{scenario.name}: alignment by pair")
 
     output.write_atomically(Path(args.out), write, "run", args.force)
     return report
@@ -105,7 +113,7 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
     """Many runs on the ensemble, a chunk at a time: summaries per pair-year (and, with --full, every
     run as Parquet), so memory does not grow with the number of runs."""
     from simulation.engine.timeline import write_events
-    from simulation.experiments.report import score_report
+    from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
     from simulation.experiments.runner import Summary, run_chunks
     from simulation.experiments.scenario import scenario_events, scenario_inputs
     from simulation.experiments.score import load_targets
@@ -125,7 +133,7 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
                 summary.add(part)
                 if full is not None:
                     full.add(part)
-                yield part.alignment
+                yield part.alignment, {k: part.instruments[k] for k in SCORED_INSTRUMENTS}
                 del part
 
         result["report"] = report = score_report(chunks(), inputs, targets, params, split, seeds)
@@ -134,6 +142,7 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
         alignments = output.alignment_summary_frame(summary)
         output.write_csv(alignments, folder / "alignments.csv")
         output.write_csv(output.threat_summary_frame(summary), folder / "threats.csv")
+        output.write_csv(output.instrument_summary_frame(summary), folder / "instruments.csv")
         output.write_csv(inputs.to_long(), folder / "inputs.csv")
         write_events(events, folder / "events.csv")
         output.write_json(report, folder / "score.json")
@@ -141,7 +150,8 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
                            "period": [scenario.period.start, scenario.period.end],
                            "parameters": params.as_dict()}, folder / "parameters.json")
         if not args.no_plots:
-            _figures(folder, alignments, inputs, targets, f"{scenario.name}: alignment by pair ({len(seeds)} runs)")
+            _figures(folder, alignments, inputs, targets, summary.instrument_mean("arms")[None],
+                     f"{scenario.name}: alignment by pair ({len(seeds)} runs)")
 
     output.write_atomically(Path(args.out), write, "run", args.force)
     return result["report"]

@@ -6,6 +6,9 @@
 `threats.csv`:    run,year,i,j,threat (directed: threat of j as perceived by i); for many runs
                   year,i,j,threat,sd,runs (mean and standard deviation), every run in threats.parquet.
 `inputs.csv`:     year,series,i,j,value (every input series the rules read).
+`instruments.csv`: run,year,i,j,instrument,value (what i chose toward j: arms = share of j's arms
+                 imports from i, sanction, aid, troops, exercise, installed_base; non-zero cells);
+                 for many runs year,i,j,instrument,value,runs (the mean), every run in instruments.parquet.
 `events.csv`:     the timeline used; `parameters.json`: the parameter values used.
 """
 
@@ -83,6 +86,18 @@ def threat_summary_frame(summary: Summary) -> pd.DataFrame:
                          "sd": summary.threat_sd[:, i, j].reshape(-1), "runs": summary.runs})
 
 
+def instrument_summary_frame(summary: Summary) -> pd.DataFrame:
+    """Many runs: per year, directed pair and instrument, the mean over runs (non-zero cells only)."""
+    codes = np.array(STATES)
+    frames = []
+    for name in summary.instrument_sum:
+        mean = summary.instrument_mean(name)
+        t, i, j = np.nonzero(np.abs(mean) > 1e-6)
+        frames.append(pd.DataFrame({"year": summary.years[t], "i": codes[i], "j": codes[j], "instrument": name,
+                                    "value": mean[t, i, j], "runs": summary.runs}))
+    return pd.concat(frames, ignore_index=True)
+
+
 class FullTables:
     """Every run of a many-run `run --full`, appended a chunk at a time to alignments.parquet and
     threats.parquet in `folder` (same columns as the few-run CSVs)."""
@@ -101,11 +116,14 @@ class FullTables:
         self.writers[name].write_table(table)  # type: ignore[attr-defined]
 
     def add(self, run: Ensemble) -> None:
+        from simulation.experiments.instrument_score import instruments_frame
         from simulation.experiments.runner import RunResult
 
-        runs = [RunResult(s, run.years, run.alignment[b], run.threat[b]) for b, s in enumerate(run.seeds)]
+        runs = [RunResult(s, run.years, run.alignment[b], run.threat[b], {k: v[b] for k, v in run.instruments.items()})
+                for b, s in enumerate(run.seeds)]
         self._append("alignments", alignments_frame(runs))
         self._append("threats", threats_frame(runs))
+        self._append("instruments", instruments_frame(runs, tuple(run.instruments)))
 
     def close(self) -> None:
         for writer in self.writers.values():

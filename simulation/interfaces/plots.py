@@ -170,3 +170,38 @@ def plot_sensitivity(table: pd.DataFrame, path: Path) -> None:
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+#: Suppliers drawn in the supplier-share figure, with their colours.
+SUPPLIER_COLOURS = {"CHN": "tab:red", "RUS": "tab:blue", "USA": "tab:green", "other": "tab:gray"}
+
+
+def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFrame, path: Path,
+                         recipients: tuple[str, ...] = ("PAK", "IND")) -> None:
+    """Each recipient's arms supplier shares: the model's yearly shares (mean over runs, lines; `arms`
+    is (B, T, N, N) [supplier, recipient]) against SIPRI's by five-year window (steps)."""
+    from simulation.states import INDEX
+
+    fig = Figure(figsize=(11, 4.2))
+    axes = fig.subplots(1, len(recipients), sharey=True)
+    mean = arms.mean(axis=0)  # (T, N, N)
+    for ax, recipient in zip(np.atleast_1d(axes), recipients, strict=True):
+        j = INDEX[recipient]
+        for supplier, colour in SUPPLIER_COLOURS.items():
+            if supplier == recipient:
+                continue
+            model = 1.0 - mean[:, :, j].sum(axis=1) if supplier == "other" else mean[:, INDEX[supplier], j]
+            name = display_name(supplier) if supplier != "other" else "outside the six"
+            ax.plot(years, model, color=colour, lw=1.6, label=f"{name} (model)")
+            rows = record[(record.recipient == recipient) & (record.supplier == supplier)]
+            for k, row in enumerate(rows.itertuples(index=False)):
+                ax.hlines(row.share, row.start, row.end + 1, color=colour, lw=4, alpha=0.45,
+                          label="SIPRI, 5-year window" if k == 0 and supplier == "CHN" else None)
+        ax.set_title(f"{display_name(recipient)}: who supplies its arms")
+        ax.set_ylim(0, 1)
+        ax.set_xlim(years[0], years[-1])
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("share of arms imports")
+    np.atleast_1d(axes)[-1].legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
