@@ -7,13 +7,19 @@ Baselines (each scored exactly like the model):
 - balance of power only: the same model with threat perceptions (capacity x intent, intent alone,
   the security dilemma), ideology and interests switched off (params.ABLATIONS), capabilities and
   geography alone;
-- random walk: from 0, a yearly N(0, 0.1) step, clipped to [-1, 1].
+- random walk: from 0, a yearly N(0, 0.1) step, clipped to [-1, 1];
+- statistical fits on the same inputs, trained on the documented levels of the fitted years only
+  (`baselines.py`: ridge with pair fixed effects, gradient boosting);
+- persistence (split year) with jitter: the split year's levels held plus yearly N(0, noise) per
+  pair, over the same seeds, so it is scored like a noisy model that does not move.
+Level accuracy and shift direction are reported on their own for every row, beside their mean.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +27,8 @@ import pandas as pd
 from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import ABLATIONS, Parameters
-from simulation.experiments.score import TOLERANCE, Score, score, target_cells
+from simulation.experiments.baselines import persistence_with_jitter, statistical_baselines
+from simulation.experiments.score import SHIFT_TOLERANCE, TOLERANCE, Score, score, target_cells
 from simulation.states import INDEX, N_STATES, PAIRS
 
 RANDOM_WALK_STEP = 0.1
@@ -70,15 +77,20 @@ def _summary(s: Score) -> dict[str, float]:
 
 
 def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, params: Parameters,
-                 split_year: int, seeds: Sequence[int], baselines: bool = True) -> dict:
+                 split_year: int, seeds: Sequence[int], baselines: bool = True,
+                 shift_tolerance: float = SHIFT_TOLERANCE) -> dict:
     """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
-    per pair, and (optionally) for every baseline over the same seeds."""
+    per pair, and (optionally) for every baseline over the same seeds. `shift_tolerance` is the
+    scorer's (score.SHIFT_TOLERANCE); 0 re-scores a record made before that rule."""
     years = inputs.years
     windows = {"in_sample": (int(years[0]), split_year), "out_of_sample": (split_year + 1, int(years[-1])),
                "all": (int(years[0]), int(years[-1]))}
     windows = {k: w for k, w in windows.items() if w[0] <= w[1]}
     cells = {k: target_cells(targets, years, w) for k, w in windows.items()}
-    model_scores = {k: score(alignment, c) for k, c in cells.items()}
+    def scored(a: np.ndarray, c) -> Score:
+        return score(a, c, shift_tolerance=shift_tolerance)
+
+    model_scores = {k: scored(alignment, c) for k, c in cells.items()}
     def pair_mean(values: np.ndarray) -> float | None:  # None where the record has nothing to score
         return None if np.isnan(values).all() else round(float(np.nanmean(values)), 4)
 
@@ -87,8 +99,9 @@ def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, p
                      for k, s in model_scores.items() if k != "all" for part in ("level", "shifts")}
         for p, (a, b) in enumerate(PAIRS)
     }
-    report = {
-        "tolerance": TOLERANCE, "split_year": split_year, "period": [int(years[0]), int(years[-1])],
+    report: dict[str, Any] = {
+        "tolerance": TOLERANCE, "shift_tolerance": shift_tolerance, "split_year": split_year,
+        "period": [int(years[0]), int(years[-1])],
         "model": {k: _summary(s) for k, s in model_scores.items()},
         "per_pair": per_pair,
     }
@@ -99,12 +112,18 @@ def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, p
                                               keep_threat=False).alignment,
             "random_walk": random_walk(years, seeds),
         }
-        report["baselines"] = {name: {k: _summary(score(a, c)) for k, c in cells.items()}
+        if "in_sample" in cells:
+            series.update(statistical_baselines(inputs, cells["in_sample"]))
+        report["baselines"] = {name: {k: _summary(scored(a, c)) for k, c in cells.items()}
                                for name, a in series.items()}
         if "out_of_sample" in cells:
             held = persistence(targets, years, split_year)
             report["baselines"][f"persistence_{split_year}"] = {
-                "out_of_sample": _summary(score(held, cells["out_of_sample"]))}
+                "out_of_sample": _summary(scored(held, cells["out_of_sample"]))}
+            jittered = persistence_with_jitter(documented_series(targets, years), split_year - int(years[0]), seeds,
+                                               float(np.mean(params.noise)))
+            report["baselines"][f"persistence_{split_year}_jitter"] = {
+                "out_of_sample": _summary(scored(jittered, cells["out_of_sample"]))}
     return report
 
 
@@ -126,4 +145,19 @@ def format_report(report: dict) -> str:
     lines.append(row("model", report["model"]))
     for name, scores in report.get("baselines", {}).items():
         lines.append(row(name, scores))
+    lines.append("")
+    lines.append("level accuracy / shift direction, each on its own")
+    lines.append(header)
+
+    def parts(name: str, scores: dict) -> str:
+        cells = []
+        for k in ("in_sample", "out_of_sample", "all"):
+            s = scores.get(k)
+            width = 16 if k == "out_of_sample" else 14
+            cells.append(f"{s['level']:.3f} / {s['shifts']:.3f}".rjust(width) if s else "-".rjust(width))
+        return f"{name:26s}" + "".join(cells)
+
+    lines.append(parts("model", report["model"]))
+    for name, scores in report.get("baselines", {}).items():
+        lines.append(parts(name, scores))
     return "\n".join(lines)
