@@ -125,6 +125,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.experiments import calibrate
     from simulation.interfaces import output, plots
 
+    if args.rolling_origin or args.leave_one_pair_out or args.budget_spread:
+        return _cmd_validate(args)
     if not 1950 <= args.fit_until <= 2023:
         raise InputError(f"--fit-until must lie in 1950..2023, got {args.fit_until}", field="--fit-until")
     budget = calibrate.Budget(args.fit_until, args.generations, args.ablation_generations, args.population, args.seed,
@@ -146,6 +148,57 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         output.write_json(record, CALIBRATED)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"results in {args.out}" + (f"; baseline parameters written to {CALIBRATED}" if args.write_baseline else ""))
+    return 0
+
+
+def _years(flag: str, text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{flag} takes comma-separated integers, got {text!r}", field=flag) from None
+
+
+def _add_validation_flags(cal: argparse.ArgumentParser) -> None:
+    """The honest test's flags on `calibrate` (experiments/validation.py); the budget flags above
+    (--generations, --population, --objective-seeds, --eval-seeds, --seed, --workers) apply to every fit."""
+    cal.add_argument("--rolling-origin", metavar="YEARS",
+                     help="refit on 1947..origin and test after it, per origin, e.g. 1970,1990,2005")
+    cal.add_argument("--leave-one-pair-out", action="store_true",
+                     help="refit to --fit-until without each pair in turn and score the held-out pair")
+    cal.add_argument("--budget-spread", metavar="GENERATIONS",
+                     help="refit to --fit-until at these budgets x --spread-seeds, e.g. 40,80,150")
+    cal.add_argument("--spread-seeds", default="0,1,2", metavar="SEEDS", help="optimizer seeds (default 0,1,2)")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Write the validation tables asked for by the flags of _add_validation_flags into --out."""
+    from simulation.experiments import validation
+    from simulation.interfaces import output
+
+    budget = validation.FitBudget(args.generations, args.population, args.seed, tuple(range(args.objective_seeds)),
+                                  tuple(range(1000, 1000 + args.eval_seeds)))
+    origins = _years("--rolling-origin", args.rolling_origin) if args.rolling_origin else []
+    if not all(1950 <= o <= 2023 for o in origins):
+        raise InputError(f"--rolling-origin years must lie in 1950..2023, got {args.rolling_origin}",
+                         field="--rolling-origin")
+    spread = _years("--budget-spread", args.budget_spread) if args.budget_spread else []
+    if spread and min(spread) < 1:
+        raise InputError("--budget-spread generations must be at least 1", field="--budget-spread")
+    started = time.perf_counter()
+    tables = validation.validation_tables(origins, args.leave_one_pair_out, spread,
+                                          _years("--spread-seeds", args.spread_seeds), budget, args.workers,
+                                          args.fit_until)
+    meta = {"command": "python -m simulation calibrate " + " ".join(args.raw), "budget": budget.describe(),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+    def write(folder: Path) -> None:
+        for name, table in tables.items():
+            output.write_csv(table, folder / f"{name}.csv")
+        output.write_json(meta, folder / f"{'_'.join(sorted(tables))}.json")
+
+    output.write_atomically(Path(args.out), write)
+    print(validation.format_tables(tables))
+    print(f"validation tables in {args.out} ({meta['seconds']:.0f} s)")
     return 0
 
 
@@ -279,6 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
     cal.add_argument("--write-baseline", action="store_true", help="commit the fit as the baseline parameters")
     cal.set_defaults(func=_cmd_calibrate)
+    _add_validation_flags(cal)
     return parser
 
 
