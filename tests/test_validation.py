@@ -143,3 +143,86 @@ def test_unknown_statistical_baseline_is_refused(baseline_inputs, method):
     cells = target_cells(hand_targets(), baseline_inputs.years)
     with pytest.raises(ValueError, match="unknown statistical baseline"):
         baselines.fit_predict(method, features, cells)
+
+
+# --- rolling origin and leave one pair out -----------------------------------------------------------
+
+def tiny_budget():
+    from simulation.experiments.validation import FitBudget
+
+    return FitBudget(generations=1, population=1, objective_seeds=(0,), eval_seeds=(1000, 1001))
+
+
+def test_test_windows_follow_the_issue():
+    from simulation.experiments.validation import held_out_window
+
+    assert held_out_window(1970) == (1971, 1990)
+    assert held_out_window(1990) == (1991, 2024)
+    assert held_out_window(2005) == (2006, 2024)
+
+
+def test_without_pair_drops_exactly_that_pairs_cells_and_shifts():
+    from simulation.experiments.validation import without_pair
+
+    cells = target_cells(load_targets(), np.arange(1947, 2025), (1947, 1990))
+    p = PAIRS.index(("PAK", "USA"))
+    kept = without_pair(cells, p)
+    assert (kept.pair != p).all() and (cells.pair == p).sum() > 0
+    assert len(kept.t) == len(cells.t) - (cells.pair == p).sum()
+    assert len(kept.shift_sign) == len(cells.shift_sign) - (cells.shift_pair == p).sum()
+    assert (kept.shift_pair != p).all()
+
+
+@pytest.mark.slow
+def test_rolling_origin_on_a_tiny_budget_gives_one_row_per_origin_and_method():
+    from simulation.experiments import validation
+
+    table, pairs = validation.rolling_origin((1970, 2005), tiny_budget())
+    methods = ["model", *baselines.STATISTICAL, "persistence {o}", "persistence {o} with jitter"]
+    for origin, test in ((1970, "1971-1990"), (2005, "2006-2024")):
+        rows = table[table.origin == origin]
+        assert list(rows.method) == [m.format(o=origin) for m in methods]
+        assert set(rows.test) == {test} and set(rows.fit) == {f"1947-{origin}"}
+        assert rows.out_score.between(0, 1).all()
+        assert rows[rows.method.str.startswith("persistence")].in_score.isna().all()
+    assert len(pairs) == 2 * len(methods) * len(PAIRS)
+    cells = target_cells(load_targets(), np.arange(1947, 2025), (1971, 1990))
+    assert int(table[table.origin == 1970].out_cells.iloc[0]) == len(cells.t)
+
+
+def test_leave_one_pair_out_fits_without_exactly_that_pair(monkeypatch):
+    """The cells handed to the fit are the 1947-1990 cells less every one of the held-out pair."""
+    from simulation.engine.params import Parameters
+    from simulation.experiments import validation
+    from simulation.experiments.calibrate import Fit
+
+    seen = []
+
+    def fake_fit(inputs, cells, fit_until, budget):
+        seen.append((cells, fit_until))
+        return Fit(Parameters(), 0.0, 0.0, 0)
+
+    monkeypatch.setattr(validation, "_fit", fake_fit)
+    held = [PAIRS.index(("CHN", "USA")), PAIRS.index(("IND", "PAK"))]
+    table = validation.leave_one_pair_out(held, tiny_budget())
+    full = target_cells(load_targets(), np.arange(1947, 2025), (1947, 1990))
+    assert len(seen) == 2
+    for (cells, fit_until), p in zip(seen, held):
+        assert fit_until == 1990
+        assert not (cells.pair == p).any() and not (cells.shift_pair == p).any()
+        keep = full.pair != p
+        assert np.array_equal(cells.t, full.t[keep]) and np.array_equal(cells.level, full.level[keep])
+        assert len(cells.shift_sign) == (full.shift_pair != p).sum()
+    assert list(dict.fromkeys(table.pair)) == ["CHN-USA", "IND-PAK"]
+    model = table[table.method == "model"]
+    assert (model.out_cells == 34).all() and model.out_score.between(0, 1).all()
+
+
+def test_summary_reads_the_tables(tmp_path):
+    from simulation.experiments import validation
+
+    pd.DataFrame([{"origin": 1990, "fit": "1947-1990", "test": "1991-2024", "method": "model", "in_score": 0.8,
+                   "in_score_sd": 0.01, "in_level": 0.8, "in_shifts": 0.8, "out_score": 0.6, "out_score_sd": 0.02,
+                   "out_level": 0.5, "out_shifts": 0.7}]).to_csv(tmp_path / "rolling_origin.csv", index=False)
+    text = validation.summary_markdown(tmp_path)
+    assert "## Rolling origin" in text and "0.600 ± 0.020 (0.500 / 0.700)" in text

@@ -7,7 +7,7 @@ from the committed calibration, which has seen the years to 1990) and scores it 
 not seen, beside baselines fitted on exactly the same years:
 
 - **rolling origin**: fit 1947..origin, test origin+1..end, where an origin before 1990 is tested to
-  1990 (the Cold War's remaining years) and a later one to 2024 (`test_window`);
+  1990 (the Cold War's remaining years) and a later one to 2024 (`held_out_window`);
 - **leave one pair out**: fit 1947-1990 on the other 14 pairs' targets only, and score the held-out
   pair in 1947-1990 (years the fit saw, for other pairs) and 1991-2024 (years it did not see at all);
 - **budget and seed spread**: the fit to 1990 at several generations x optimizer seeds, so a reader
@@ -62,7 +62,7 @@ class FitBudget:
                 f"scored on {len(self.eval_seeds)} runs (seeds {self.eval_seeds[0]}-{self.eval_seeds[-1]})")
 
 
-def test_window(origin: int) -> tuple[int, int]:
+def held_out_window(origin: int) -> tuple[int, int]:
     """The years an origin is tested on: to 1990 for an origin before it, else to 2024."""
     return origin + 1, SPLIT if origin < SPLIT else LAST
 
@@ -128,7 +128,7 @@ HELD = ("persistence",)  # baselines that are the record itself in the fitted ye
 def _rolling_task(origin: int, budget: FitBudget) -> dict[str, Any]:
     targets, inputs = load_targets(), build_inputs(FIRST, LAST)
     fit_cells = target_cells(targets, inputs.years, (FIRST, origin))
-    test = test_window(origin)
+    test = held_out_window(origin)
     test_cells = target_cells(targets, inputs.years, test)
     fitted = _fit(inputs, fit_cells, origin, budget)
     model = simulate(inputs, fitted.params, list(budget.eval_seeds), keep_threat=False).alignment
@@ -154,7 +154,7 @@ def _rolling_task(origin: int, budget: FitBudget) -> dict[str, Any]:
 def rolling_origin(origins: Sequence[int] = ROLLING_ORIGINS, budget: FitBudget = FitBudget(),
                    workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per origin: the model refitted on 1947..origin and every baseline trained on the same years,
-    scored in sample and on `test_window(origin)`; and the same per pair out of sample."""
+    scored in sample and on `held_out_window(origin)`; and the same per pair out of sample."""
     for origin in origins:
         if not FIRST + 3 <= origin < LAST:
             raise ValueError(f"an origin must lie in {FIRST + 3}..{LAST - 1}, got {origin}")
@@ -256,6 +256,124 @@ def format_tables(tables: Mapping[str, pd.DataFrame]) -> str:
         if name in tables:
             parts += [f"{name}:", tables[name][cols].to_string(index=False, float_format=lambda v: f"{v:.3f}")]
     return "\n".join(parts)
+
+
+# --- the summary the README quotes ------------------------------------------------------------------
+
+def _f(v: Any, sd: Any = None) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    return f"{v:.3f}" if sd is None or np.isnan(sd) or sd == 0 else f"{v:.3f} ± {sd:.3f}"
+
+
+def _commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def summary_markdown(folder: Any) -> str:
+    """Markdown tables of every validation table found in `folder` (what docs/validate.sh writes)."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    out = [f"# Validation tables (computed on commit `{_commit()}`)", "",
+           "Written by `docs/validate.sh`; every number below is in the CSV files beside this one. "
+           "Score = mean of level accuracy (within ±0.3) and shift direction (a move of more than "
+           "0.05 the documented way); each cell reads score (level / shifts).", ""]
+    for meta in sorted(folder.glob("*.json")):
+        if meta.name != "committed_calibration_score.json":
+            m = json.loads(meta.read_text())
+            out.append(f"- `{m['command']}`: {m['budget']}; {m['seconds']:.0f} s")
+    out.append("")
+
+    def cell(row: Mapping[str, Any], w: str) -> str:
+        if np.isnan(row.get(f"{w}_score", np.nan)):
+            return "–"
+        return (f"{_f(row[f'{w}_score'], row.get(f'{w}_score_sd'))} "
+                f"({_f(row[f'{w}_level'])} / {_f(row[f'{w}_shifts'])})")
+
+    committed = folder / "committed_calibration_score.json"
+    if committed.exists():
+        rep = json.loads(committed.read_text())
+        out += ["## The committed calibration, re-scored with the current scorer", "",
+                f"100 runs; in sample to {rep['split_year']}, out of sample after.", "",
+                "| | in sample | out of sample |", "|---|---|---|"]
+        rows = {"model": rep["model"], **rep.get("baselines", {})}
+        for name, r in rows.items():
+            parts = []
+            for w in ("in_sample", "out_of_sample"):
+                x = r.get(w)
+                parts.append("–" if x is None else f"{_f(x['score'], x['score_sd'])} ({_f(x['level'])} / {_f(x['shifts'])})")
+            out.append(f"| {name} | {parts[0]} | {parts[1]} |")
+        out.append("")
+    ro = folder / "rolling_origin.csv"
+    if ro.exists():
+        t = pd.read_csv(ro)
+        out += ["## Rolling origin", "", "Each origin refitted on 1947..origin; every baseline trained on the same years.",
+                "", "| origin | test | method | in sample | out of sample |", "|---|---|---|---|---|"]
+        for r in t.to_dict("records"):
+            out.append(f"| {r['origin']} | {r['test']} | {r['method']} | {cell(r, 'in')} | {cell(r, 'out')} |")
+        out.append("")
+    lo = folder / "leave_one_pair_out.csv"
+    if lo.exists():
+        t = pd.read_csv(lo)
+        methods = list(dict.fromkeys(t.method))
+        out += ["## Leave one pair out", "",
+                "The model fitted on 1947-1990 without the pair's targets; the pair scored in 1947-1990 and "
+                "1991-2024. Baselines trained on the same cells (persistence holds the pair's own 1990 level, "
+                "which the model never saw). Out-of-sample score (level / shifts) per pair:", "",
+                "| pair | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+        for pair, g in t.groupby("pair", sort=False):
+            by = {r["method"]: r for r in g.to_dict("records")}
+            out.append(f"| {pair} | " + " | ".join(cell(by[m], "out") for m in methods) + " |")
+        means = t.groupby("method", sort=False)[["in_score", "out_score", "out_level", "out_shifts"]].mean()
+        out.append("| **mean over pairs** | " + " | ".join(
+            f"**{_f(means.loc[m, 'out_score'])}** ({_f(means.loc[m, 'out_level'])} / {_f(means.loc[m, 'out_shifts'])})"
+            for m in methods) + " |")
+        out.append("")
+        model = t[t.method == "model"]
+        out.append(f"Held-out pair in 1947-1990 (years the fit saw, for other pairs): model mean "
+                   f"{_f(model.in_score.mean())}.")
+        out.append("")
+    bs = folder / "budget_spread_summary.csv"
+    if bs.exists():
+        t = pd.read_csv(bs)
+        out += ["## Spread over optimizer budgets and seeds (fit to 1990)", "",
+                "| generations | in sample mean (min-max) | out of sample mean (min-max) | out level mean | out shifts mean |",
+                "|---|---|---|---|---|"]
+        for r in t.to_dict("records"):
+            out.append(f"| {r['generations']} | {_f(r['in_score_mean'])} ({_f(r['in_score_min'])}-{_f(r['in_score_max'])}) "
+                       f"| {_f(r['out_score_mean'])} ({_f(r['out_score_min'])}-{_f(r['out_score_max'])}) "
+                       f"| {_f(r['out_level_mean'])} | {_f(r['out_shifts_mean'])} |")
+        out.append("")
+    rp = folder / "rolling_origin_pairs.csv"
+    if rp.exists():
+        t = pd.read_csv(rp)
+        t = t[t.origin == SPLIT] if (t.origin == SPLIT).any() else t[t.origin == t.origin.max()]
+        methods = list(dict.fromkeys(t.method))
+        out += [f"## Per pair, out of sample after {int(t.origin.iloc[0])}: what the model still misses", "",
+                "Level accuracy / shift direction of each pair (the rolling-origin fit); ⚠ marks a model level below 0.4.",
+                "", "| pair | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+        for pair, g in t.groupby("pair", sort=False):
+            by = {r["method"]: r for r in g.to_dict("records")}
+            flag = " ⚠" if by["model"]["out_level"] < 0.4 else ""
+            out.append(f"| {pair}{flag} | " + " | ".join(f"{_f(by[m]['out_level'])} / {_f(by[m]['out_shifts'])}"
+                                                       for m in methods) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def write_summary(folder: Any) -> None:
+    """Write `summary.md` into `folder` from the tables there."""
+    from pathlib import Path
+
+    (Path(folder) / "summary.md").write_text(summary_markdown(folder) + "\n", encoding="utf-8")
 
 
 # --- plumbing ----------------------------------------------------------------------------------------
