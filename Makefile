@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install baseline test chromium clean
+.PHONY: install baseline test check chromium clean
 
 install: $(VENV)/.installed
 
@@ -17,8 +17,17 @@ $(VENV)/.installed: pyproject.toml
 baseline: install
 	$(BIN)/python -m simulation run scenarios/baseline.yaml --seed 0 --out results/baseline
 
+# everything CI runs: lint, types, and the whole suite (slow and browser tests included)
 test: install chromium
-	$(BIN)/python -m pytest
+	$(BIN)/ruff check simulation tests benchmarks notebooks/build_notebooks.py
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+# the quick loop while editing (under 20 s): lint, types, and the tests not marked slow or browser
+check: install
+	$(BIN)/ruff check simulation tests benchmarks notebooks/build_notebooks.py
+	$(BIN)/mypy
+	$(BIN)/pytest -m "not slow and not browser"
 
 # The browser test drives Debian's chromium. Installed here when missing and we are root (as on CI);
 # elsewhere the browser test is skipped with a note (and fails on CI, where CI=true).

@@ -42,3 +42,13 @@ def baseline_inputs() -> Inputs:
 @pytest.fixture()
 def params() -> Parameters:
     return Parameters()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Executing notebooks is slow, and the app tests that start a browser are browser tests,
+    whichever file declares them."""
+    for item in items:
+        if item.path.name == "test_notebooks.py":
+            item.add_marker(pytest.mark.slow)
+        if "browser" in item.name:
+            item.add_marker(pytest.mark.browser)

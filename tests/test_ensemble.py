@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ def parameter_points(draw) -> Parameters:
     return Parameters(**{n: draw(st.floats(lo, hi, allow_nan=False)) for n, (lo, hi) in Parameters.bounds().items()})
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None)
 @given(points=st.lists(parameter_points(), min_size=2, max_size=4), first_seed=st.integers(0, 10**6))
 def test_ensemble_equals_mesa_model_for_random_points(baseline_inputs, points, first_seed):

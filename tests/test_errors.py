@@ -103,6 +103,7 @@ def test_failed_run_leaves_existing_out_untouched(tmp_path, capsys):
     assert (out / "alignments.csv").read_text() == "previous results\n"
 
 
+@pytest.mark.slow
 def test_process_level_error_has_no_traceback(tmp_path):
     path = scenario(tmp_path, rows=['x1,1980,,aggression,IND,PAK,0.5,"s",t', 'x2,1980,,aggression,USA,ATL,1,"s",t'])
     proc = subprocess.run([sys.executable, "-m", "simulation", "run", str(path), "--out", str(tmp_path / "o")],

@@ -98,6 +98,7 @@ def _run_cli(out: Path, seed: int = 0) -> bytes:
     return (out / "alignments.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_byte_identical_output_in_separate_processes(tmp_path):
     first, second = _run_cli(tmp_path / "a"), _run_cli(tmp_path / "b")
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()

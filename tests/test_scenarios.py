@@ -30,6 +30,7 @@ def test_the_library_has_the_scenarios_the_card_asks_for():
         assert len(scenario.description.split()) >= 20, f"{path.name} needs a paragraph saying what it asks"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_every_scenario_runs_from_the_cli(path, tmp_path, capsys):
     out = tmp_path / path.stem
@@ -72,6 +73,7 @@ inputs:
     assert inputs.sanction[1995 - 1947, 5, 3] == 0.5
 
 
+@pytest.mark.slow
 def test_us_india_counterfactual_lowers_us_india_alignment_after_2005(tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", str(BASELINE), str(ROOT / "scenarios/us_india_ties_weaken.yaml"),
@@ -88,6 +90,7 @@ def test_us_india_counterfactual_lowers_us_india_alignment_after_2005(tmp_path, 
     assert "India–United States: cooler" in (out / "summary.md").read_text()
 
 
+@pytest.mark.slow
 def test_no_soviet_invasion_lowers_pakistans_threat_and_the_us_frontline_alignment(tmp_path):
     """The causal chain the rules claim: no invasion -> less Soviet threat to Pakistan in the 1980s
     -> less reason for the US-Pakistan alignment."""
@@ -171,6 +174,7 @@ keys = st.sampled_from(["name", "description", "extends", "period", "seeds", "pa
 scenario_like = st.dictionaries(keys, yaml_values | st.dictionaries(keys, yaml_values, max_size=4), max_size=6)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=scenario_like)
 def test_fuzzed_structured_yaml_gives_a_scenario_or_a_clean_error(tmp_path, document):
@@ -195,6 +199,7 @@ def test_fuzzed_raw_text_gives_a_scenario_or_a_clean_error(tmp_path, text):
         assert "\n" not in str(exc)
 
 
+@pytest.mark.slow
 def test_deeply_nested_yaml_is_a_clean_error(tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text("name: x\nparameters: " + "[" * 5000 + "]" * 5000 + "\n")

@@ -52,6 +52,7 @@ def test_designs_come_from_their_samplers(tmp_path, design, samples, points):
     assert np.array_equal(plan.points, sweep.prepare(spec(tmp_path, design, samples)).points)
 
 
+@pytest.mark.slow
 def test_rows_match_single_runs_of_the_engine(tmp_path):
     """A sweep row is the ensemble run for its parameter point and seed."""
     from simulation.engine.ensemble import simulate
@@ -71,6 +72,7 @@ def test_rows_match_single_runs_of_the_engine(tmp_path):
         assert abs(alignment[2010 - 1947:2020 - 1947, 2, 5].mean() - r.usa_ind_2010s) < 1e-9
 
 
+@pytest.mark.slow
 def test_local_processes_and_dask_give_the_same_rows_as_in_process(tmp_path):
     from dask.distributed import LocalCluster
 
@@ -90,6 +92,7 @@ def _slow_pid(item: int) -> tuple[int, int]:
     return item, os.getpid()
 
 
+@pytest.mark.slow
 def test_local_processes_share_the_work_with_this_one_and_run_each_item_once():
     """--workers 2: one new process and this one, each item exactly once (this process starts at once,
     the new one when it has started up)."""
@@ -99,6 +102,7 @@ def test_local_processes_share_the_work_with_this_one_and_run_each_item_once():
     assert os.getpid() in pids and len(pids) == 2
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
     path = spec(tmp_path, "monte_carlo", samples=2000, chunk=40, seeds=2)
     full, killed = tmp_path / "full", tmp_path / "killed"
@@ -120,6 +124,7 @@ def test_killed_sweep_resumes_to_exactly_the_uninterrupted_rows(tmp_path):
     pd.testing.assert_frame_equal(resumed, sweep.read_results(full))
 
 
+@pytest.mark.slow
 def test_analyze_gives_indices_with_confidence_intervals(tmp_path, capsys):
     plan = sweep.prepare(spec(tmp_path, "sobol", samples=32, chunk=100))
     sweep.run_sweep(plan, tmp_path / "out", progress=False)
@@ -149,6 +154,7 @@ def test_resume_refuses_another_spec_and_out_refuses_a_finished_sweep(tmp_path, 
     assert "different spec" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_incomplete_sweep_is_not_analyzed(tmp_path):
     plan = sweep.prepare(spec(tmp_path, "sobol", samples=8, chunk=10))
     sweep.run_sweep(plan, tmp_path / "out", progress=False)

@@ -15,7 +15,6 @@ from simulation.engine import dynamics
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import Parameters
 from simulation.engine.shocks import stance_shocks
-from simulation.states import N_STATES
 
 
 @dataclass(frozen=True)
@@ -36,14 +35,14 @@ def shocks_for(seeds: Sequence[int], years: np.ndarray) -> np.ndarray:
 def simulate(inputs: Inputs, params: Parameters, seeds: Sequence[int],
              shocks: np.ndarray | None = None, keep_threat: bool = True) -> Ensemble:
     """Run len(seeds) runs of the same inputs and parameters in one batch."""
-    B, T = len(seeds), inputs.n_years
-    by_year = (stance_shocks(seeds, inputs.years) if shocks is None
+    B, T, N = len(seeds), inputs.n_years, inputs.capability.shape[1]  # N: six, or a synthetic world's
+    by_year = (stance_shocks(seeds, inputs.years, N) if shocks is None
                else np.ascontiguousarray(np.swapaxes(shocks, 0, 1)))  # (T, B, N, N): each year contiguous
-    zeros = np.zeros((B, N_STATES, N_STATES))
+    zeros = np.zeros((B, N, N))
     state = dynamics.State(np.broadcast_to(inputs.initial_intent, zeros.shape).copy(), zeros, zeros)
     # stored year-major, so each year's write is contiguous; returned as (B, T, N, N) views
-    alignment = np.empty((T, B, N_STATES, N_STATES))
-    threat = np.empty((T, B, N_STATES, N_STATES)) if keep_threat else np.empty((0, 0))
+    alignment = np.empty((T, B, N, N))
+    threat = np.empty((T, B, N, N)) if keep_threat else np.empty((0, 0))
     for t in range(T):
         state, year = dynamics.step(state, inputs.year(t), params, by_year[t], first_year=t == 0)
         alignment[t] = state.alignment

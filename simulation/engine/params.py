@@ -41,6 +41,16 @@ def _p(default: float, lo: float, hi: float, doc: str, unit: str = "", fitted: b
                                             "stage": stage})
 
 
+def _judgement(default: float, doc: str) -> Any:
+    """A share in [0, 1] that shapes a rule, fixed by judgement rather than fitted."""
+    return _p(default, 0.0, 1.0, doc + " (fixed by judgement)", fitted=False)
+
+
+def _coding(default: float, doc: str) -> Any:
+    """A convention in [0, 1] for coding the data into inputs (fixed; it acts when inputs are built)."""
+    return _p(default, 0.0, 1.0, doc + " (a coding convention)", fitted=False, stage="inputs")
+
+
 @dataclass(frozen=True)
 class Parameters:
     """Weights of the rules (simulation.rules) and of the year-to-year dynamics.
@@ -128,40 +138,26 @@ class Parameters:
     max_inertia: Weight = _p(0.99, 0.9, 1.0, "cap on the share of last year's stance kept: every stance still moves "
                              "(fixed: a convention)", "per year", fitted=False)
     # --- Fixed by judgement: shapes of the rules, not fitted -------------------------------------
-    frontline_weight: Weight = _p(
-        0.5, 0.0, 1.0, "share of an ally's help against a threat that depends on its nearness to the threat; "
-        "the rest it gives from anywhere (fixed by judgement)", fitted=False)
-    nuclear_offence: Weight = _p(
-        0.5, 0.0, 1.0, "share of offensive power that nuclear arms make up; the rest is relative military "
-        "spending (Walt 1987 ch. 2; fixed by judgement)", fitted=False)
-    near_victim_weight: Weight = _p(
-        0.5, 0.0, 1.0, "share of a witnessed act's impact that depends on the witness's nearness to the victim "
-        "(fixed by judgement)", fitted=False)
-    outside_witness_share: Weight = _p(
-        0.5, 0.0, 1.0, "an act against a state outside the six counts as this share of one against a neighbour "
-        "of the six (fixed by judgement)", fitted=False)
-    sanction_grievance: Weight = _p(
-        0.5, 0.0, 1.0, "perceived intent a sanctioned state reads into the sanctioner, per unit of sanction "
-        "(fixed by judgement)", fitted=False)
-    # --- Coding of the data into inputs (fixed conventions) --------------------------------------
-    act_threat: Weight = _p(
-        0.15, 0.0, 1.0, "act intensity of a MID side at hostility level 2, a threat to use force (COW MID v5.0; "
-        "level 1 counts 0 and war, level 5, counts 1)", fitted=False, stage="inputs")
-    act_display: Weight = _p(
-        0.3, 0.0, 1.0, "act intensity of a MID side at hostility level 3, a display of force (COW MID v5.0)",
-        fitted=False, stage="inputs")
-    act_use: Weight = _p(
-        0.6, 0.0, 1.0, "act intensity of a MID side at hostility level 4, a use of force that killed (COW MID v5.0)",
-        fitted=False, stage="inputs")
-    nonfatal_force_share: Weight = _p(
-        0.5, 0.0, 1.0, "share of a use of force's intensity when the MID records no fatality", fitted=False,
-        stage="inputs")
-    unknown_fatality_share: Weight = _p(
-        0.75, 0.0, 1.0, "share of a use of force's intensity when the MID's fatalities are unknown (-9)",
-        fitted=False, stage="inputs")
-    prior_rivalry_intent: Weight = _p(
-        0.5, 0.0, 1.0, "perceived intent, at the start, between states whose strategic rivalry predates it "
-        "(Thompson, Sakuwa & Suhas 2022)", fitted=False, stage="inputs")
+    frontline_weight: Weight = _judgement(0.5, "share of an ally's help against a threat that depends on its nearness "
+                                          "to the threat; the rest it gives from anywhere")
+    nuclear_offence: Weight = _judgement(0.5, "share of offensive power that nuclear arms make up; the rest is "
+                                         "relative military spending (Walt 1987 ch. 2)")
+    near_victim_weight: Weight = _judgement(0.5, "share of a witnessed act's impact that depends on the witness's "
+                                            "nearness to the victim")
+    outside_witness_share: Weight = _judgement(0.5, "an act against a state outside the six counts as this share of "
+                                               "one against a neighbour of the six")
+    sanction_grievance: Weight = _judgement(0.5, "perceived intent a sanctioned state reads into the sanctioner, "
+                                            "per unit of sanction")
+    # --- Coding of the data into inputs (conventions; act when inputs are built) -------------------
+    act_threat: Weight = _coding(0.15, "act intensity of a MID side at hostility level 2, a threat to use force "
+                                 "(COW MID v5.0; level 1 counts 0 and war, level 5, counts 1)")
+    act_display: Weight = _coding(0.3, "act intensity of a MID side at hostility level 3, a display of force")
+    act_use: Weight = _coding(0.6, "act intensity of a MID side at hostility level 4, a use of force that killed")
+    nonfatal_force_share: Weight = _coding(0.5, "share of a use of force's intensity when the MID records no fatality")
+    unknown_fatality_share: Weight = _coding(0.75, "share of a use of force's intensity when the MID's fatalities are "
+                                             "unknown (-9)")
+    prior_rivalry_intent: Weight = _coding(0.5, "perceived intent, at the start, between states whose strategic "
+                                           "rivalry predates it (Thompson, Sakuwa & Suhas 2022)")
 
     @classmethod
     def baseline(cls, path: Path = CALIBRATED) -> Parameters:
@@ -169,6 +165,19 @@ class Parameters:
         if not path.exists():
             return cls()
         fitted = json.loads(path.read_text(encoding="utf-8"))["parameters"]
+        return replace(cls(), **{k: float(v) for k, v in fitted.items() if k in cls.names()})
+
+    @classmethod
+    def variant(cls, name: str, path: Path = CALIBRATED) -> Parameters:
+        """A model variant (a theory of ABLATIONS) with its own calibrated weights, as recorded by
+        `calibrate --ablation --write-baseline`; the full model is the baseline."""
+        if name == "full model":
+            return cls.baseline(path)
+        variants = json.loads(path.read_text(encoding="utf-8")).get("variants", {}) if path.exists() else {}
+        if name not in variants:
+            raise KeyError(f"no calibration of the variant {name!r} is recorded; run calibrate --ablation "
+                           "--write-baseline")
+        fitted = variants[name]["parameters"]
         return replace(cls(), **{k: float(v) for k, v in fitted.items() if k in cls.names()})
 
     @classmethod

@@ -20,7 +20,7 @@ from simulation.states import N_STATES
 CALENDAR_START = 1947
 #: Spawn key of each purpose's stream. The stance shocks keep the root key () so that runs keep
 #: the numbers they had before streams were named (the golden baseline and the calibration).
-PURPOSES: dict[str, tuple[int, ...]] = {"stance": ()}
+PURPOSES: dict[str, tuple[int, ...]] = {"stance": (), "posterior": (1,)}
 #: Seeds are non-negative and below 2**63 (what the ensemble stores them in).
 MAX_SEED = 2**63 - 1
 
@@ -32,7 +32,7 @@ def stream(seed: int, purpose: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=PURPOSES[purpose]))
 
 
-def stance_shocks(seeds: Sequence[int], years: np.ndarray) -> Array:
+def stance_shocks(seeds: Sequence[int], years: np.ndarray, n_states: int = N_STATES) -> Array:
     """(T, B, N, N) standard-normal shocks to each directed stance, year-major (each year contiguous),
     for calendar `years` (consecutive). A batch often repeats a few seeds (a sweep uses the same seeds at
     every point), so each distinct seed is drawn once and copied."""
@@ -40,9 +40,9 @@ def stance_shocks(seeds: Sequence[int], years: np.ndarray) -> Array:
     if first < 0:
         raise ValueError(f"years start in {years[0]}, before the calendar's {CALENDAR_START}")
     distinct, which = np.unique(np.asarray(seeds, dtype=np.int64), return_inverse=True)
-    draws = np.empty((len(distinct), first + len(years), N_STATES, N_STATES))
+    draws = np.empty((len(distinct), first + len(years), n_states, n_states))
     for d, seed in enumerate(distinct):
         stream(int(seed), "stance").standard_normal(out=draws[d])
     draws = draws[:, first:]
-    draws[:, :, np.arange(N_STATES), np.arange(N_STATES)] = 0.0  # no stance toward oneself
+    draws[:, :, np.arange(n_states), np.arange(n_states)] = 0.0  # no stance toward oneself
     return np.swapaxes(draws, 0, 1)[:, which.reshape(-1)]

@@ -174,4 +174,9 @@ def calibrate_variants(variants: Mapping[str, Mapping[str, float]], budget: Budg
     record = calibration_record(full["fit"], budget.fit_until, budget.generations, budget.population, budget.seed,
                                 budget.objective_seeds, command)
     record["scores"] = full["report"]
+    # each variant's own fit, so that a counterfactual can be answered under each theory
+    record["variants"] = {n: {"fixed": dict(variants[n]), "evaluations": r["fit"].evaluations,
+                              "parameters": r["fit"].params.as_dict(),
+                              **{k: r["row"][k] for k in ("in_sample", "out_of_sample")}}
+                          for n, r in zip(names, results, strict=True)}
     return pd.DataFrame([r["row"] for r in results]), record
