@@ -14,17 +14,21 @@ OUT=${OUT:-docs/validation}
 WORKERS=${WORKERS:-2}
 mkdir -p "$OUT"
 started=$(date +%s)
-common=(--population 10 --objective-seeds 4 --eval-seeds 100 --seed 0 --workers "$WORKERS" --out "$OUT")
-
-# the committed calibration re-scored with the current scorer, beside every baseline (100 runs)
+# each command writes a whole result folder of its own (it replaces only its own --out), so each
+# goes to a temporary folder and its tables are copied into $OUT
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+common=(--population 10 --objective-seeds 4 --eval-seeds 100 --seed 0 --workers "$WORKERS")
+
+# the committed calibration re-scored with the current scorer, beside every baseline (100 runs)
 "$PYTHON" -m simulation run scenarios/baseline.yaml --seed 1000 --runs 100 --no-plots --out "$tmp/run" > /dev/null
 cp "$tmp/run/score.json" "$OUT/committed_calibration_score.json"
 
-"$PYTHON" -m simulation calibrate --rolling-origin 1970,1990,2005 --generations 60 "${common[@]}"
-"$PYTHON" -m simulation calibrate --leave-one-pair-out --fit-until 1990 --generations 40 "${common[@]}"
-"$PYTHON" -m simulation calibrate --budget-spread 40,80,150 --spread-seeds 0,1,2 --fit-until 1990 "${common[@]}"
+"$PYTHON" -m simulation calibrate --rolling-origin 1970,1990,2005 --generations 60 "${common[@]}" --out "$tmp/rolling"
+"$PYTHON" -m simulation calibrate --leave-one-pair-out --fit-until 1990 --generations 40 "${common[@]}" --out "$tmp/lopo"
+"$PYTHON" -m simulation calibrate --budget-spread 40,80,150 --spread-seeds 0,1,2 --fit-until 1990 "${common[@]}" \
+    --out "$tmp/spread"
+for d in rolling lopo spread; do cp "$tmp/$d"/*.csv "$tmp/$d"/[a-z]*.json "$OUT/"; done
 
 "$PYTHON" -c "from simulation.experiments.validation import write_summary; write_summary('$OUT')"
 echo "validation tables in $OUT; $(( $(date +%s) - started )) s in all"

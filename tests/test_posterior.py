@@ -21,7 +21,7 @@ def test_abc_smc_recovers_a_known_gaussian_posterior():
     s = summary(post)["marginals"]["theta"]
     assert abs(s["mean"] - observed) < 0.05
     assert 0.8 * np.sqrt(1 / 20) < s["sd"] < 1.3 * np.sqrt(1 / 20)
-    assert post.ess > 500
+    assert post.diagnostics["generations"][-1]["distinct"] > 200  # the moves keep the population from collapsing
 
 
 def test_a_posterior_of_one_point_draws_that_point_for_every_seed():

@@ -29,7 +29,6 @@ def random_year(draw):
         gdp=rng.uniform(1, 1e6, (1, N)),
         gdp_per_capita=rng.uniform(100, 80000, (1, N)),
         arms_export_share=rng.dirichlet(np.ones(N))[None],
-        arms_import_share=rng.dirichlet(np.ones(N))[None],
         acts=rng.random((1, N, N)) * (rng.random((1, N, N)) < 0.3) * (1 - np.eye(N)),
         outside_acts=rng.random((1, N)) * (rng.random((1, N)) < 0.2),
         nuclear=(rng.random((1, N)) < 0.5).astype(float),
@@ -38,7 +37,7 @@ def random_year(draw):
         contiguity=sym(), presence=rng.random((1, N, N)) * (1 - np.eye(N)) * (rng.random((1, N, N)) < 0.2),
         dispute=sym() * 0.5, sanction=rng.random((1, N, N)) * (1 - np.eye(N)) * (rng.random((1, N, N)) < 0.2),
         energy_need=rng.random((1, N)), energy_supply=rng.random((1, N)),
-        investment=rng.random((1, N, N)) * (1 - np.eye(N)) * (rng.random((1, N, N)) < 0.2),
+        mandate=rng.random((1, N, N)) * (1 - np.eye(N)) * (rng.random((1, N, N)) < 0.2),
         distance_km=np.where(np.eye(N, dtype=bool), 0.0, rng.uniform(300, 15000, (N, N))),
     ), rng
 

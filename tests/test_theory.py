@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ I, J, K = ix("PAK"), ix("IND"), ix("CHN")
 
 def perceived(x, state=None, p=P):
     state = state or quiet_state(intent=0.3)
-    return dynamics.perceive(state.memory, state.alignment, x, p)[1]
+    return dynamics.perceive(state.memory, state.alignment, x, p, state)[1]
 
 
 def test_more_capability_raises_threat():
@@ -143,14 +145,14 @@ def test_a_stronger_backer_deters_bandwagoning_more(backer):
 
 
 def test_sanctions_cut_the_value_of_a_supplier():
-    """Self-interest: an embargo by j lowers j's value to i (Pressler, 1990)."""
-    open_, cut = year(), year()
-    for x in (open_, cut):
-        x.arms_export_share[0, ix("USA")] = 0.6
-    cut.sanction[0, ix("USA"), I] = 1.0
-    v_open = perceived(open_).interest[0, I, ix("USA")]
-    v_cut = perceived(cut).interest[0, I, ix("USA")]
-    assert v_cut < v_open
+    """Self-interest: last year's sanction by j (its own choice) lowers j's value to i next year."""
+    x = year()
+    x.arms_export_share[0, ix("USA")] = 0.6
+    open_ = quiet_state(intent=0.3)
+    sanction = np.zeros((1, N, N))
+    sanction[0, ix("USA"), I] = 1.0
+    cut = dataclasses.replace(open_, sanction=sanction)
+    assert perceived(x, cut).interest[0, I, ix("USA")] < perceived(x, open_).interest[0, I, ix("USA")]
 
 
 def test_internal_balancing_strong_states_rely_less_on_allies():

@@ -1,18 +1,23 @@
 """One year of the system, composed from the rules: perceive, then choose, then align.
 
+Each year every state perceives (threats, interests) from this year's inputs and what the states
+did last year (the instruments carried in `State`), chooses its stances and, from them, its
+instruments toward each other state (its own row: arms offered and accepted, sanctions, aid,
+troops, exercises); `settle` forms the alignments and the flows, which enter next year's perceptions.
+
 The Mesa model (simulation.engine.model) and any batch engine call these same functions, so they give
 the same result for the same inputs, parameters and shocks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from simulation.engine.params import Parameters
 from simulation.engine.series import YearInputs
-from simulation.rules import choice, interest, power, threat
+from simulation.rules import choice, instruments, interest, power, threat
 from simulation.rules.types import Array
 
 
@@ -28,13 +33,29 @@ def w3(value: float | Array) -> Array:
     return per_run(value, 3)
 
 
+#: The instruments a year settles, each (B, N, N) and read [from, to] (rules.instruments).
+INSTRUMENTS = ("arms", "sanction", "aid", "troops", "exercise", "installed_base")
+
+
 @dataclass(frozen=True)
 class State:
-    """What carries over from one year to the next."""
+    """What carries over from one year to the next: remembered intent, stances, alignments, and the
+    instruments the states chose (zero before the first year)."""
 
     memory: Array  # (B, N, N) perceived intent from remembered acts
     stance: Array  # (B, N, N) what i wants with j
     alignment: Array  # (B, N, N) symmetric, mutual
+    arms: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] share of j's arms imports from i
+    sanction: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] share of i's supply to j cut
+    aid: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] aid and investment from i to j
+    troops: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] i's troops in j by invitation
+    exercise: Array = field(default=None)  # type: ignore[arg-type]  # symmetric: exercises held together
+    installed_base: Array = field(default=None)  # type: ignore[arg-type]  # [i, j] share of j's forces built by i
+
+    def __post_init__(self) -> None:
+        for name in INSTRUMENTS:
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.zeros(np.shape(self.memory)))
 
 
 @dataclass(frozen=True)
@@ -52,18 +73,26 @@ class Perception:
     interest: Array
     self_reliance: Array  # (B, N)
     bipolarity: Array  # (B,)
+    arms_need: Array  # (B, N)
+    aid_need: Array  # (B, N)
+    aid_capacity: Array  # (B, N)
 
 
-def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> tuple[Array, Perception]:
-    """Update remembered intentions with this year's acts and compute every state's threats and interests."""
+def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
+             past: State | None = None) -> tuple[Array, Perception]:
+    """Update remembered intentions with this year's acts and compute every state's threats and
+    interests; `past` carries last year's instruments (none when omitted)."""
+    past = past if past is not None else State(memory, alignment, alignment)
     rel = power.relative_power(x.capability)
-    prox = power.proximity(x.distance_km, x.contiguity, x.presence, x.capability, x.milex_share,
+    # troops project power whether they came as occupiers (an input) or by invitation (a choice)
+    projected = np.maximum(x.presence, past.troops)
+    prox = power.proximity(x.distance_km, x.contiguity, projected, x.capability, x.milex_share,
                            per_run(p.reach_km, 2), w3(p.global_reach))
     memory = threat.forget_on_regime_change(memory, x.regime_change, per_run(p.regime_reset, 2))
     memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
                                          w3(p.intent_memory), w3(p.act_impact), w3(p.act_spillover),
                                          w3(p.near_victim_weight), w3(p.outside_witness_share))
-    grievance = x.dispute + w3(p.sanction_grievance) * np.swapaxes(x.sanction, 1, 2)
+    grievance = x.dispute + w3(p.sanction_grievance) * np.swapaxes(past.sanction, 1, 2)
     distance = threat.ideological_distance(x.ideology)
     intent = threat.perceived_intent(memory, grievance, distance,
                                      threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight))
@@ -79,15 +108,16 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters) -> t
     effective = threat.effective_threat(walt, intent, waltz, w3(p.threat_weight), w3(p.intent_weight),
                                         w3(p.power_weight))
     reliance = power.self_reliance(np.broadcast_to(x.capability, effective.shape[:2]), effective)
-    value = interest.self_interest(
-        interest.arms_need(effective, reliance), x.arms_export_share, x.arms_import_share,
-        interest.aid_need(x.gdp_per_capita), interest.aid_capacity(x.gdp, x.gdp_per_capita),
-        # troops stationed in a state are a patron's stake in it, as investment is (the USSR in
-        # Afghanistan 1979-89, the US 2001-21): they bind host and patron both ways
-        x.energy_need, x.energy_supply, x.investment + x.presence, x.sanction,
-    )
+    need = interest.arms_need(effective, reliance)
+    aid_need, aid_capacity = interest.aid_need(x.gdp_per_capita), interest.aid_capacity(x.gdp, x.gdp_per_capita)
+    # an army of occupation is no stake (it is force, an input); what binds are the states' own
+    # choices of last year: the arms base, aid and invited troops (rules.instruments)
+    value = interest.self_interest(need, x.arms_export_share, aid_need, aid_capacity, x.energy_need, x.energy_supply,
+                                   past.sanction, past.installed_base, past.aid, past.troops,
+                                   w3(p.installed_base_weight), w3(p.stake_weight))
     military = power.relative_power(x.milex_share)
-    return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar)
+    return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar,
+                              need, aid_need, aid_capacity)
 
 
 def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Array]:
@@ -127,6 +157,8 @@ class Assessment:
 
     memory: Array  # (B, N, N) remembered intent after this year's acts
     seen: Perception
+    inputs: YearInputs  # this year's inputs (the instruments read capacities, needs and laws)
+    past: State  # last year's state (alignments and installed base the instruments build on)
     motives: dict[str, Array]  # name -> (B, N, N) weighted part of the net motive
     target: Array  # (B, N, N) desired stance
     keep: Array  # (B,) inertia
@@ -134,9 +166,10 @@ class Assessment:
 
 def assess(state: State, x: YearInputs, p: Parameters, first_year: bool) -> Assessment:
     """Perceive this year's world and work out every state's motives and desired stance."""
-    memory, seen = perceive(state.memory, state.alignment, x, p)
+    memory, seen = perceive(state.memory, state.alignment, x, p, state)
     parts = motives(seen, state.alignment, p)
-    return Assessment(memory, seen, parts, choice.desired_stance(parts, w3(p.gain)), inertia(seen, p, first_year))
+    return Assessment(memory, seen, x, state, parts, choice.desired_stance(parts, w3(p.gain)),
+                      inertia(seen, p, first_year))
 
 
 def choose(stance: Array, target: Array, keep: Array, p: Parameters, shock: Array) -> Array:
@@ -145,12 +178,57 @@ def choose(stance: Array, target: Array, keep: Array, p: Parameters, shock: Arra
     return choice.update_stance(stance, target, keep, per_run(p.noise, 3) * shock)
 
 
-def settle(assessment: Assessment, stance: Array) -> State:
-    """The year's outcome once every state has chosen: alignment is the mutual part of the stances."""
-    return State(assessment.memory, stance, choice.mutual_alignment(stance))
+def _rows(value: Array, batch: int, rows: slice) -> Array:
+    """Per-state values (B or 1, N) of the choosing rows, as (B, R, 1)."""
+    return np.broadcast_to(value, (batch, value.shape[-1]))[:, rows, None]
+
+
+def decide_instruments(year: Assessment, stance: Array, rows: slice, p: Parameters) -> dict[str, Array]:
+    """The choosing rows' instruments toward every state, from their new stances (B, R, N) this year:
+    sanctions, arms offered (as supplier) and accepted (as buyer), aid offered and accepted, troops
+    invited (as host) and sent (as guest), exercises offered. Each row reads only its own stances and
+    public facts (capacities, needs, threats, last year's alignments), so a Mesa agent deciding its
+    own row gets the batch's row exactly."""
+    x, seen = year.inputs, year.seen
+    n = stance.shape[-1]
+    others = 1.0 - np.eye(n)[rows]  # (R, N)
+    b = stance.shape[0]
+    sanction = instruments.sanctions(others, stance, _rows(x.gdp, b, rows), x.gdp[:, None, :], x.mandate[:, rows],
+                                     x.sanction[:, rows], w3(p.sanction_threshold), w3(p.waiver_stance))
+    threshold = w3(p.invitation_threshold)
+    return {
+        "sanction": sanction,
+        "arms_offer": instruments.arms_offer(others, stance, _rows(x.arms_export_share, b, rows), sanction, w3(p.arms_openness)),
+        "arms_accept": instruments.arms_acceptance(others, stance, w3(p.arms_openness)),
+        "aid_offer": instruments.aid_offer(others, stance, _rows(seen.aid_capacity, b, rows), seen.aid_need[:, None, :],
+                                           sanction),
+        "aid_accept": instruments.willingness(stance, w3(p.arms_openness)) * others,
+        "invite": instruments.invitation(others, stance, seen.threat[:, rows], year.past.alignment, threshold),
+        "deploy": instruments.deployment(others, stance, _rows(x.milex_share, b, rows), threshold),
+        "exercise": instruments.exercise_offer(others, stance, seen.threat[:, rows], seen.threat, threshold),
+    }
+
+
+def settle(assessment: Assessment, stance: Array, choices: dict[str, Array], p: Parameters) -> State:
+    """The year's outcome once every state has chosen: alignment is the mutual part of the stances;
+    each flow happens where the giver offers and the receiver accepts (rules.instruments)."""
+    x, past = assessment.inputs, assessment.past
+    # suppliers outside the six follow a multilateral sanction on a buyer (the EU's on Russia)
+    outside = per_run(p.outside_arms_supply, 2) * (1.0 - x.sanction.max(axis=1))
+    arms = instruments.arms_shares(choices["arms_offer"], choices["arms_accept"], outside)
+    return State(
+        assessment.memory, stance, choice.mutual_alignment(stance),
+        arms=arms, sanction=choices["sanction"],
+        aid=instruments.mutual(choices["aid_offer"], choices["aid_accept"]),
+        troops=instruments.mutual(choices["deploy"], choices["invite"]),
+        exercise=np.minimum(choices["exercise"], np.swapaxes(choices["exercise"], 1, 2)),
+        installed_base=instruments.installed_base(past.installed_base, arms, w3(p.base_persistence)),
+    )
 
 
 def step(state: State, x: YearInputs, p: Parameters, shock: Array, first_year: bool) -> tuple[State, Assessment]:
     """Advance the whole system one year (all states decide simultaneously)."""
     year = assess(state, x, p, first_year)
-    return settle(year, choose(state.stance, year.target, year.keep, p, shock)), year
+    stance = choose(state.stance, year.target, year.keep, p, shock)
+    every = slice(None)
+    return settle(year, stance, decide_instruments(year, stance, every, p), p), year

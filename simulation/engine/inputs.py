@@ -9,8 +9,11 @@ How each series is extended past its last observed year (and filled inside gaps)
 - GDP: Fariss et al. real GDP to 2019, carried to 2023 with the World Bank's growth in current
   USD, then held.
 - SIPRI totals, 1950-2021: 5-year trailing mean of each state's share of the six's arms exports
-  (supplier capacity) and imports (demand); before 1950 the 1950 value, after 2021 the 2017-2021
-  mean.
+  (supplier capacity); before 1950 the 1950 value, after 2021 the 2017-2021 mean. Imports are not
+  read: a buyer's demand is its arms need, from its threats (rules.interest.arms_need), since total
+  imports include the flows among the six, which are the agents' choices.
+- Energy: a state's need (net importer) or capacity (net exporter) is its GDP relative to the
+  largest of the six, in the years `energy_status.csv` gives it that status (each row sourced).
 - MIDs (to 2014) and wars (to 2007) give hostile acts in the years they record; later acts come
   from the event timeline only.
 """
@@ -87,10 +90,29 @@ def _gdp(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return gdp, gdp / population
 
 
-def _arms_shares(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    frame = read_table(path, ["ccode", "year", "tiv_imports_musd", "tiv_exports_musd"])
+def _energy(path: Path, years: np.ndarray, gdp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, N) energy need and supply: economy size (GDP relative to the largest of the six) in the
+    years a state is a net importer, or exporter, of energy (energy_status.csv)."""
+    frame = read_table(path, ["state", "start", "end", "status", "source"])
+    size = gdp / gdp.max(axis=1, keepdims=True)
+    need, supply = np.zeros_like(size), np.zeros_like(size)
+    for line, row in enumerate(frame.itertuples(index=False), start=2):
+        if row.state not in INDEX:
+            raise InputError(f"unknown state code {row.state!r}", file=path, line=line, field="state")
+        if row.status not in ("importer", "exporter", "none"):
+            raise InputError(f"unknown status {row.status!r} (importer, exporter or none)", file=path, line=line,
+                             field="status")
+        mask = (years >= row.start) & (years <= row.end)
+        target = need if row.status == "importer" else supply if row.status == "exporter" else None
+        if target is not None:
+            target[mask, INDEX[row.state]] = size[mask, INDEX[row.state]]
+    return need, supply
+
+
+def _arms_shares(path: Path, years: np.ndarray) -> np.ndarray:
+    frame = read_table(path, ["ccode", "year", "tiv_exports_musd"])
     out = []
-    for col in ("tiv_exports_musd", "tiv_imports_musd"):
+    for col in ("tiv_exports_musd",):
         table = frame.assign(state=frame.ccode.map(STATE_OF_COW)).pivot_table(
             index="year", columns="state", values=col).reindex(columns=list(STATES)).fillna(0.0)
         smooth = table.rolling(5, min_periods=1).mean()
@@ -101,7 +123,7 @@ def _arms_shares(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         full.loc[last + 1:] = tail.to_numpy()
         full = full.bfill()
         out.append(full.loc[years[0]: years[-1]].to_numpy(dtype=float))
-    return out[0], out[1]
+    return out[0]
 
 
 def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray, p: Parameters) -> np.ndarray:
@@ -234,7 +256,8 @@ def build_inputs(start: int, end: int, events: list[Event] | None = None,
     capability = _state_year_matrix(nmc, "cinc", years, nmc_path)
     milex = _state_year_matrix(nmc, "milex", years, nmc_path)
     gdp, gdp_pc = _gdp(data_dir / "gdp_six.csv", years)
-    exports, imports = _arms_shares(data_dir / "sipri_totals_six.csv", years)
+    exports = _arms_shares(data_dir / "sipri_totals_six.csv", years)
+    energy_need, energy_supply = _energy(data_dir / "energy_status.csv", years, gdp)
     base = {
         "acts": _data_acts(data_dir / "mids_six.csv", data_dir / "wars_six.csv", years, p),
         "contiguity": _borders(data_dir / "borders_1947.csv"),
@@ -247,7 +270,8 @@ def build_inputs(start: int, end: int, events: list[Event] | None = None,
         gdp=gdp,
         gdp_per_capita=gdp_pc,
         arms_export_share=exports,
-        arms_import_share=imports,
+        energy_need=energy_need,
+        energy_supply=energy_supply,
         distance_km=_distances(data_dir / "capitals.csv"),
         initial_intent=_initial_intent(data_dir / "rivalries_tss_six.csv", start, float(p.prior_rivalry_intent)),
         **compiled,

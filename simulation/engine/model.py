@@ -25,16 +25,21 @@ class StateAgent(mesa.Agent):
         self.code = code
         self.index = INDEX[code]
         self.next_stance = np.zeros((1, 1, N_STATES))
+        self.instruments: dict[str, np.ndarray] = {}
 
     def decide(self) -> None:
-        """Move my stance toward what my motives call for, keeping part of last year's (inertia)."""
+        """Move my stance toward what my motives call for, keeping part of last year's (inertia), and
+        choose from it what I do toward each other state (arms, sanctions, aid, troops, exercises)."""
         m = self.model
         row = slice(self.index, self.index + 1)
         self.next_stance = dynamics.choose(m.state.stance[:, row], m.assessment.target[:, row], m.assessment.keep,
                                            m.params, m.shocks[m.t][:, row])
+        self.instruments = dynamics.decide_instruments(m.assessment, self.next_stance, row, m.params)
 
     def commit(self) -> None:
         self.model.stance_next[:, self.index] = self.next_stance[:, 0]
+        for name, value in self.instruments.items():
+            self.model.choices_next.setdefault(name, np.zeros_like(self.model.stance_next))[:, self.index] = value[:, 0]
 
 
 class AlignmentModel(mesa.Model):
@@ -47,6 +52,7 @@ class AlignmentModel(mesa.Model):
         self.shocks = stance_shocks([seed], inputs.years)  # (T, 1, N, N)
         zeros = np.zeros((1, N_STATES, N_STATES))
         self.state = dynamics.State(memory=inputs.initial_intent[None].copy(), stance=zeros, alignment=zeros)
+        instruments = {name: (lambda m, n=name: getattr(m.state, n)[0].copy()) for name in dynamics.INSTRUMENTS}
         self.t = 0
         self.year = int(inputs.years[0])
         self.state_agents = [StateAgent(self, code) for code in STATES]
@@ -56,6 +62,7 @@ class AlignmentModel(mesa.Model):
                 "alignment": lambda m: m.state.alignment[0].copy(),
                 "threat": lambda m: m.assessment.seen.threat[0].copy(),
                 "stance": lambda m: m.state.stance[0].copy(),
+                **instruments,
             }
         )
 
@@ -68,11 +75,12 @@ class AlignmentModel(mesa.Model):
         self.year = int(self.inputs.years[self.t])
         self.assessment = dynamics.assess(self.state, self.inputs.year(self.t), self.params, first_year=self.t == 0)
         self.stance_next = np.empty_like(self.state.stance)
+        self.choices_next: dict[str, np.ndarray] = {}
         for agent in self.state_agents:  # fixed order; decisions read only last year's state
             agent.decide()
         for agent in self.state_agents:
             agent.commit()
-        self.state = dynamics.settle(self.assessment, self.stance_next)
+        self.state = dynamics.settle(self.assessment, self.stance_next, self.choices_next, self.params)
         self.datacollector.collect(self)
         self.t += 1
         if self.t >= self.inputs.n_years:

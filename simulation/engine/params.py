@@ -127,6 +127,12 @@ class Parameters:
     interest_weight: Weight = _p(
         1.0, 0.0, 4.0, "pull of material self-interest: arms, aid, energy, markets (Kosar 2024 §1.8.4; docs/theory.md §5)"
     )
+    installed_base_weight: Weight = _p(
+        0.5, 0.0, 2.0, "pull of an installed base of arms between buyer and supplier (spares, training, doctrine), "
+        "per unit of the share of the buyer's forces the supplier built (rules.interest.self_interest)")
+    stake_weight: Weight = _p(
+        0.5, 0.0, 2.0, "pull of last year's aid and invited troops between giver and receiver, per unit of flow "
+        "(rules.interest.self_interest)")
     gain: Weight = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
     # --- Dynamics ------------------------------------------------------------------------------
     inertia: Weight = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")
@@ -148,6 +154,23 @@ class Parameters:
                                                "one against a neighbour of the six")
     sanction_grievance: Weight = _judgement(0.5, "perceived intent a sanctioned state reads into the sanctioner, "
                                             "per unit of sanction")
+    # --- Instruments: the shapes of the choice rules (rules.instruments), fixed by judgement ---------
+    arms_openness: Weight = _judgement(0.3, "how far below a neutral stance a state still sells or buys arms: at "
+                                       "stance 0 it deals at 0.3/1.3 of what it gives a close ally (commercial "
+                                       "sales at arm's length)")
+    outside_arms_supply: Weight = _judgement(0.1, "arms suppliers outside the six (Britain, France, ...) as an offer "
+                                             "to every buyer, in units of a supplier with all of the six's export "
+                                             "capacity offering freely (their exports were about a fifth of the "
+                                             "six's in 1950-1990, SIPRI)")
+    sanction_threshold: Weight = _p(0.4, 0.0, 0.9, "hostility of a stance beyond which a state sanctions (Drezner "
+                                    "1999: sanctions come from adversaries; fixed by judgement)", fitted=False)
+    waiver_stance: Weight = _p(0.4, 0.05, 1.0, "stance at which a state fully waives a sanction its own law mandates "
+                               "(the 1981 and 2001 waivers for Pakistan; fixed by judgement)", fitted=False)
+    invitation_threshold: Weight = _p(0.4, 0.0, 0.9, "warmth of a stance beyond which a host invites, and a guest "
+                                      "sends, troops (fixed by judgement)", fitted=False)
+    base_persistence: Weight = _p(0.93, 0.5, 0.99, "share of the installed base of arms kept each year (major "
+                                  "platforms serve 20-30 years: a half-life of about 10; fixed by judgement)",
+                                  "per year", fitted=False)
     # --- Coding of the data into inputs (conventions; act when inputs are built) -------------------
     act_threat: Weight = _coding(0.15, "act intensity of a MID side at hostility level 2, a threat to use force "
                                  "(COW MID v5.0; level 1 counts 0 and war, level 5, counts 1)")

@@ -42,8 +42,6 @@ class YearInputs:
     gdp_per_capita: Array = _series("state", "USD per person", (0.0, UNBOUNDED), 1000.0, "real GDP per person")
     arms_export_share: Array = _series("state", "share of the six", (0.0, 1.0), 0.0,
                                        "share of the six's arms exports, 5-year mean (supplier capacity)")
-    arms_import_share: Array = _series("state", "share of the six", (0.0, 1.0), 0.0,
-                                       "share of the six's arms imports, 5-year mean (demand)")
     # --- force and its history (data and timeline) -------------------------------------------------
     acts: Array = _series("pair", "intensity", (0.0, 1.0), 0.0, "intensity of j's hostile acts against i this year")
     outside_acts: Array = _series("state", "intensity", (0.0, 1.0), 0.0,
@@ -56,13 +54,22 @@ class YearInputs:
                                    editable=False)
     # --- geography and standing issues (data and timeline) -------------------------------------------
     contiguity: Array = _series("pair", "0..1", (0.0, 1.0), 0.0, "symmetric: 1 a land border, 0 none")
-    presence: Array = _series("pair", "0..1", (0.0, 1.0), 0.0, "j's armed forces present in i")
-    dispute: Array = _series("pair", "0..1", (0.0, 1.0), 0.0, "symmetric standing territorial or political dispute")
-    sanction: Array = _series("pair", "share cut", (0.0, 1.0), 0.0, "share of j's arms and aid supply to i that is cut")
-    # --- needs and endowments (timeline) --------------------------------------------------------------
-    energy_need: Array = _series("state", "0..1", (0.0, 1.0), 0.0, "the state's need to import energy")
-    energy_supply: Array = _series("state", "0..1", (0.0, 1.0), 0.0, "the state's capacity to export energy")
-    investment: Array = _series("pair", "0..1", (0.0, 1.0), 0.0, "j's economic investment programme in i")
+    presence: Array = _series("pair", "0..1", (0.0, 1.0), 0.0,
+                              "j's army of occupation in i after an invasion (projects j's power; never a stake)")
+    dispute: Array = _series("pair", "0..1", (0.0, 1.0), 0.0,
+                             "symmetric territorial dispute inherited in 1947 or created by a change of geography")
+    # --- laws and multilateral decisions with a trigger outside the pair (timeline) ----------------
+    sanction: Array = _series("pair", "share cut", (0.0, 1.0), 0.0,
+                              "share of j's arms and aid supply to i cut by a multilateral decision whose trigger "
+                              "lies outside the pair (or by a counterfactual's edit); no choice of j lifts it")
+    mandate: Array = _series("pair", "share cut", (0.0, 1.0), 0.0,
+                             "share of j's arms and aid supply to i that a law of j mandates cutting after a "
+                             "trigger outside the pair (a test, a crackdown); j may waive it (rules.instruments)")
+    # --- needs and endowments (data: GDP x documented net energy trade status) -------------------------
+    energy_need: Array = _series("state", "0..1", (0.0, 1.0), 0.0,
+                                 "a net energy importer's need: its GDP relative to the largest of the six")
+    energy_supply: Array = _series("state", "0..1", (0.0, 1.0), 0.0,
+                                   "a net energy exporter's capacity: its GDP relative to the largest of the six")
     # --- fixed for the whole period -------------------------------------------------------------------
     distance_km: Array = _series("static", "km", (0.0, UNBOUNDED), 8000.0,
                                  "great-circle distance between capitals (N, N), no batch axis", editable=False)

@@ -1,9 +1,13 @@
 """The event timeline: dated, sourced changes to the model's inputs.
 
-Each event changes an *input* (capabilities, borders, regime, hostile acts, sanctions, needs),
-never an alignment: there is no event kind that can name one. A stateful kind (regime, border,
-sanction, presence, dispute, needs, investment) holds its value until a later event of the same
-kind and states changes it; an aggression is an act in `year` (repeated each year to `until`).
+Each event changes an *input*: an exogenous fact (docs: simulation/data/PROVENANCE.md). Between two
+of the six only force (acts, and an occupation as its continuation), geography, disputes inherited
+at the start, and laws or multilateral decisions whose trigger lies outside the pair may be events;
+what one of the six does toward another that expresses their relation (arms, sanctions chosen or
+lifted, aid, investment, invited troops) is the agents' choice (simulation.rules.instruments), never
+an event (tests/test_provenance.py enforces the allowed kinds per pair). A stateful kind holds its
+value until a later event of the same kind and states changes it; an aggression is an act in `year`
+(repeated each year to `until`).
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ KINDS: dict[str, tuple[str, str]] = {
     "regime": ("ideology", "regime label from regimes.csv; sets the state's ideology"),
     "aggression": ("acts", "intensity of a hostile act by actor against target (or '*', a state outside the six)"),
     "nuclear": ("nuclear", "1 when the actor holds nuclear weapons (offensive power)"),
-    "sanction": ("sanction", "share of actor's arms and aid supply to target that is cut (0 lifts it)"),
+    "multilateral_sanction": ("sanction", "share of actor's arms and aid supply to target cut by a multilateral "
+                              "decision whose trigger lies outside the pair (the description names it: 'trigger: ...')"),
+    "statutory_sanction": ("mandate", "share of actor's arms and aid supply to target that a law of actor mandates "
+                           "cutting after a trigger outside the pair ('trigger: ...'); actor may waive it"),
     "border": ("contiguity", "contiguity of actor and target: 1 a land border, 0 none"),
-    "presence": ("presence", "actor's armed forces present in target (projects actor's power to target's neighbours)"),
-    "dispute": ("dispute", "standing territorial or political dispute between actor and target"),
-    "energy_need": ("energy_need", "actor's need to import energy"),
-    "energy_supply": ("energy_supply", "actor's capacity to export energy"),
-    "investment": ("investment", "actor's economic investment programme in target (markets and aid)"),
+    "presence": ("presence", "actor's army of occupation in target after an invasion (projects actor's power to "
+                 "target's neighbours; never a stake)"),
+    "dispute": ("dispute", "territorial dispute between actor and target inherited at the start or created by a "
+                "change of geography"),
 }
 
 

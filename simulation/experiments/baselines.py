@@ -4,11 +4,13 @@ A theory earns its keep out of sample only if it beats what a new user would fit
 baselines see exactly what the rules see (the `Inputs` of `engine/series.py`, after the timeline)
 and the documented levels of the fitted years, nothing else:
 
-- features per pair-year (`pair_year_features`): both states' capability, military share, log GDP
-  and GDP per person, arms export and import shares, nuclear status, aggression outside the six,
-  regime change, energy need and supply; the pair's acts both ways this year, last year and as a
-  decayed memory (`ACT_MEMORY` a year), presence, sanction and investment both ways; dispute,
-  contiguity, log distance, ideological distance and the intent inherited from pre-1947 rivalries;
+- features per pair-year (`pair_year_features`), one or two per series of the input schema, so they
+  follow the model's inputs: both states' per-state series (capability, military share, log GDP
+  and GDP per person, arms export share, nuclear status, aggression outside the six, regime change,
+  energy need and supply, ...); every per-pair series both ways (acts, also last year's and as a
+  decayed memory, `ACT_MEMORY` a year; presence, sanctions, dispute, contiguity, ...); the
+  ideological distance of the two regimes, log distance, and the intent inherited from pre-1947
+  rivalries;
 - the target: the documented level of the pair-year (`targets.csv`), on the fitted years only;
 - ridge regression with pair fixed effects (standardised features plus a one-hot pair) and
   gradient boosting (scikit-learn's histogram gradient boosting, fixed `random_state`, the pair one-hot
@@ -26,7 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from simulation.engine.series import Inputs
+from simulation.engine.series import Inputs, schema
 from simulation.experiments.score import TargetCells
 from simulation.states import N_STATES, PAIR_A, PAIR_B, PAIRS
 
@@ -41,40 +43,37 @@ BOOSTING = {"max_iter": 100, "learning_rate": 0.1, "random_state": 0}
 #: The statistical fits this module provides, by the name the reports use.
 STATISTICAL = ("ridge_pair_effects", "gradient_boosting")
 
-_STATE_SERIES = ("capability", "milex_share", "arms_export_share", "arms_import_share", "nuclear", "outside_acts",
-                 "regime_change", "energy_need", "energy_supply")
-_DIRECTED_SERIES = ("presence", "sanction", "investment")
-
-
 def pair_year_features(inputs: Inputs) -> tuple[np.ndarray, tuple[str, ...]]:
-    """(T, P, F) features of every pair-year (P = 15 pairs in `PAIRS` order) and their names.
-    Directed series read x[t, j, i] = from j to i, so `_ab` is from a to b."""
+    """(T, P, F) features of every pair-year (P = 15 pairs in `PAIRS` order) and their names, built
+    from the input schema (`engine/series.py`), so a series added to or removed from the model's
+    inputs is added to or removed from the baselines' too. Per-state series give `NAME_a` and
+    `NAME_b` (unbounded ones, GDP, as `log_NAME_*`); per-pair series both ways, `NAME_ab` (from a to
+    b: directed arrays read x[t, j, i] = from j to i, so this is x[t, a, b]) and `NAME_ba`; acts also last year's and
+    remembered (`ACT_MEMORY`); ideology as the distance between the two regimes; distance as its log;
+    and the intent inherited from rivalries older than the start."""
     a, b = PAIR_A, PAIR_B
-    columns: dict[str, np.ndarray] = {}
-    for name in _STATE_SERIES:
-        x = np.asarray(getattr(inputs, name), dtype=float)
-        columns[f"{name}_a"], columns[f"{name}_b"] = x[:, a], x[:, b]
-    for name in ("gdp", "gdp_per_capita"):
-        x = np.log1p(np.asarray(getattr(inputs, name), dtype=float))
-        columns[f"log_{name}_a"], columns[f"log_{name}_b"] = x[:, a], x[:, b]
-    acts = np.asarray(inputs.acts, dtype=float)
-    lagged = np.concatenate([np.zeros_like(acts[:1]), acts[:-1]])
-    memory = np.zeros_like(acts)
-    for t in range(len(acts)):
-        memory[t] = acts[t] + (ACT_MEMORY * memory[t - 1] if t else 0.0)
-    for name, x in (("acts", acts), ("acts_lag", lagged), ("acts_memory", memory)):
-        columns[f"{name}_ab"], columns[f"{name}_ba"] = x[:, a, b], x[:, b, a]
-    for name in _DIRECTED_SERIES:
-        x = np.asarray(getattr(inputs, name), dtype=float)
-        columns[f"{name}_ab"], columns[f"{name}_ba"] = x[:, a, b], x[:, b, a]
-    for name in ("dispute", "contiguity"):
-        x = np.asarray(getattr(inputs, name), dtype=float)
-        columns[name] = np.maximum(x[:, a, b], x[:, b, a])
-    ideology = np.asarray(inputs.ideology, dtype=float)
-    columns["ideology_distance"] = np.linalg.norm(ideology[:, a] - ideology[:, b], axis=-1)
     T = inputs.n_years
-    distance = np.log1p(np.asarray(inputs.distance_km, dtype=float)[a, b])
-    columns["log_distance"] = np.broadcast_to(distance, (T, len(PAIRS)))
+    columns: dict[str, np.ndarray] = {}
+    for name, meta in schema().items():
+        x = np.asarray(getattr(inputs, name), dtype=float)
+        if meta["per"] == "state":
+            if meta["bounds"][1] == float("inf"):
+                x, name = np.log1p(x), f"log_{name}"
+            columns[f"{name}_a"], columns[f"{name}_b"] = x[:, a], x[:, b]
+        elif meta["per"] == "pair":
+            series = [(name, x)]
+            if name == "acts":
+                lagged = np.concatenate([np.zeros_like(x[:1]), x[:-1]])
+                memory = np.zeros_like(x)
+                for t in range(T):
+                    memory[t] = x[t] + (ACT_MEMORY * memory[t - 1] if t else 0.0)
+                series += [("acts_lag", lagged), ("acts_memory", memory)]
+            for label, y in series:
+                columns[f"{label}_ab"], columns[f"{label}_ba"] = y[:, a, b], y[:, b, a]
+        elif meta["per"] == "ideology":
+            columns["ideology_distance"] = np.linalg.norm(x[:, a] - x[:, b], axis=-1)
+        else:  # static (N, N): distance between capitals
+            columns[f"log_{name}"] = np.broadcast_to(np.log1p(x[a, b]), (T, len(PAIRS)))
     intent = np.asarray(inputs.initial_intent, dtype=float)
     columns["initial_intent_ab"] = np.broadcast_to(intent[b, a], (T, len(PAIRS)))
     columns["initial_intent_ba"] = np.broadcast_to(intent[a, b], (T, len(PAIRS)))

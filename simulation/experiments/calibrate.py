@@ -148,11 +148,14 @@ def fit_variant(name: str, fixed: Mapping[str, float], budget: Budget, position:
     generations = budget.generations if name == "full model" else budget.ablation_generations
     fitted = fit(objective, Parameters.baseline() if budget.warm_start else Parameters(), generations,
                  budget.population, budget.seed, progress=position)
-    run = simulate(inputs, fitted.params, list(budget.eval_seeds), keep_threat=False)
+    run = simulate(inputs, fitted.params, list(budget.eval_seeds), keep_threat=False,
+                   keep_instruments=("arms", "sanction"))
     report = score_report(run.alignment, inputs, targets, fitted.params, budget.fit_until, list(budget.eval_seeds),
-                          baselines=name == "full model")
+                          baselines=name == "full model", instruments=run.instruments)
     row = {"variant": name, **{f"{k}{suffix}": report["model"][k][key] for k in ("in_sample", "out_of_sample")
-                               for suffix, key in (("", "score"), ("_sd", "score_sd"))}}
+                               for suffix, key in (("", "score"), ("_sd", "score_sd"))},
+           **{f"{k}_{key}": report["instruments"][k][key] for k in ("in_sample", "out_of_sample")
+              for key in ("supplier_fit", "sanctions")}}
     return {"row": row, "fit": fitted, "report": report}
 
 

@@ -1,7 +1,9 @@
 """Compare two scenarios over the same seeds: what changed, for which pairs, from when, how sure.
 
-Both scenarios run with identical seeds, so run b of one and run b of the other share every random
-shock: their difference is due to the inputs alone (paired design). For each pair and year the
+Both scenarios run with identical seeds, and a run's shocks are keyed by calendar year
+(engine/shocks.py), so run b of one and run b of the other share the shock of every year they
+both simulate, whatever their start years: their difference is due to the inputs alone (paired
+design), and the two are compared on the years they share. For each pair and year the
 mean difference gets a 95% interval (t interval over the paired runs). A difference is "clear"
 when its interval excludes 0 and it is at least `MIN_EFFECT` in size.
 """
@@ -9,20 +11,25 @@ when its interval excludes 0 and it is at least `MIN_EFFECT` in size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from simulation.engine.ensemble import simulate
+from simulation.engine.ensemble import Ensemble, simulate
 from simulation.experiments.scenario import Scenario, scenario_inputs
 from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES, display_name
 
 MIN_EFFECT = 0.05
 
+if TYPE_CHECKING:
+    from simulation.experiments.runner import Summary
+
 
 @dataclass(frozen=True)
 class Comparison:
+    """Every paired run of both scenarios, on the years they share (for notebooks and small runs)."""
+
     base: Scenario
     alt: Scenario
     years: np.ndarray
@@ -32,54 +39,148 @@ class Comparison:
     alt_threat: np.ndarray
 
 
+class Moments:
+    """Count, mean and standard deviation over runs of an array, added a chunk (axis 0) at a time."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.n, self.total, self.squares = 0, np.zeros(shape), np.zeros(shape)
+
+    def add(self, x: np.ndarray) -> None:
+        self.n += x.shape[0]
+        self.total += x.sum(axis=0)
+        self.squares += (x ** 2).sum(axis=0)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.total / self.n
+
+    @property
+    def sd(self) -> np.ndarray:
+        if self.n < 2:
+            return np.full_like(self.total, np.nan)
+        return np.sqrt(np.clip((self.squares - self.total ** 2 / self.n) / (self.n - 1), 0.0, None))
+
+
+@dataclass
+class Paired:
+    """What the tables, plot and summary need from paired runs: per-scenario alignment summaries
+    (mean, quantiles), means of threats, and moments of the paired differences. Its size does not
+    depend on the number of runs."""
+
+    base: Scenario
+    alt: Scenario
+    years: np.ndarray
+    base_summary: Summary
+    alt_summary: Summary
+    alignment_diff: Moments  # (T, P)
+    threat_diff: Moments  # (T, N, N)
+
+    @property
+    def runs(self) -> int:
+        return self.alignment_diff.n
+
+    def add(self, a: Ensemble, b: Ensemble) -> None:
+        self.base_summary.add(a)
+        self.alt_summary.add(b)
+        self.alignment_diff.add(b.alignment[:, :, PAIR_A, PAIR_B] - a.alignment[:, :, PAIR_A, PAIR_B])
+        self.threat_diff.add(b.threat - a.threat)
+
+
+def _on_shared_years(run: Ensemble, years: np.ndarray) -> Ensemble:
+    index = np.searchsorted(run.years, years)
+    return Ensemble(run.seeds, years, run.alignment[:, index], run.threat[:, index])
+
+
+def _paired_chunks(base: Scenario, alt: Scenario, seeds: list[int], chunk: int):
+    """Both scenarios over the same seeds, `chunk` runs at a time, cut to the years both simulate."""
+    prepared = [scenario_inputs(s) for s in (base, alt)]
+    years = np.intersect1d(prepared[0][0].years, prepared[1][0].years)
+    for k in range(0, len(seeds), chunk):
+        part = seeds[k:k + chunk]
+        a, b = (_on_shared_years(simulate(inputs, params, part), years) for inputs, params in prepared)
+        yield years, a, b
+        del a, b  # before the next chunk is simulated, so only one is ever held
+
+
 def run_comparison(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0) -> Comparison:
-    """Run both scenarios over the same `runs` seeds on the vectorized engine (same rules as Mesa)."""
+    """Run both scenarios over the same `runs` seeds on the vectorized engine (same rules as Mesa),
+    keeping every run. Shocks are keyed by calendar year, so runs pair year by year."""
     seeds = list(range(first_seed, first_seed + runs))
-    out = []
-    for s in (base, alt):
-        inputs, params = scenario_inputs(s)
-        out.append((inputs.years, simulate(inputs, params, seeds)))
-    (years_a, a), (years_b, b) = out
-    years = np.intersect1d(years_a, years_b)
-    ia, ib = np.searchsorted(years_a, years), np.searchsorted(years_b, years)
-    return Comparison(base, alt, years,
-                      a.alignment[:, ia][:, :, PAIR_A, PAIR_B], b.alignment[:, ib][:, :, PAIR_A, PAIR_B],
-                      a.threat[:, ia], b.threat[:, ib])
+    years, a, b = next(_paired_chunks(base, alt, seeds, len(seeds)))
+    return Comparison(base, alt, years, a.alignment[:, :, PAIR_A, PAIR_B], b.alignment[:, :, PAIR_A, PAIR_B],
+                      a.threat, b.threat)
 
 
-def _interval(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and 95% t interval over axis 0."""
-    n = diff.shape[0]
-    mean = diff.mean(axis=0)
-    if n < 2:
-        return mean, mean, mean
-    half = stats.t.ppf(0.975, n - 1) * diff.std(axis=0, ddof=1) / np.sqrt(n)
-    return mean, mean - half, mean + half
+def run_paired(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0, chunk: int = 500) -> Paired:
+    """As `run_comparison`, `chunk` runs at a time, keeping only summaries: memory stays flat in `runs`."""
+    from simulation.experiments.runner import Summary
+
+    seeds = list(range(first_seed, first_seed + runs))
+    paired: Paired | None = None
+    for years, a, b in _paired_chunks(base, alt, seeds, chunk):
+        if paired is None:
+            shape = (len(years), len(PAIRS))
+            paired = Paired(base, alt, years, Summary(years), Summary(years), Moments(shape),
+                            Moments((len(years), len(STATES), len(STATES))))
+        paired.add(a, b)
+        del a, b
+    assert paired is not None, "runs must be at least 1"
+    return paired
 
 
-def alignment_differences(c: Comparison) -> pd.DataFrame:
+def paired(c: Comparison | Paired) -> Paired:
+    """The summaries of a comparison (a `Paired` as it is)."""
+    if isinstance(c, Paired):
+        return c
+    from simulation.experiments.runner import Summary
+
+    out = Paired(c.base, c.alt, c.years, Summary(c.years), Summary(c.years), Moments(c.base_alignment.shape[1:]),
+                 Moments(c.base_threat.shape[1:]))
+    seeds = tuple(range(len(c.base_alignment)))
+    full = np.zeros((*c.base_alignment.shape[:2], len(STATES), len(STATES)))
+    for series, summary in ((c.base_alignment, out.base_summary), (c.alt_alignment, out.alt_summary)):
+        full[:, :, PAIR_A, PAIR_B] = series
+        summary.add(Ensemble(seeds, c.years, full, c.base_threat if summary is out.base_summary else c.alt_threat))
+    out.alignment_diff.add(c.alt_alignment - c.base_alignment)
+    out.threat_diff.add(c.alt_threat - c.base_threat)
+    return out
+
+
+def _interval(m: Moments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% t interval over runs (no interval, NaN, from a single run: never "clear")."""
+    from scipy import stats  # only here: one quantile of Student's t
+
+    if m.n < 2:
+        return m.mean, np.full_like(m.mean, np.nan), np.full_like(m.mean, np.nan)
+    half = stats.t.ppf(0.975, m.n - 1) * m.sd / np.sqrt(m.n)
+    return m.mean, m.mean - half, m.mean + half
+
+
+def alignment_differences(c: Comparison | Paired) -> pd.DataFrame:
     """Per pair and year: both means, the difference (alt - base) and its 95% interval."""
-    mean, lo, hi = _interval(c.alt_alignment - c.base_alignment)
+    p = paired(c)
+    mean, lo, hi = _interval(p.alignment_diff)
     T, P = mean.shape
     frame = pd.DataFrame({
         "a": np.tile([a for a, _ in PAIRS], T), "b": np.tile([b for _, b in PAIRS], T),
-        "year": np.repeat(c.years, P),
-        "base": c.base_alignment.mean(axis=0).reshape(-1), "alt": c.alt_alignment.mean(axis=0).reshape(-1),
+        "year": np.repeat(p.years, P),
+        "base": p.base_summary.alignment_mean.reshape(-1), "alt": p.alt_summary.alignment_mean.reshape(-1),
         "difference": mean.reshape(-1), "ci_low": lo.reshape(-1), "ci_high": hi.reshape(-1),
     })
     frame["clear"] = ((frame.ci_low > 0) | (frame.ci_high < 0)) & (frame.difference.abs() >= MIN_EFFECT)
     return frame
 
 
-def threat_differences(c: Comparison) -> pd.DataFrame:
+def threat_differences(c: Comparison | Paired) -> pd.DataFrame:
     """Per directed pair and year: change in the threat i perceives from j (the rules' explanation)."""
-    mean, lo, hi = _interval(c.alt_threat - c.base_threat)
+    p = paired(c)
+    mean, lo, hi = _interval(p.threat_diff)
     n = len(STATES)
     i, j = np.nonzero(~np.eye(n, dtype=bool))
-    T = len(c.years)
+    T = len(p.years)
     frame = pd.DataFrame({
-        "i": np.tile(np.array(STATES)[i], T), "j": np.tile(np.array(STATES)[j], T), "year": np.repeat(c.years, len(i)),
-        "base": c.base_threat.mean(axis=0)[:, i, j].reshape(-1), "alt": c.alt_threat.mean(axis=0)[:, i, j].reshape(-1),
+        "i": np.tile(np.array(STATES)[i], T), "j": np.tile(np.array(STATES)[j], T), "year": np.repeat(p.years, len(i)),
+        "base": p.base_summary.threat_mean[:, i, j].reshape(-1), "alt": p.alt_summary.threat_mean[:, i, j].reshape(-1),
         "difference": mean[:, i, j].reshape(-1), "ci_low": lo[:, i, j].reshape(-1), "ci_high": hi[:, i, j].reshape(-1),
     })
     frame["clear"] = ((frame.ci_low > 0) | (frame.ci_high < 0)) & (frame.difference.abs() >= MIN_EFFECT)
@@ -119,7 +220,7 @@ def _edits_in_words(s: Scenario) -> list[str]:
     return words
 
 
-def summary_markdown(c: Comparison, diffs: pd.DataFrame, div: pd.DataFrame, threats: pd.DataFrame,
+def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFrame, threats: pd.DataFrame,
                      runs: int) -> str:
     """A short plain-language account a teacher can read aloud."""
     lines = [f"# {c.alt.name} compared with {c.base.name}", ""]

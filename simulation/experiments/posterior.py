@@ -1,18 +1,19 @@
 """A calibrated posterior over the weights instead of a point: ABC-SMC on the batched objective.
 
-Approximate Bayesian computation by sequential Monte Carlo (Toni et al. 2009; Beaumont, Cornuet,
-Marin & Robert 2009): a population of weight vectors drawn from the prior (uniform inside each
-weight's documented bounds) is moved, generation by generation, toward the vectors whose distance
-to the record (the calibration loss on 1947-1990) lies under a falling threshold; importance
-weights correct for the perturbation kernel. The result is a weighted sample of the parameter sets
-that fit history about equally well: which weights the record pins down, and which it cannot tell
-apart.
+Approximate Bayesian computation by sequential Monte Carlo (Toni et al. 2009; Del Moral, Doucet &
+Jasra 2012): a population of weight vectors drawn from the prior (uniform inside each weight's
+documented bounds) is moved, generation by generation, toward the vectors whose distance to the
+record (the calibration loss on 1947-1990) lies under a falling threshold. The result is a sample
+of the parameter sets that fit history about equally well: which weights the record pins down, and
+which it cannot tell apart.
 
 Why this loop rather than pyabc's or ELFI's: the objective costs about 30 times less per particle
 when a whole population runs as one ensemble batch, and pyabc evaluates one particle at a time;
-ELFI takes batches but pins matplotlib below 3.9 and brings GPy. So the loop is the textbook
-algorithm (a few lines below), and the parts that are easy to get wrong are pyabc's: the adaptive
-multivariate normal perturbation kernel with its bandwidth rule, and the weighted statistics.
+ELFI takes batches but pins matplotlib below 3.9 and brings GPy. And with 22 weights, importance
+weights against a perturbation kernel's density (Beaumont et al. 2009, pyabc's default)
+degenerated here to an effective sample of 3-11 particles in 1,000; MCMC moves keep every
+particle's weight equal. So the loop is the textbook algorithm, in a few lines, tested on a
+problem whose posterior is known (tests/test_posterior.py).
 """
 
 from __future__ import annotations
@@ -80,68 +81,60 @@ class Posterior:
 
 
 def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, names: tuple[str, ...],
-            population: int, generations: int, seed: int, quantile: float = 0.5, batch: int = 0,
-            min_acceptance: float = 0.02, progress: bool = False) -> Posterior:
-    """ABC-SMC with an adaptive threshold (the `quantile` of the last generation's distances).
+            population: int, generations: int, seed: int, quantile: float = 0.5, moves: int = 2,
+            progress: bool = False) -> Posterior:
+    """ABC-SMC with MCMC moves and an adaptive threshold (Del Moral, Doucet & Jasra 2012).
 
     `distance` maps candidates (S, D) to distances (S,) in one call; `bounds` is (D, 2), the uniform
-    prior's box. Stops after `generations` thresholds, or when fewer than `min_acceptance` of the
-    proposals are accepted (the threshold can hardly fall further).
+    prior's box. Each generation lowers the threshold to the `quantile` of the current distances,
+    resamples the particles under it, and moves each by `moves` Metropolis steps that keep only
+    proposals under the threshold. Particles move in logit space (a weight's place in its bounds),
+    so none leaves the prior's box; the uniform prior's density there, s(z)(1 - s(z)) with s the
+    logistic function, enters the acceptance ratio. Every particle carries the same weight.
     """
-    import pandas as pd
-    from pyabc.transition import MultivariateNormalTransition
     from tqdm import tqdm
 
     rng = np.random.default_rng(seed)
     lo, hi = bounds[:, 0], bounds[:, 1]
-    batch = batch or population
-    # generation 0: the prior itself
-    theta = lo + rng.random((population, len(names))) * (hi - lo)
-    d = distance(theta)
-    w = np.full(population, 1.0 / population)
-    log: list[dict[str, float]] = [{"generation": 0, "epsilon": float("inf"), "acceptance": 1.0,
-                                    "ess": float(population), "evaluations": population}]
+    dim = len(names)
+
+    def to_theta(z: np.ndarray) -> np.ndarray:
+        return lo + (hi - lo) / (1.0 + np.exp(-z))
+
+    def log_prior(z: np.ndarray) -> np.ndarray:
+        return np.sum(-np.logaddexp(0.0, -z) - np.logaddexp(0.0, z), axis=1)
+
+    u = np.clip(rng.random((population, dim)), 1e-12, 1 - 1e-12)
+    z = np.log(u) - np.log1p(-u)  # generation 0: the prior itself
+    d = distance(to_theta(z))
     evaluations = population
+    log: list[dict[str, float]] = [{"generation": 0, "epsilon": float("inf"), "move_acceptance": 1.0,
+                                    "distinct": float(population), "evaluations": evaluations}]
     bar = tqdm(total=generations, desc="posterior", unit="gen", disable=not progress)
     for t in range(1, generations + 1):
-        epsilon = float(_weighted_quantile(d, w, quantile))
-        kernel = MultivariateNormalTransition()
-        kernel.fit(pd.DataFrame(theta, columns=list(names)), w)
-        accepted_theta: list[np.ndarray] = []
-        accepted_d: list[np.ndarray] = []
-        proposed, n_accepted = 0, 0
-        while n_accepted < population:
-            candidates = kernel.rvs(batch).to_numpy()
-            inside = np.all((candidates >= lo) & (candidates <= hi), axis=1)
-            candidates = candidates[inside]
-            proposed += batch
-            if len(candidates):
-                dist = distance(candidates)
-                evaluations += len(candidates)
-                keep = dist <= epsilon
-                accepted_theta.append(candidates[keep])
-                accepted_d.append(dist[keep])
-                n_accepted += int(keep.sum())
-            if proposed > population / min_acceptance:
-                break
-        new_theta = np.concatenate(accepted_theta)[:population]
-        new_d = np.concatenate(accepted_d)[:population]
-        acceptance = len(new_theta) / proposed
-        if len(new_theta) < population:  # the threshold has stopped falling: keep the last generation
-            log.append({"generation": t, "epsilon": epsilon, "acceptance": acceptance, "ess": float("nan"),
-                        "evaluations": evaluations, "stopped": 1.0})
-            break
-        # importance weights: uniform prior over the kernel's mixture density
-        density = kernel.pdf(pd.DataFrame(new_theta, columns=list(names)))
-        w = 1.0 / np.maximum(np.asarray(density, dtype=float), 1e-300)
-        w /= w.sum()
-        theta, d = new_theta, new_d
-        log.append({"generation": t, "epsilon": epsilon, "acceptance": acceptance, "ess": float(1.0 / np.sum(w**2)),
-                    "evaluations": evaluations})
+        epsilon = float(np.quantile(d, quantile))
+        alive = np.flatnonzero(d <= epsilon)
+        pick = alive[rng.integers(0, len(alive), population)]  # resample the particles under the threshold
+        z, d = z[pick], d[pick]
+        # random-walk Metropolis with the population's covariance, at the usual 2.38^2 / dim scale
+        cov = np.cov(z, rowvar=False).reshape(dim, dim) * 2.38**2 / dim + 1e-9 * np.eye(dim)
+        chol = np.linalg.cholesky(cov)
+        accepted = 0
+        for _ in range(moves):
+            proposal = z + rng.standard_normal((population, dim)) @ chol.T
+            dist = distance(to_theta(proposal))
+            evaluations += population
+            ok = (dist <= epsilon) & (np.log(rng.random(population)) < log_prior(proposal) - log_prior(z))
+            z, d = np.where(ok[:, None], proposal, z), np.where(ok, dist, d)
+            accepted += int(ok.sum())
+        rate = accepted / (moves * population)
+        log.append({"generation": t, "epsilon": epsilon, "move_acceptance": rate,
+                    "distinct": float(len(np.unique(z, axis=0))), "evaluations": evaluations})
         bar.update(1)
-        bar.set_postfix(epsilon=f"{epsilon:.4f}", acceptance=f"{acceptance:.2f}")
+        bar.set_postfix(epsilon=f"{epsilon:.4f}", moves=f"{rate:.2f}")
     bar.close()
-    return Posterior(names, theta, w, d, {"generations": log, "evaluations": evaluations})
+    return Posterior(names, to_theta(z), np.full(population, 1.0 / population), d,
+                     {"generations": log, "evaluations": evaluations})
 
 
 def _weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -166,3 +159,49 @@ def summary(post: Posterior, top: int = 8) -> dict[str, Any]:
     strongest = [{"a": post.names[a], "b": post.names[b], "correlation": float(corr[a, b])}
                  for _, a, b in sorted(pairs, reverse=True)[:top]]
     return {"ess": post.ess, "marginals": marginals, "correlations": strongest}
+
+
+def fit_posterior(fit_until: int, population: int, generations: int, seed: int, objective_seeds: tuple[int, ...],
+                  quantile: float = 0.5, progress: bool = False) -> Posterior:
+    """The posterior of the fitted weights given the record up to `fit_until`, with the calibration's
+    objective (the loss on 1947..fit_until, averaged over `objective_seeds`) as the ABC distance."""
+    from simulation.engine.inputs import build_inputs
+    from simulation.experiments.calibrate import Objective, free_parameters
+    from simulation.experiments.score import load_targets, target_cells
+
+    inputs = build_inputs(1947, 2024)
+    cells = target_cells(load_targets(), inputs.years, (1947, fit_until))
+    names = free_parameters()
+    objective = Objective(inputs.until(fit_until), cells, names, objective_seeds)
+    bounds = np.array([Parameters.bounds()[n] for n in names])
+    post = abc_smc(objective.losses, bounds, names, population, generations, seed, quantile, progress=progress)
+    post.diagnostics.update({"fit_until": fit_until, "population": population, "max_generations": generations,
+                             "seed": seed, "objective_seeds": list(objective_seeds), "quantile": quantile})
+    return post
+
+
+def predictive_check(post: Posterior, seeds: list[int]) -> dict[str, Any]:
+    """The posterior predictive check: runs drawn from the posterior (one draw per seed), their 95%
+    band per pair-year, and the share of the documented pair-years that fall inside it, in and out
+    of sample. Returns the bands (for the figure) and the coverage table."""
+    from simulation.engine.ensemble import simulate
+    from simulation.engine.inputs import build_inputs
+    from simulation.experiments.score import load_targets, target_cells
+    from simulation.states import PAIR_A, PAIR_B, PAIRS
+
+    inputs = build_inputs(1947, 2024)
+    targets = load_targets()
+    run = simulate(inputs, post.params(Parameters.baseline(), post.draws_for(seeds)), seeds, keep_threat=False)
+    pairs = run.alignment[:, :, PAIR_A, PAIR_B]  # (R, T, P)
+    lo, hi = np.percentile(pairs, [2.5, 97.5], axis=0)
+    fit_until = int(post.diagnostics.get("fit_until", 1990))
+    coverage = {}
+    for window, span in (("in_sample", (1947, fit_until)), ("out_of_sample", (fit_until + 1, 2024))):
+        cells = target_cells(targets, inputs.years, span)
+        p = cells.pair
+        inside = (cells.level >= lo[cells.t, p] - 1e-12) & (cells.level <= hi[cells.t, p] + 1e-12)
+        coverage[window] = {"overall": float(inside.mean()),
+                            **{f"{a}-{b}": float(inside[p == k].mean()) for k, (a, b) in enumerate(PAIRS)
+                               if np.any(p == k)}}
+    return {"years": inputs.years, "low": lo, "high": hi, "mean": pairs.mean(axis=0), "coverage": coverage,
+            "targets": targets}

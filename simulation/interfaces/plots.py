@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from simulation.states import PAIRS, STATES, display_name
 
 if TYPE_CHECKING:
-    from simulation.experiments.compare import Comparison
+    from simulation.experiments.compare import Paired
 
 NETWORK_YEARS = (1955, 1972, 1985, 2003, 2022)
 #: Fixed, roughly geographic layout so that the pictures can be compared year to year.
@@ -36,9 +36,14 @@ def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.Data
     and the documented target levels when given (columns a, b, start, end, level)."""
     fig = Figure(figsize=(17, 8.5))
     axes = fig.subplots(3, 5, sharex=True, sharey=True)
-    grouped = alignments.groupby(["a", "b", "year"])["alignment"]
-    stats = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.quantile(0.05), "hi": grouped.quantile(0.95)})
-    many = alignments["run"].nunique() > 1
+    if "q05" in alignments.columns:  # a many-run summary: the mean and quantiles are already there
+        columns = {"alignment": "mean", "q05": "lo", "q95": "hi"}
+        stats = alignments.set_index(["a", "b", "year"]).sort_index().rename(columns=columns)
+        many = True
+    else:
+        grouped = alignments.groupby(["a", "b", "year"])["alignment"]
+        stats = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.quantile(0.05), "hi": grouped.quantile(0.95)})
+        many = alignments["run"].nunique() > 1
     for ax, (a, b) in zip(axes.flat, PAIRS, strict=True):
         s = stats.loc[(a, b)]
         ax.axhline(0, color="0.6", lw=0.8)
@@ -122,7 +127,7 @@ def plot_ablation(table: pd.DataFrame, path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def plot_comparison(c: Comparison, div: pd.DataFrame, path: Path, max_pairs: int = 6) -> None:
+def plot_comparison(c: Paired, div: pd.DataFrame, path: Path, max_pairs: int = 6) -> None:
     """Both scenarios for the pairs that change most: mean and 95% band across runs."""
     pairs = [(r.a, r.b) for r in div.head(max_pairs).itertuples(index=False)] or list(PAIRS[:3])
     cols = min(3, len(pairs))
@@ -131,10 +136,10 @@ def plot_comparison(c: Comparison, div: pd.DataFrame, path: Path, max_pairs: int
     axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
     for ax, (a, b) in zip(axes.flat, pairs):
         p = PAIRS.index((a, b))
-        for series, label, color in ((c.base_alignment, c.base.name, "0.35"), (c.alt_alignment, c.alt.name, "tab:red")):
-            lo, hi = np.percentile(series[:, :, p], [2.5, 97.5], axis=0)
+        for summary, label, color in ((c.base_summary, c.base.name, "0.35"), (c.alt_summary, c.alt.name, "tab:red")):
+            lo, hi = summary.alignment_quantile(0.025)[:, p], summary.alignment_quantile(0.975)[:, p]
             ax.fill_between(c.years, lo, hi, color=color, alpha=0.18, lw=0)
-            ax.plot(c.years, series[:, :, p].mean(axis=0), color=color, lw=1.8, label=label)
+            ax.plot(c.years, summary.alignment_mean[:, p], color=color, lw=1.8, label=label)
         ax.axhline(0, color="0.6", lw=0.8)
         ax.set_title(f"{a}–{b}")
         ax.set_ylim(-1.05, 1.05)
@@ -163,5 +168,40 @@ def plot_sensitivity(table: pd.DataFrame, path: Path) -> None:
         ax.set_title(name)
         ax.grid(axis="x", alpha=0.3)
         ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+#: Suppliers drawn in the supplier-share figure, with their colours.
+SUPPLIER_COLOURS = {"CHN": "tab:red", "RUS": "tab:blue", "USA": "tab:green", "other": "tab:gray"}
+
+
+def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFrame, path: Path,
+                         recipients: tuple[str, ...] = ("PAK", "IND")) -> None:
+    """Each recipient's arms supplier shares: the model's yearly shares (mean over runs, lines; `arms`
+    is (B, T, N, N) [supplier, recipient]) against SIPRI's by five-year window (steps)."""
+    from simulation.states import INDEX
+
+    fig = Figure(figsize=(11, 4.2))
+    axes = fig.subplots(1, len(recipients), sharey=True)
+    mean = arms.mean(axis=0)  # (T, N, N)
+    for ax, recipient in zip(np.atleast_1d(axes), recipients, strict=True):
+        j = INDEX[recipient]
+        for supplier, colour in SUPPLIER_COLOURS.items():
+            if supplier == recipient:
+                continue
+            model = 1.0 - mean[:, :, j].sum(axis=1) if supplier == "other" else mean[:, INDEX[supplier], j]
+            name = display_name(supplier) if supplier != "other" else "outside the six"
+            ax.plot(years, model, color=colour, lw=1.6, label=f"{name} (model)")
+            rows = record[(record.recipient == recipient) & (record.supplier == supplier)]
+            for k, row in enumerate(rows.itertuples(index=False)):
+                ax.hlines(row.share, row.start, row.end + 1, color=colour, lw=4, alpha=0.45,
+                          label="SIPRI, 5-year window" if k == 0 and supplier == "CHN" else None)
+        ax.set_title(f"{display_name(recipient)}: who supplies its arms")
+        ax.set_ylim(0, 1)
+        ax.set_xlim(years[0], years[-1])
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("share of arms imports")
+    np.atleast_1d(axes)[-1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -6,7 +6,8 @@ unless a docstring says otherwise. Nothing here keeps state, draws randomness or
 - pairs:    the directed-pair matrices' shared convention (no relation with oneself)
 - power:    relative power, proximity (loss-of-strength gradient), polarity, internal balancing
 - threat:   perceived intentions, the security dilemma, Walt's threat and Waltz's power threat
-- interest: material self-interest (arms, aid, energy, markets, investment)
+- interest: material self-interest (arms, aid, energy, markets; what past instruments built)
+- instruments: what states do toward each other (arms, sanctions, aid, troops, exercises), chosen
 - choice:   desired stance (balancing, bandwagoning, interest), inertia, mutuality
 
 The yearly step that composes them is `simulation.engine.dynamics`.

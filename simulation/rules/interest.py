@@ -2,7 +2,8 @@
 Abbasi 2022 §4.2.1; docs/theory.md §5).
 
 Arms, aid, energy and markets: a state values a partner that can supply what it needs and a
-partner that needs what it can supply. Sanctions and embargoes cut the supply channel.
+partner that needs what it can supply; and it values what past choices have built between them
+(an installed base of arms, aid, invited troops). Sanctions cut the supply channel.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.rules.pairs import clear_diagonal, row_max
-from simulation.rules.types import Array
+from simulation.rules.types import Array, Weight
 
 
 def arms_need(threat: Array, self_reliance: Array) -> Array:
@@ -30,19 +31,24 @@ def aid_capacity(gdp: Array, gdp_per_capita: Array) -> Array:
     return size * wealth
 
 
-def self_interest(arms_need: Array, arms_supply: Array, arms_demand: Array, aid_need: Array,
-                  aid_capacity: Array, energy_need: Array, energy_supply: Array,
-                  investment: Array, sanction: Array) -> Array:
+def self_interest(arms_need: Array, arms_capacity: Array, aid_need: Array, aid_capacity: Array,
+                  energy_need: Array, energy_supply: Array, sanction: Array, installed_base: Array,
+                  aid: Array, presence: Array, base_weight: Weight, stake_weight: Weight) -> Array:
     """v[b, i, j] >= 0: the material value of j to i.
 
-    i gains from buying arms and aid from j (cut by j's sanctions on i), from selling arms to j
-    (cut by i's own sanctions on j), from energy trade either way, and from investment between
-    them (BRI/CPEC). `sanction[b, j, i]` and `investment[b, j, i]` read from j to i.
+    What j could supply: i gains from buying arms and aid from j (cut by j's sanctions on i) and
+    from selling arms to j (its market, cut by i's own sanctions on j), and from energy trade either
+    way. What the two have done: j's arms in i's forces, and i's in j's (`installed_base[b, j, i]`,
+    the share of i's forces built by j: spares and training bind buyer and seller), and last year's
+    aid and invited troops either way (a donor's and a guest's stake, a recipient's and a host's
+    benefit). `sanction`, `installed_base`, `aid` and `presence` read [from, to]; they are the agents'
+    own choices of earlier years (rules.instruments), never inputs.
     """
     open_from_j = 1.0 - np.swapaxes(sanction, 1, 2)  # [i, j]: j still supplies i
     open_to_j = 1.0 - sanction  # [i, j]: i still supplies j
-    buy = (arms_need[:, :, None] * arms_supply[:, None, :] + aid_need[:, :, None] * aid_capacity[:, None, :]) * open_from_j
-    sell = arms_supply[:, :, None] * arms_demand[:, None, :] * open_to_j
+    buy = (arms_need[:, :, None] * arms_capacity[:, None, :] + aid_need[:, :, None] * aid_capacity[:, None, :]) * open_from_j
+    sell = arms_capacity[:, :, None] * arms_need[:, None, :] * open_to_j
     energy = energy_need[:, :, None] * energy_supply[:, None, :] + energy_supply[:, :, None] * energy_need[:, None, :]
-    invest = np.swapaxes(investment, 1, 2) + investment
-    return clear_diagonal(buy + sell + energy + invest)
+    bound = base_weight * (np.swapaxes(installed_base, 1, 2) + installed_base)
+    stake = stake_weight * (np.swapaxes(aid, 1, 2) + aid + np.swapaxes(presence, 1, 2) + presence)
+    return clear_diagonal(buy + sell + energy + bound + stake)

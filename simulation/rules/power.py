@@ -28,7 +28,10 @@ def proximity(distance_km: Array, contiguity: Array, presence: Array, capability
     reach = reach_km * np.sqrt(capability / strongest)  # (B, N): j's reach
     decay = np.exp(-distance_km[None, :, :] / np.maximum(reach[:, None, :], 1e-9))
     # presence[b, j, k] (j's forces in k) x contiguity[b, k, i] -> j at i's border through k
-    through = np.max(presence[:, :, :, None] * contiguity[:, None, :, :], axis=2)  # (B, j, i)
+    # (B, j, i), as a running maximum over k (all terms >= 0; numpy reduces a 6-long axis slowly)
+    through = np.zeros(np.broadcast_shapes(presence.shape, contiguity.shape))
+    for k in range(presence.shape[-1]):
+        np.maximum(through, presence[:, :, k, None] * contiguity[:, None, k, :], out=through)
     via_presence = np.swapaxes(through, 1, 2)
     worldwide = global_reach * milex_share[:, None, :]
     return clear_diagonal(np.maximum(np.maximum(np.maximum(decay, contiguity), via_presence), worldwide))
