@@ -200,6 +200,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.engine.params import ABLATIONS, CALIBRATED
     from simulation.interfaces import output
 
+    if args.rolling_origin or args.leave_one_pair_out or args.budget_spread:
+        return _cmd_validate(args)
     workers = contract.cap_workers(args.workers)
     output.check_out(Path(args.out), "calibrate", args.force)
     from simulation.experiments import calibrate
@@ -267,6 +269,60 @@ def default_parameters() -> str:
     from simulation.experiments.posterior import POSTERIOR
 
     return "posterior" if POSTERIOR.exists() else "point"
+
+
+def _years(flag: str, text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{flag} takes comma-separated integers, got {text!r}", field=flag) from None
+
+
+def _add_validation_flags(cal: argparse.ArgumentParser) -> None:
+    """The honest test's flags on `calibrate` (experiments/validation.py); the budget flags above
+    (--generations, --population, --objective-seeds, --eval-seeds, --seed, --workers) apply to every fit."""
+    cal.add_argument("--rolling-origin", metavar="YEARS",
+                     help="refit on 1947..origin and test after it, per origin, e.g. 1970,1990,2005")
+    cal.add_argument("--leave-one-pair-out", action="store_true",
+                     help="refit to --fit-until without each pair in turn and score the held-out pair")
+    cal.add_argument("--budget-spread", metavar="GENERATIONS",
+                     help="refit to --fit-until at these budgets x --spread-seeds, e.g. 40,80,150")
+    cal.add_argument("--spread-seeds", default="0,1,2", metavar="SEEDS", help="optimizer seeds (default 0,1,2)")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Write the validation tables asked for by the flags of _add_validation_flags into --out."""
+    from simulation.interfaces import output
+
+    workers = contract.cap_workers(args.workers)
+    output.check_out(Path(args.out), "calibrate", args.force)
+    from simulation.experiments import validation
+
+    budget = validation.FitBudget(args.generations, args.population, args.seed, tuple(range(args.objective_seeds)),
+                                  tuple(range(1000, 1000 + args.eval_seeds)))
+    origins = _years("--rolling-origin", args.rolling_origin) if args.rolling_origin else []
+    if not all(1950 <= o <= 2023 for o in origins):
+        raise InputError(f"--rolling-origin years must lie in 1950..2023, got {args.rolling_origin}",
+                         field="--rolling-origin")
+    spread = _years("--budget-spread", args.budget_spread) if args.budget_spread else []
+    if spread and min(spread) < 1:
+        raise InputError("--budget-spread generations must be at least 1", field="--budget-spread")
+    started = time.perf_counter()
+    tables = validation.validation_tables(origins, args.leave_one_pair_out, spread,
+                                          _years("--spread-seeds", args.spread_seeds), budget, workers,
+                                          args.fit_until)
+    meta = {"command": "python -m simulation calibrate " + " ".join(args.raw), "budget": budget.describe(),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+    def write(folder: Path) -> None:
+        for name, table in tables.items():
+            output.write_csv(table, folder / f"{name}.csv")
+        output.write_json(meta, folder / f"{'_'.join(sorted(tables))}.json")
+
+    output.write_atomically(Path(args.out), write, "calibrate", args.force)
+    print(validation.format_tables(tables))
+    print(f"validation tables in {args.out} ({meta['seconds']:.0f} s)")
+    return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -443,6 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--write-baseline", action="store_true", help="commit the fit as the baseline parameters")
     cal.add_argument("--force", action="store_true", help=force_help)
     cal.set_defaults(func=_cmd_calibrate)
+    _add_validation_flags(cal)
     return parser
 
 
