@@ -7,7 +7,11 @@ one code, 365, for both).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
+from simulation.errors import InputError
 
 STATES: tuple[str, ...] = ("AFG", "CHN", "IND", "PAK", "RUS", "USA")
 N_STATES = len(STATES)
@@ -40,3 +44,13 @@ def display_name(code: str, year: int | None = None) -> str:
     if code == "RUS" and year is not None:
         return "USSR" if year < 1992 else "Russia"
     return NAMES[code]
+
+
+def check_state(code: object, *, file: str | Path | None = None, line: int | None = None,
+                field: str | None = None, also: tuple[str, ...] = ()) -> str:
+    """`code` if it is one of the six state codes (or in `also`); otherwise the one error every
+    file and argument reports for an unknown code, listing the valid ones."""
+    if isinstance(code, str) and (code in INDEX or code in also):
+        return code
+    expected = " ".join(STATES) + "".join(f" or {x!r}" for x in also)
+    raise InputError(f"unknown state code {code!r} (expected one of {expected})", file=file, line=line, field=field)

@@ -1,7 +1,9 @@
 """Compare two scenarios over the same seeds: what changed, for which pairs, from when, how sure.
 
-Both scenarios run with identical seeds, so run b of one and run b of the other share every random
-shock: their difference is due to the inputs alone (paired design). For each pair and year the
+Both scenarios run with identical seeds, and a run's shocks are keyed by calendar year
+(engine/shocks.py), so run b of one and run b of the other share the shock of every year they
+both simulate, whatever their start years: their difference is due to the inputs alone (paired
+design), and the two are compared on the years they share. For each pair and year the
 mean difference gets a 95% interval (t interval over the paired runs). A difference is "clear"
 when its interval excludes 0 and it is at least `MIN_EFFECT` in size.
 """
@@ -9,20 +11,31 @@ when its interval excludes 0 and it is at least `MIN_EFFECT` in size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from simulation.engine.ensemble import simulate
+from simulation.engine.ensemble import Ensemble, simulate
+from simulation.engine.params import ABLATIONS, Parameters
+from simulation.engine.series import yearly
+from simulation.experiments.posterior import ParameterSource
 from simulation.experiments.scenario import Scenario, scenario_inputs
 from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES, display_name
 
 MIN_EFFECT = 0.05
+#: A clear effect is robust when its sign holds in at least this share of the paired runs (with the
+#: posterior: of the parameter draws), not only on average.
+ROBUST_SHARE = 0.9
+
+if TYPE_CHECKING:
+    from simulation.experiments.runner import Summary
 
 
 @dataclass(frozen=True)
 class Comparison:
+    """Every paired run of both scenarios, on the years they share (for notebooks and small runs)."""
+
     base: Scenario
     alt: Scenario
     years: np.ndarray
@@ -30,57 +43,174 @@ class Comparison:
     alt_alignment: np.ndarray
     base_threat: np.ndarray  # (R, T, N, N)
     alt_threat: np.ndarray
-    first_seed: int = 0
+
+
+class Moments:
+    """Count, mean and standard deviation over runs of an array, added a chunk (axis 0) at a time."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.n, self.total, self.squares = 0, np.zeros(shape), np.zeros(shape)
+        self.positive, self.negative = np.zeros(shape), np.zeros(shape)
+
+    def add(self, x: np.ndarray) -> None:
+        self.n += x.shape[0]
+        self.total += x.sum(axis=0)
+        self.squares += (x ** 2).sum(axis=0)
+        self.positive += (x > 0).sum(axis=0)
+        self.negative += (x < 0).sum(axis=0)
+
+    @property
+    def same_sign(self) -> np.ndarray:
+        """Share of the runs whose value has the sign of the mean (with parameters drawn from the
+        posterior, the share of draws under which the effect holds)."""
+        return np.where(self.total >= 0, self.positive, self.negative) / max(self.n, 1)
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.total / self.n
+
+    @property
+    def sd(self) -> np.ndarray:
+        if self.n < 2:
+            return np.full_like(self.total, np.nan)
+        return np.sqrt(np.clip((self.squares - self.total ** 2 / self.n) / (self.n - 1), 0.0, None))
+
+
+@dataclass
+class Paired:
+    """What the tables, plot and summary need from paired runs: per-scenario alignment summaries
+    (mean, quantiles), means of threats, and moments of the paired differences. Its size does not
+    depend on the number of runs."""
+
+    base: Scenario
+    alt: Scenario
+    years: np.ndarray
+    base_summary: Summary
+    alt_summary: Summary
+    alignment_diff: Moments  # (T, P)
+    threat_diff: Moments  # (T, N, N)
+
+    @property
+    def runs(self) -> int:
+        return self.alignment_diff.n
+
+    def add(self, a: Ensemble, b: Ensemble) -> None:
+        self.base_summary.add(a)
+        self.alt_summary.add(b)
+        self.alignment_diff.add(b.alignment[:, :, PAIR_A, PAIR_B] - a.alignment[:, :, PAIR_A, PAIR_B])
+        self.threat_diff.add(b.threat - a.threat)
+
+
+def _on_shared_years(run: Ensemble, years: np.ndarray) -> Ensemble:
+    index = np.searchsorted(run.years, years)
+    return Ensemble(run.seeds, years, run.alignment[:, index], run.threat[:, index])
+
+
+def _paired_chunks(base: Scenario, alt: Scenario, seeds: list[int], chunk: int,
+                   source: ParameterSource | None = None, params: Parameters | None = None):
+    """Both scenarios over the same seeds, `chunk` runs at a time, cut to the years both simulate.
+    Run b of both takes the same weights: the point, or the same posterior draw (by its seed);
+    `params`, if given, replaces the calibrated weights (a theory's own calibration)."""
+    source = source or ParameterSource()
+    prepared = []
+    for s in (base, alt):
+        inputs, p = scenario_inputs(s)
+        if params is not None:
+            p = params.with_overrides(s.overrides())
+        prepared.append((inputs, p, tuple(s.overrides())))
+    years = np.intersect1d(prepared[0][0].years, prepared[1][0].years)
+    for k in range(0, len(seeds), chunk):
+        part = seeds[k:k + chunk]
+        a, b = (_on_shared_years(simulate(inputs, source.for_runs(p, part, keep), part), years)
+                for inputs, p, keep in prepared)
+        yield years, a, b
+        del a, b  # before the next chunk is simulated, so only one is ever held
 
 
 def run_comparison(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0) -> Comparison:
-    """Run both scenarios over the same `runs` seeds on the vectorized engine (same rules as Mesa)."""
+    """Run both scenarios over the same `runs` seeds on the vectorized engine (same rules as Mesa),
+    keeping every run. Shocks are keyed by calendar year, so runs pair year by year."""
     seeds = list(range(first_seed, first_seed + runs))
-    out = []
-    for s in (base, alt):
-        inputs, params = scenario_inputs(s)
-        out.append((inputs.years, simulate(inputs, params, seeds)))
-    (years_a, a), (years_b, b) = out
-    years = np.intersect1d(years_a, years_b)
-    ia, ib = np.searchsorted(years_a, years), np.searchsorted(years_b, years)
-    return Comparison(base, alt, years,
-                      a.alignment[:, ia][:, :, PAIR_A, PAIR_B], b.alignment[:, ib][:, :, PAIR_A, PAIR_B],
-                      a.threat[:, ia], b.threat[:, ib], first_seed)
+    years, a, b = next(_paired_chunks(base, alt, seeds, len(seeds)))
+    return Comparison(base, alt, years, a.alignment[:, :, PAIR_A, PAIR_B], b.alignment[:, :, PAIR_A, PAIR_B],
+                      a.threat, b.threat)
 
 
-def _interval(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and 95% t interval over axis 0."""
-    n = diff.shape[0]
-    mean = diff.mean(axis=0)
-    if n < 2:
-        return mean, mean, mean
-    half = stats.t.ppf(0.975, n - 1) * diff.std(axis=0, ddof=1) / np.sqrt(n)
-    return mean, mean - half, mean + half
+def run_paired(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0, chunk: int = 500,
+               source: ParameterSource | None = None, params: Parameters | None = None) -> Paired:
+    """As `run_comparison`, `chunk` runs at a time, keeping only summaries: memory stays flat in `runs`.
+    With a posterior `source`, each paired run draws its weights from it (intervals then include
+    parameter uncertainty)."""
+    from simulation.experiments.runner import Summary
+
+    seeds = list(range(first_seed, first_seed + runs))
+    paired: Paired | None = None
+    for years, a, b in _paired_chunks(base, alt, seeds, chunk, source, params):
+        if paired is None:
+            shape = (len(years), len(PAIRS))
+            paired = Paired(base, alt, years, Summary(years), Summary(years), Moments(shape),
+                            Moments((len(years), len(STATES), len(STATES))))
+        paired.add(a, b)
+        del a, b
+    assert paired is not None, "runs must be at least 1"
+    return paired
 
 
-def alignment_differences(c: Comparison) -> pd.DataFrame:
+def paired(c: Comparison | Paired) -> Paired:
+    """The summaries of a comparison (a `Paired` as it is)."""
+    if isinstance(c, Paired):
+        return c
+    from simulation.experiments.runner import Summary
+
+    out = Paired(c.base, c.alt, c.years, Summary(c.years), Summary(c.years), Moments(c.base_alignment.shape[1:]),
+                 Moments(c.base_threat.shape[1:]))
+    seeds = tuple(range(len(c.base_alignment)))
+    full = np.zeros((*c.base_alignment.shape[:2], len(STATES), len(STATES)))
+    for series, summary in ((c.base_alignment, out.base_summary), (c.alt_alignment, out.alt_summary)):
+        full[:, :, PAIR_A, PAIR_B] = series
+        summary.add(Ensemble(seeds, c.years, full, c.base_threat if summary is out.base_summary else c.alt_threat))
+    out.alignment_diff.add(c.alt_alignment - c.base_alignment)
+    out.threat_diff.add(c.alt_threat - c.base_threat)
+    return out
+
+
+def _interval(m: Moments) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% t interval over runs (no interval, NaN, from a single run: never "clear")."""
+    from scipy import stats  # only here: one quantile of Student's t
+
+    if m.n < 2:
+        return m.mean, np.full_like(m.mean, np.nan), np.full_like(m.mean, np.nan)
+    half = stats.t.ppf(0.975, m.n - 1) * m.sd / np.sqrt(m.n)
+    return m.mean, m.mean - half, m.mean + half
+
+
+def alignment_differences(c: Comparison | Paired) -> pd.DataFrame:
     """Per pair and year: both means, the difference (alt - base) and its 95% interval."""
-    mean, lo, hi = _interval(c.alt_alignment - c.base_alignment)
+    p = paired(c)
+    mean, lo, hi = _interval(p.alignment_diff)
     T, P = mean.shape
     frame = pd.DataFrame({
         "a": np.tile([a for a, _ in PAIRS], T), "b": np.tile([b for _, b in PAIRS], T),
-        "year": np.repeat(c.years, P),
-        "base": c.base_alignment.mean(axis=0).reshape(-1), "alt": c.alt_alignment.mean(axis=0).reshape(-1),
+        "year": np.repeat(p.years, P),
+        "base": p.base_summary.alignment_mean.reshape(-1), "alt": p.alt_summary.alignment_mean.reshape(-1),
         "difference": mean.reshape(-1), "ci_low": lo.reshape(-1), "ci_high": hi.reshape(-1),
     })
     frame["clear"] = ((frame.ci_low > 0) | (frame.ci_high < 0)) & (frame.difference.abs() >= MIN_EFFECT)
+    frame["same_sign"] = p.alignment_diff.same_sign.reshape(-1)
+    frame["robust"] = frame.clear & (frame.same_sign >= ROBUST_SHARE)
     return frame
 
 
-def threat_differences(c: Comparison) -> pd.DataFrame:
+def threat_differences(c: Comparison | Paired) -> pd.DataFrame:
     """Per directed pair and year: change in the threat i perceives from j (the rules' explanation)."""
-    mean, lo, hi = _interval(c.alt_threat - c.base_threat)
+    p = paired(c)
+    mean, lo, hi = _interval(p.threat_diff)
     n = len(STATES)
     i, j = np.nonzero(~np.eye(n, dtype=bool))
-    T = len(c.years)
+    T = len(p.years)
     frame = pd.DataFrame({
-        "i": np.tile(np.array(STATES)[i], T), "j": np.tile(np.array(STATES)[j], T), "year": np.repeat(c.years, len(i)),
-        "base": c.base_threat.mean(axis=0)[:, i, j].reshape(-1), "alt": c.alt_threat.mean(axis=0)[:, i, j].reshape(-1),
+        "i": np.tile(np.array(STATES)[i], T), "j": np.tile(np.array(STATES)[j], T), "year": np.repeat(p.years, len(i)),
+        "base": p.base_summary.threat_mean[:, i, j].reshape(-1), "alt": p.alt_summary.threat_mean[:, i, j].reshape(-1),
         "difference": mean[:, i, j].reshape(-1), "ci_low": lo[:, i, j].reshape(-1), "ci_high": hi[:, i, j].reshape(-1),
     })
     frame["clear"] = ((frame.ci_low > 0) | (frame.ci_high < 0)) & (frame.difference.abs() >= MIN_EFFECT)
@@ -97,9 +227,10 @@ def divergence(diffs: pd.DataFrame) -> pd.DataFrame:
         peak = g.loc[g.difference.abs().idxmax()]
         rows.append({"a": a, "b": b, "first_year": int(clear.year.min()), "clear_years": len(clear),
                      "largest_difference": float(peak.difference), "year_of_largest": int(peak.year),
-                     "ci_low": float(peak.ci_low), "ci_high": float(peak.ci_high)})
+                     "ci_low": float(peak.ci_low), "ci_high": float(peak.ci_high),
+                     "same_sign": float(peak.same_sign), "robust": bool(peak.robust)})
     out = pd.DataFrame(rows, columns=["a", "b", "first_year", "clear_years", "largest_difference",
-                                      "year_of_largest", "ci_low", "ci_high"])
+                                      "year_of_largest", "ci_low", "ci_high", "same_sign", "robust"])
     return out.sort_values("largest_difference", key=np.abs, ascending=False, ignore_index=True)
 
 
@@ -120,8 +251,8 @@ def _edits_in_words(s: Scenario) -> list[str]:
     return words
 
 
-def summary_markdown(c: Comparison, diffs: pd.DataFrame, div: pd.DataFrame, threats: pd.DataFrame,
-                     runs: int) -> str:
+def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFrame, threats: pd.DataFrame,
+                     runs: int, parameters: str = "point", first_seed: int = 0) -> str:
     """A short plain-language account a teacher can read aloud."""
     lines = [f"# {c.alt.name} compared with {c.base.name}", ""]
     if c.alt.description:
@@ -130,19 +261,24 @@ def summary_markdown(c: Comparison, diffs: pd.DataFrame, div: pd.DataFrame, thre
     if edits:
         lines += ["**What this scenario changes** (inputs only; alignments are left to the rules):", ""]
         lines += [f"- {w}" for w in edits] + [""]
-    lines += [f"Both scenarios were run {runs} times with the same random seeds, so every difference "
+    drawn = ("each pair of runs with the same weights drawn from the calibrated posterior, so the intervals "
+             "include parameter uncertainty" if parameters != "point" else
+             "with the calibrated weights (a point: the intervals leave out parameter uncertainty)")
+    lines += [f"Both scenarios were run {runs} times with the same random seeds, {drawn}; every difference "
               f"below comes from the changed inputs. A difference counts as clear when its 95% interval "
-              f"excludes zero and it is at least {MIN_EFFECT} on the -1..+1 scale.", ""]
+              f"excludes zero and it is at least {MIN_EFFECT} on the -1..+1 scale, and as **robust** when, "
+              f"besides, its sign holds in at least {ROBUST_SHARE:.0%} of the paired runs.", ""]
     if div.empty:
         lines += ["**No pair's alignment changes clearly.**", ""]
     else:
         lines += ["**What changes**", ""]
         for r in div.head(6).itertuples(index=False):
             direction = "warmer" if r.largest_difference > 0 else "cooler"
+            verdict = ("**robust**" if r.robust else f"not robust: its sign holds in {r.same_sign:.0%} of runs")
             lines.append(
                 f"- {display_name(r.a)}–{display_name(r.b)}: {direction}, clearly from {r.first_year}; "
                 f"largest change {r.largest_difference:+.2f} in {r.year_of_largest} "
-                f"(95% interval {r.ci_low:+.2f} to {r.ci_high:+.2f})."
+                f"(95% interval {r.ci_low:+.2f} to {r.ci_high:+.2f}); {verdict}."
             )
         lines.append("")
         clear = threats[threats.clear]
@@ -155,26 +291,113 @@ def summary_markdown(c: Comparison, diffs: pd.DataFrame, div: pd.DataFrame, thre
                 lines.append(f"- {display_name(r.i)} feels {verb} threatened by {display_name(r.j)} "
                              f"({r.difference:+.2f} in {r.year}).")
             lines.append("")
-    lines += _motive_section(c, div)
+    lines += motive_section(c.base, c.alt, div, runs, first_seed)
     lines += ["Files: `alignment_difference.csv` (every pair and year), `divergence.csv` (first year and "
               "size of each clear change), `threat_difference.csv`, `comparison.png`.", ""]
     return "\n".join(lines)
 
 
-def _motive_section(c: Comparison, div: pd.DataFrame, max_pairs: int = 4) -> list[str]:
-    """**Why, by motive**: the pairs that change most, their change split by motive (experiments.explain)."""
+#: Runs the motive split is averaged over (it keeps every part of every stance of every run).
+MOTIVE_RUNS = 200
+
+
+def motive_section(base: Scenario, alt: Scenario, div: pd.DataFrame, runs: int, first_seed: int = 0,
+                   max_pairs: int = 4) -> list[str]:
+    """**Why, by motive**: the pairs that change most, their change split by motive (experiments.explain),
+    with the calibrated weights, over the first `MOTIVE_RUNS` of the same seeds."""
     if div.empty:
         return []
     from simulation.experiments import explain
 
-    runs = c.base_alignment.shape[0]
-    seeds = list(range(c.first_seed, c.first_seed + runs))
-    base, alt = (explain.trace(*scenario_inputs(s), seeds) for s in (c.base, c.alt))
+    seeds = list(range(first_seed, first_seed + min(runs, MOTIVE_RUNS)))
+    traces = [explain.trace(*scenario_inputs(s), seeds) for s in (base, alt)]
     pairs = [(str(r.a), str(r.b), int(r.first_year), int(r.year_of_largest))
              for r in div.head(max_pairs).itertuples(index=False)]
-    lines = explain.comparison_lines(base, alt, pairs)
+    lines = explain.comparison_lines(traces[0], traces[1], pairs)
     if not lines:
         return []
     return ["**Why, by motive** (the part of each pair's change, from the year before it parts to its largest "
-            "difference, that each motive accounts for, scenario minus base; `python -m simulation explain` "
-            "gives the whole table):", "", *lines, ""]
+            "difference, that each motive accounts for, scenario minus base, with the calibrated weights; "
+            "`python -m simulation explain` gives the whole table):", "", *lines, ""]
+
+
+def first_difference(base: Scenario, alt: Scenario) -> int:
+    """The first calendar year in which the two scenarios' inputs differ (their start, if the
+    weights differ): the year from which an effect can appear."""
+    (ia, pa), (ib, pb) = scenario_inputs(base), scenario_inputs(alt)
+    years = np.intersect1d(ia.years, ib.years)
+    if pa.as_dict() != pb.as_dict() or years.size == 0:
+        return int(years[0]) if years.size else int(ia.years[0])
+    ta, tb = np.searchsorted(ia.years, years), np.searchsorted(ib.years, years)
+    differs = np.zeros(len(years), dtype=bool)
+    for f in yearly():
+        x, y = getattr(ia, f.name)[ta], getattr(ib, f.name)[tb]
+        differs |= np.any(x != y, axis=tuple(range(1, x.ndim)))
+    return int(years[np.argmax(differs)]) if differs.any() else int(years[-1])
+
+
+def theories(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0, chunk: int = 500) -> pd.DataFrame:
+    """The counterfactual's effect on every pair under each theory variant (params.ABLATIONS), each
+    with its own calibration: the paired difference in alignment averaged over the years from the
+    first changed input to the end, with its 95% interval and whether its sign is robust."""
+    from scipy import stats
+
+    start = first_difference(base, alt)
+    rows = []
+    seeds = list(range(first_seed, first_seed + runs))
+    for theory in ABLATIONS:
+        params = Parameters.variant(theory)
+        effects = []
+        for years, a, b in _paired_chunks(base, alt, seeds, chunk, params=params):
+            window = years >= start
+            diff = b.alignment[:, window][:, :, PAIR_A, PAIR_B] - a.alignment[:, window][:, :, PAIR_A, PAIR_B]
+            effects.append(diff.mean(axis=1))  # (runs, P)
+        e = np.concatenate(effects)
+        mean, sd = e.mean(axis=0), e.std(axis=0, ddof=1)
+        half = stats.t.ppf(0.975, len(e) - 1) * sd / np.sqrt(len(e))
+        same = np.where(mean >= 0, (e > 0).mean(axis=0), (e < 0).mean(axis=0))
+        for k, (pa, pb) in enumerate(PAIRS):
+            clear = (abs(mean[k]) >= MIN_EFFECT) and (mean[k] - half[k] > 0 or mean[k] + half[k] < 0)
+            rows.append({"theory": theory, "a": pa, "b": pb, "from_year": start, "effect": float(mean[k]),
+                         "ci_low": float(mean[k] - half[k]), "ci_high": float(mean[k] + half[k]),
+                         "same_sign": float(same[k]), "clear": bool(clear),
+                         "robust": bool(clear and same[k] >= ROBUST_SHARE)})
+    return pd.DataFrame(rows)
+
+
+def theory_dependence(table: pd.DataFrame) -> pd.DataFrame:
+    """Per pair: the sign of the effect under each theory (+, -, or 0 when not clear), and whether
+    the conclusion depends on the theory (the theories do not all agree)."""
+    sign = np.where(table.clear, np.sign(table.effect), 0).astype(int)
+    wide = table.assign(sign=sign).pivot_table(index=["a", "b"], columns="theory", values="sign", sort=False)
+    wide = wide[list(dict.fromkeys(table.theory))]
+    wide["depends_on_theory"] = wide.nunique(axis=1) > 1
+    return wide.reset_index()
+
+
+def theories_markdown(table: pd.DataFrame) -> str:
+    """Which conclusions hold under every theory, and which depend on the theory, in plain words."""
+    wide = theory_dependence(table)
+    names = [c for c in wide.columns if c not in ("a", "b", "depends_on_theory")]
+    symbol = {1: "warmer", -1: "cooler", 0: "no clear change"}
+    start = int(table.from_year.iloc[0])
+    lines = ["", "## Under each theory", "",
+             f"Each theory answers with its own calibration (fit 1947-1990); the effect is the mean paired "
+             f"difference from {start}, the first year the inputs differ. `theories.csv` has every number, "
+             "`theories.png` the picture.", ""]
+    moved = wide[(wide[names] != 0).any(axis=1)]
+    agree = moved[~moved.depends_on_theory]
+    depend = moved[moved.depends_on_theory]
+    if not agree.empty:
+        lines += ["**Holds under every theory:**", ""]
+        lines += [f"- {display_name(r.a)}–{display_name(r.b)}: {symbol[int(r[names[0]])]}." for _, r in agree.iterrows()]
+        lines.append("")
+    if not depend.empty:
+        lines += ["**Depends on the theory:**", ""]
+        for _, r in depend.iterrows():
+            says = "; ".join(f"{n}: {symbol[int(r[n])]}" for n in names)
+            lines.append(f"- {display_name(r.a)}–{display_name(r.b)} — {says}.")
+        lines.append("")
+    if moved.empty:
+        lines += ["No theory finds a clear change in any pair.", ""]
+    return "\n".join(lines)

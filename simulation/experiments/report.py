@@ -7,13 +7,19 @@ Baselines (each scored exactly like the model):
 - balance of power only: the same model with threat perceptions (capacity x intent, intent alone,
   the security dilemma), ideology and interests switched off (params.ABLATIONS), capabilities and
   geography alone;
-- random walk: from 0, a yearly N(0, 0.1) step, clipped to [-1, 1].
+- random walk: from 0, a yearly N(0, 0.1) step, clipped to [-1, 1];
+- statistical fits on the same inputs, trained on the documented levels of the fitted years only
+  (`baselines.py`: ridge with pair fixed effects, gradient boosting);
+- persistence (split year) with jitter: the split year's levels held plus yearly N(0, noise) per
+  pair, over the same seeds, so it is scored like a noisy model that does not move.
+Level accuracy and shift direction are reported on their own for every row, beside their mean.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import fields, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +27,8 @@ import pandas as pd
 from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import ABLATIONS, Parameters
-from simulation.experiments.score import TOLERANCE, Score, score, target_cells
+from simulation.experiments.baselines import persistence_with_jitter, statistical_baselines
+from simulation.experiments.score import SHIFT_TOLERANCE, TOLERANCE, Score, TargetCells, score, target_cells
 from simulation.states import INDEX, N_STATES, PAIRS
 
 RANDOM_WALK_STEP = 0.1
@@ -45,14 +52,17 @@ def persistence(targets: pd.DataFrame, years: np.ndarray, from_year: int) -> np.
 
 
 def random_walk(years: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
-    out = np.empty((len(seeds), len(years), N_STATES, N_STATES))
-    for b, s in enumerate(seeds):
-        rng = np.random.default_rng(s)
-        x = np.zeros((N_STATES, N_STATES))
-        for t in range(len(years)):
-            step = rng.normal(0.0, RANDOM_WALK_STEP, (N_STATES, N_STATES))
-            x = np.clip(x + np.triu(step, 1) + np.triu(step, 1).T, -1.0, 1.0)
-            out[b, t] = x
+    """(B, T, N, N): from 0, each seed's yearly symmetric N(0, step) moves, clipped to [-1, 1]."""
+    steps = np.stack([np.random.default_rng(s).normal(0.0, RANDOM_WALK_STEP, (len(years), N_STATES, N_STATES))
+                      for s in seeds])
+    upper = np.triu(np.ones((N_STATES, N_STATES), dtype=bool), 1)
+    steps = np.where(upper, steps, 0.0)
+    steps = steps + np.swapaxes(steps, -1, -2)
+    out = np.empty_like(steps)
+    x = np.zeros((len(seeds), N_STATES, N_STATES))
+    for t in range(len(years)):
+        x = np.clip(x + steps[:, t], -1.0, 1.0)
+        out[:, t] = x
     return out
 
 
@@ -69,18 +79,65 @@ def _summary(s: Score) -> dict[str, float]:
     }
 
 
-def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, params: Parameters,
-                 split_year: int, seeds: Sequence[int], baselines: bool = True,
-                 instruments: dict[str, np.ndarray] | None = None) -> dict:
+#: Baseline runs simulated at once, so a report on many runs keeps memory flat.
+CHUNK_RUNS = 500
+#: Instruments the report scores (against SIPRI supplier shares and documented sanctions).
+SCORED_INSTRUMENTS = ("arms", "sanction")
+
+#: A chunk of runs to score: its (B, T, N, N) alignments and, optionally, its instruments by name.
+Chunk = tuple[np.ndarray, dict[str, np.ndarray] | None]
+
+
+def _scores(chunks: Iterable[Chunk], cells: dict[str, TargetCells], years: np.ndarray,
+            windows: dict[str, tuple[int, int]],
+            shift_tolerance: float = SHIFT_TOLERANCE) -> tuple[dict[str, Score], dict | None]:
+    """Per-run scores of chunks of runs, joined in order, per window; and, when the chunks carry
+    instruments, their report."""
+    parts: dict[str, list[Score]] = {k: [] for k in cells}
+    inst_parts: dict[str, list] = {k: [] for k in windows}
+    arms_sum, runs, record = None, 0, None
+    for a, instruments in chunks:
+        for k, c in cells.items():
+            parts[k].append(score(a, c, shift_tolerance=shift_tolerance))
+        if instruments is not None:
+            from simulation.experiments.instrument_score import instrument_score, supplier_shares
+
+            record = supplier_shares() if record is None else record
+            for k, w in windows.items():
+                inst_parts[k].append(instrument_score(instruments["arms"], instruments["sanction"], years, w, record))
+            total = instruments["arms"].sum(axis=0)
+            arms_sum = total if arms_sum is None else arms_sum + total
+            runs += a.shape[0]
+        del a, instruments  # before the next chunk is made
+    scores = {k: Score(*(np.concatenate([getattr(p, f.name) for p in ps]) for f in fields(Score)))
+              for k, ps in parts.items()}
+    if arms_sum is None:
+        return scores, None
+    return scores, instrument_report(inst_parts, arms_sum[None] / runs, years)
+
+
+def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) -> Iterable[Chunk]:
+    for k in range(0, len(seeds), CHUNK_RUNS):
+        yield series(list(seeds[k:k + CHUNK_RUNS])), None
+
+
+def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: pd.DataFrame,
+                 params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True,
+                 instruments: dict[str, np.ndarray] | None = None,
+                 shift_tolerance: float = SHIFT_TOLERANCE) -> dict:
     """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
     per pair, and (optionally) for every baseline over the same seeds; with the runs' `instruments`
-    ("arms" and "sanction", (B, T, N, N)), their scores too (experiments.instrument_score)."""
+    ("arms" and "sanction", (B, T, N, N)), their scores too (experiments.instrument_score).
+    `alignment` may instead be chunks of runs in seed order, each (alignments, instruments or
+    None), so that memory stays flat in the number of runs. `shift_tolerance` is the scorer's
+    (score.SHIFT_TOLERANCE); 0 re-scores a record made before that rule."""
     years = inputs.years
     windows = {"in_sample": (int(years[0]), split_year), "out_of_sample": (split_year + 1, int(years[-1])),
                "all": (int(years[0]), int(years[-1]))}
     windows = {k: w for k, w in windows.items() if w[0] <= w[1]}
     cells = {k: target_cells(targets, years, w) for k, w in windows.items()}
-    model_scores = {k: score(alignment, c) for k, c in cells.items()}
+    chunks: Iterable[Chunk] = [(alignment, instruments)] if isinstance(alignment, np.ndarray) else alignment
+    model_scores, instrument_scores = _scores(chunks, cells, years, windows, shift_tolerance)
     def pair_mean(values: np.ndarray) -> float | None:  # None where the record has nothing to score
         return None if np.isnan(values).all() else round(float(np.nanmean(values)), 4)
 
@@ -89,44 +146,56 @@ def score_report(alignment: np.ndarray, inputs: Inputs, targets: pd.DataFrame, p
                      for k, s in model_scores.items() if k != "all" for part in ("level", "shifts")}
         for p, (a, b) in enumerate(PAIRS)
     }
-    report = {
-        "tolerance": TOLERANCE, "split_year": split_year, "period": [int(years[0]), int(years[-1])],
+    report: dict[str, Any] = {
+        "tolerance": TOLERANCE, "shift_tolerance": shift_tolerance, "split_year": split_year,
+        "period": [int(years[0]), int(years[-1])],
         "model": {k: _summary(s) for k, s in model_scores.items()},
         "per_pair": per_pair,
     }
-    if instruments is not None:
-        report["instruments"] = instrument_report(instruments, years, windows)
+    if instrument_scores is not None:
+        report["instruments"] = instrument_scores
     if baselines:
-        series = {
-            "persistence_1947": persistence(targets, years, int(years[0])),
-            "balance_of_power_only": simulate(inputs, balance_of_power_only(params), seeds,
-                                              keep_threat=False).alignment,
-            "random_walk": random_walk(years, seeds),
+        bop = balance_of_power_only(params)
+        series: dict[str, Iterable[Chunk]] = {
+            "persistence_1947": [(persistence(targets, years, int(years[0])), None)],
+            "balance_of_power_only": _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment),
+            "random_walk": _in_chunks(seeds, lambda s: random_walk(years, s)),
         }
-        report["baselines"] = {name: {k: _summary(score(a, c)) for k, c in cells.items()}
-                               for name, a in series.items()}
-        if "out_of_sample" in cells:
+        if "in_sample" in cells:
+            series.update({name: [(a, None)] for name, a in statistical_baselines(inputs, cells["in_sample"]).items()})
+        baseline_scores: dict[str, dict] = {
+            name: {k: _summary(v) for k, v in _scores(parts, cells, years, windows, shift_tolerance)[0].items()}
+            for name, parts in series.items()}
+        if "out_of_sample" in cells and years[0] <= split_year:  # the split's level must be simulated
+            out = cells["out_of_sample"]
             held = persistence(targets, years, split_year)
-            report["baselines"][f"persistence_{split_year}"] = {
-                "out_of_sample": _summary(score(held, cells["out_of_sample"]))}
+            baseline_scores[f"persistence_{split_year}"] = {
+                "out_of_sample": _summary(score(held, out, shift_tolerance=shift_tolerance))}
+            jittered = persistence_with_jitter(documented_series(targets, years), split_year - int(years[0]), seeds,
+                                               float(np.mean(params.noise)))
+            baseline_scores[f"persistence_{split_year}_jitter"] = {
+                "out_of_sample": _summary(score(jittered, out, shift_tolerance=shift_tolerance))}
+        report["baselines"] = baseline_scores
     return report
 
 
-def instrument_report(instruments: dict[str, np.ndarray], years: np.ndarray,
-                      windows: dict[str, tuple[int, int]]) -> dict:
-    """Supplier-share fit and sanction accuracy in each window, and seed 000's Table 5.1."""
-    from simulation.experiments.instrument_score import instrument_score, supplier_shares, table_5_1
+def instrument_report(parts: dict[str, list], mean_arms: np.ndarray, years: np.ndarray) -> dict:
+    """Supplier-share fit and sanction accuracy in each window, from the per-chunk InstrumentScores
+    in `parts` (window -> list), and seed 000's Table 5.1 from the runs' mean arms shares (1, T, N, N)
+    (the table's shares are means over runs, linear in the arms series)."""
+    from simulation.experiments.instrument_score import InstrumentScore, table_5_1
 
-    record = supplier_shares()
     out: dict = {}
-    for k, w in windows.items():
-        s = instrument_score(instruments["arms"], instruments["sanction"], years, w, record)
+    for k, scores in parts.items():
+        s = InstrumentScore(np.concatenate([x.supplier_fit for x in scores]),
+                            np.concatenate([x.sanctions for x in scores]), scores[0].windows,
+                            np.concatenate([x.window_fit for x in scores]))
         out[k] = {"supplier_fit": round(float(np.nanmean(s.supplier_fit)), 4),
                   "supplier_fit_sd": round(float(np.nanstd(s.supplier_fit)), 4),
                   "sanctions": round(float(s.sanctions.mean()), 4),
                   "windows": {f"{r}:{a}-{b}": round(float(s.window_fit[:, c].mean()), 3)
                               for c, (r, a, b) in enumerate(s.windows)}}
-    out["table_5_1"] = table_5_1(instruments["arms"], years)
+    out["table_5_1"] = table_5_1(mean_arms, years)
     return out
 
 
@@ -154,4 +223,19 @@ def format_report(report: dict) -> str:
             cells = "".join((f"{inst[k][key]:.3f}" if k in inst else "-").rjust(16 if k == "out_of_sample" else 14)
                             for k in ("in_sample", "out_of_sample", "all"))
             lines.append(f"{label:26s}{cells}")
+    lines.append("")
+    lines.append("level accuracy / shift direction, each on its own")
+    lines.append(header)
+
+    def parts(name: str, scores: dict) -> str:
+        cells = []
+        for k in ("in_sample", "out_of_sample", "all"):
+            s = scores.get(k)
+            width = 16 if k == "out_of_sample" else 14
+            cells.append(f"{s['level']:.3f} / {s['shifts']:.3f}".rjust(width) if s else "-".rjust(width))
+        return f"{name:26s}" + "".join(cells)
+
+    lines.append(parts("model", report["model"]))
+    for name, scores in report.get("baselines", {}).items():
+        lines.append(parts(name, scores))
     return "\n".join(lines)

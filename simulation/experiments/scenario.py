@@ -11,43 +11,49 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, model_validator
 
 from simulation.engine import series
 from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labels
 from simulation.engine.params import Parameters
+from simulation.engine.shocks import MAX_SEED
 from simulation.engine.timeline import Event, has_strength, load_events, parse_event
 from simulation.errors import InputError
-from simulation.states import INDEX, STATES
+from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
+from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
+from simulation.states import INDEX, check_state
 
-FIRST_YEAR, LAST_YEAR = 1947, 2024
-MAX_FILE_BYTES = 1_000_000
-STRICT = ConfigDict(extra="forbid")
+#: Unknown fields are errors, and so are NaN and infinity (a NaN input would run and score silently).
+STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+#: A year or a count of years: a whole number written as one (the string "1950" is refused).
+Year = Annotated[int, Strict()]
+#: A run's seed: a whole number in 0 .. 2**63 - 1 (what numpy's generators take without surprise).
+Seed = Annotated[int, Strict(), Field(ge=0, le=MAX_SEED)]
 
 
 class Period(BaseModel):
     model_config = STRICT
-    start: int = Field(FIRST_YEAR, ge=FIRST_YEAR, le=LAST_YEAR, description="first simulated year")
-    end: int = Field(LAST_YEAR, ge=FIRST_YEAR, le=LAST_YEAR, description="last simulated year")
+    start: Year = Field(FIRST_YEAR, ge=FIRST_YEAR, le=LAST_YEAR, description="first simulated year")
+    end: Year = Field(LAST_YEAR, ge=FIRST_YEAR, le=LAST_YEAR, description="last simulated year")
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end < self.start:
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        if self.end == self.start:
+            raise ValueError(f"a period needs at least two years (start and end are both {self.start})")
         return self
 
 
 #: Parameter overrides: every Parameters field, optional, within its documented bounds.
-ParameterOverrides = create_model(
-    "ParameterOverrides",
-    __config__=STRICT,
-    **{name: (float | None, Field(None, ge=lo, le=hi, description=Parameters.docs()[name]))
-       for name, (lo, hi) in Parameters.bounds().items()},
-)
+_OVERRIDE_FIELDS: dict[str, Any] = {
+    name: (float | None, Field(None, ge=lo, le=hi, description=Parameters.docs()[name]))
+    for name, (lo, hi) in Parameters.bounds().items()}
+ParameterOverrides = create_model("ParameterOverrides", __config__=STRICT, **_OVERRIDE_FIELDS)
 
 
 class EventAdd(BaseModel):
@@ -55,8 +61,8 @@ class EventAdd(BaseModel):
 
     model_config = STRICT
     id: str = Field(min_length=1)
-    year: int
-    until: int | None = None
+    year: Year
+    until: Year | None = None
     kind: str
     actor: str
     target: str = ""
@@ -70,14 +76,21 @@ class EventMove(BaseModel):
 
     model_config = STRICT
     id: str
-    to: int | None = None
-    by: int | None = None
+    to: Year | None = None
+    by: Year | None = None
 
     @model_validator(mode="after")
     def _one(self) -> EventMove:
         if (self.to is None) == (self.by is None):
             raise ValueError("give exactly one of 'to' (a year) or 'by' (a number of years)")
         return self
+
+    def shift(self, year: int) -> int:
+        """How many years this moves an event that starts in `year`."""
+        if self.by is not None:
+            return self.by
+        assert self.to is not None  # exactly one of them is set (checked when read)
+        return self.to - year
 
 
 class EventScale(BaseModel):
@@ -104,12 +117,12 @@ class InputEdit(BaseModel):
     """Change one input series from a year on (to `until`, default the end): set it, scale it, or
     scale its growth since `from` (growth 0.5: grows half as fast)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
     series: Literal[tuple(EDITABLE_SERIES)]  # type: ignore[valid-type]
     actor: str
     target: str | None = None
-    from_: int = Field(alias="from")
-    until: int | None = None
+    from_: Year = Field(alias="from")
+    until: Year | None = None
     set: float | None = None
     scale: float | None = Field(None, ge=0.0, le=100.0)
     growth: float | None = Field(None, ge=0.0, le=10.0)
@@ -129,18 +142,12 @@ class ScenarioFile(BaseModel):
     description: str = ""
     extends: str | None = None
     period: Period | None = None
-    seeds: list[int] | None = Field(None, min_length=1)
-    parameters: ParameterOverrides = Field(default_factory=ParameterOverrides)  # type: ignore[valid-type]
+    seeds: list[Seed] | None = Field(None, min_length=1, max_length=10_000)
+    parameters: ParameterOverrides = Field(default_factory=ParameterOverrides)
     timeline: str | None = Field(None, description="event timeline CSV, relative to the scenario file "
                                  "or, if not found there, to the package data directory")
     events: EventEdits = Field(default_factory=EventEdits)
     inputs: list[InputEdit] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _seeds(self) -> ScenarioFile:
-        if self.seeds is not None and any(s < 0 for s in self.seeds):
-            raise ValueError("seeds must be non-negative integers")
-        return self
 
 
 #: Which model validates each section, to list the allowed fields in an "unknown field" error.
@@ -180,90 +187,6 @@ class Scenario:
         return dict(self.parameters)
 
 
-def _line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """1-based line of the YAML node at a pydantic error location (the deepest one that exists)."""
-    node, line = root, None
-    for key in loc:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(key)), None)
-            if match is None:
-                break
-            node = match[1]
-            line = match[0].start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    if line is None and root is not None:
-        line = root.start_mark.line + 1
-    return line
-
-
-def _refuse_aliases(node: yaml.Node, path: Path) -> None:
-    """Anchors and aliases can expand exponentially or make cycles; scenarios do not need them."""
-    seen: set[int] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:
-            raise InputError("YAML anchors and aliases (&, *) are not supported in scenario files",
-                             file=path, line=current.start_mark.line + 1)
-        seen.add(id(current))
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.extend((key, value))
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-
-
-def read_yaml_mapping(path: Path, what: str) -> tuple[dict, yaml.Node | None]:
-    """Read a YAML file that must hold a mapping, safely: size-limited, UTF-8, no tags, no anchors
-    or aliases, no pathological nesting. Returns the data and its node tree (for line numbers)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{what} not found", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror}", file=path) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(f"{what} is larger than {MAX_FILE_BYTES} bytes", file=path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", file=path) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        if root is not None:
-            _refuse_aliases(root, path)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"invalid YAML: {problem}", file=path, line=mark.line + 1 if mark else None) from None
-    except RecursionError:
-        raise InputError("YAML is nested too deeply", file=path) from None
-    if not isinstance(data, dict):
-        raise InputError(f"a {what} must be a YAML mapping of fields", file=path, line=1)
-    return data, root
-
-
-def validation_error(exc: ValidationError, path: Path, root: yaml.Node | None,
-                     sections: dict[str, type[BaseModel]] | None = None) -> InputError:
-    """The first schema error as an InputError naming file, line and field. `sections` maps a
-    dotted section to its model, to list the allowed fields when an unknown one is given."""
-    err = exc.errors()[0]
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p == "function-after")))
-    message = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        message = f"unknown field {loc[-1]!r}"
-        parent = (sections or {}).get(".".join(str(p) for p in loc[:-1] if not isinstance(p, int)))
-        if parent is not None:
-            allowed = [f.alias or name for name, f in parent.model_fields.items()]
-            message += f" (expected one of {', '.join(allowed)})"
-    return InputError(message, file=path, line=_line_of(root, loc), field=".".join(str(p) for p in loc) or None)
-
-
 def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
     data, root = read_yaml_mapping(path, "scenario file")
     try:
@@ -284,7 +207,7 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
         if any(p.resolve() == resolved for p, _, _ in chain):
             names = " -> ".join(p.name for p, _, _ in chain) + f" -> {current.name}"
             raise InputError(f"'extends' makes a cycle: {names}", file=chain[-1][0],
-                             line=_line_of(chain[-1][2], ("extends",)), field="extends")
+                             line=line_of(chain[-1][2], ("extends",)), field="extends")
         data, root = _read_file(current)
         chain.append((current, data, root))
         if data.extends is None:
@@ -293,7 +216,7 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
             parent = current.parent / data.extends
             if not parent.exists():
                 raise InputError(f"extends {data.extends!r}, which does not exist", file=current,
-                                 line=_line_of(root, ("extends",)), field="extends")
+                                 line=line_of(root, ("extends",)), field="extends")
             current = parent
     chain.reverse()  # root first: children override and add to their parents
     scenario = _resolve(chain)
@@ -302,7 +225,8 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
 
 
 def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenario:
-    period, seeds, timeline_at, params = Period(), [0], None, {}
+    period, seeds, timeline_at = Period(), [0], None
+    params: dict[str, float] = {}
     name = description = ""
     out = Scenario(name, description, period, seeds, params, DATA_DIR / "events.csv", [p for p, _, _ in chain])
     for path, data, root in chain:
@@ -314,7 +238,7 @@ def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenar
             timeline_at = (path, root, data.timeline)
 
         def where(*loc: Any, _path: Path = path, _root: yaml.Node | None = root) -> Where:
-            return Where(_path, _line_of(_root, loc), ".".join(str(x) for x in loc))
+            return Where(_path, line_of(_root, loc), ".".join(str(x) for x in loc))
 
         out.removes += [(eid, where("events", "remove", k)) for k, eid in enumerate(data.events.remove)]
         out.adds += [(e, where("events", "add", k)) for k, e in enumerate(data.events.add)]
@@ -327,7 +251,7 @@ def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenar
         out.timeline = candidate if candidate.exists() else DATA_DIR / name
         if not out.timeline.exists():
             raise InputError(f"timeline {name!r} not found next to the scenario or in {DATA_DIR}",
-                             file=path, line=_line_of(root, ("timeline",)), field="timeline")
+                             file=path, line=line_of(root, ("timeline",)), field="timeline")
     return out
 
 
@@ -342,8 +266,8 @@ def _check(s: Scenario) -> None:
     for edit, where in s.input_edits:
         for name in ("actor", "target"):
             code = getattr(edit, name)
-            if code is not None and code not in INDEX:
-                raise _fail(f"unknown state code {code!r} (expected one of {' '.join(STATES)})", where, name)
+            if code is not None:
+                check_state(code, file=where.file, line=where.line, field=f"{where.field}.{name}")
         if EDITABLE_SERIES[edit.series] != (edit.target is not None):
             need = "needs a 'target' (it is per pair)" if EDITABLE_SERIES[edit.series] else "takes no 'target'"
             raise _fail(f"series {edit.series} {need}", where, "target")
@@ -353,9 +277,9 @@ def _check(s: Scenario) -> None:
             raise _fail(f"year {edit.from_} is outside the period {lo}-{hi}", where, "from")
         if edit.until is not None and not edit.from_ <= edit.until <= hi:
             raise _fail(f"until {edit.until} is not within {edit.from_}-{hi}", where, "until")
-    for edit, where in s.moves:
-        if edit.to is not None and not lo <= edit.to <= hi:
-            raise _fail(f"year {edit.to} is outside the period {lo}-{hi}", where, "to")
+    for move, where in s.moves:
+        if move.to is not None and not lo <= move.to <= hi:
+            raise _fail(f"year {move.to} is outside the period {lo}-{hi}", where, "to")
 
 
 def scenario_events(s: Scenario) -> list[Event]:
@@ -363,10 +287,10 @@ def scenario_events(s: Scenario) -> list[Event]:
     regimes = regime_labels()
     events = load_events(s.timeline, regimes)
     by_id = {e.id: e for e in events}
-    for edit, where in s.adds:
-        row = {k: ("" if v is None else str(v)) for k, v in edit.model_dump().items()}
-        try:
-            added = parse_event(row, file=where.file, line=where.line, regimes=regimes)
+    for add, where in s.adds:
+        row = {k: ("" if v is None else str(v)) for k, v in add.model_dump().items()}
+        try:  # (a scenario edit without a line, from the app, is reported as line 0)
+            added = parse_event(row, file=where.file, line=where.line or 0, regimes=regimes)
         except InputError as exc:  # same checks as a timeline row, reported at the scenario's field
             raise _fail(exc.message, where, exc.field) from None
         if added.id in by_id:
@@ -385,19 +309,23 @@ def scenario_events(s: Scenario) -> list[Event]:
     for eid, where in s.removes:
         check_id(eid, where, None)
         by_id.pop(eid, None)
-    for edit, where in s.scales:
-        check_id(edit.id, where, "id")
-        event = by_id.get(edit.id)
+    for scale, where in s.scales:
+        check_id(scale.id, where, "id")
+        event = by_id.get(scale.id)
         if event is not None:
             if not has_strength(event.kind):
                 raise _fail(f"a {event.kind} event has no strength to scale", where, "id")
-            by_id[edit.id] = dataclasses.replace(event, value=float(np.clip(float(event.value) * edit.factor, 0, 1)))
-    for edit, where in s.moves:
-        check_id(edit.id, where, "id")
-        event = by_id.get(edit.id)
+            by_id[scale.id] = dataclasses.replace(event, value=float(np.clip(float(event.value) * scale.factor, 0, 1)))
+    for move, where in s.moves:
+        check_id(move.id, where, "id")
+        event = by_id.get(move.id)
         if event is not None:
-            shift = edit.by if edit.by is not None else edit.to - event.year
-            by_id[edit.id] = dataclasses.replace(event, year=event.year + shift, until=event.until + shift)
+            shift = move.shift(event.year)
+            if not (s.period.start <= event.year + shift and event.until + shift <= s.period.end):
+                raise _fail(f"moves {move.id} ({event.year}-{event.until}) to {event.year + shift}-"
+                            f"{event.until + shift}, outside the period {s.period.start}-{s.period.end}",
+                            where, "by" if move.by is not None else "to")
+            by_id[move.id] = dataclasses.replace(event, year=event.year + shift, until=event.until + shift)
     return list(by_id.values())
 
 
@@ -416,7 +344,7 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
             arr[index] = edit.set
         elif edit.scale is not None:
             arr[index] = arr[index] * edit.scale
-        else:
+        elif edit.growth is not None:
             base = arr[(t0, *index[1:])]
             ratio = np.divide(arr[index], base, out=np.ones_like(arr[index]), where=base > 0)
             arr[index] = base * np.power(np.clip(ratio, 1e-12, None), edit.growth)

@@ -21,29 +21,40 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from simulation.engine.params import Parameters
 from simulation.errors import InputError
-from simulation.states import INDEX, STATES
+from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
+from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
+from simulation.states import INDEX, N_STATES, check_state
 
 Design = Literal["grid", "monte_carlo", "latin", "sobol", "morris"]
+
+
+#: Most runs (points x seeds) one sweep may ask for, and most parameter points its design may hold.
+MAX_RUNS = 50_000_000
+MAX_POINTS = 2_000_000
+#: Most memory one chunk may need: runs x years x N x N floats for the shocks, the alignments and
+#: the rules' working arrays (about 3 of each), estimated before the sweep starts.
+MAX_CHUNK_BYTES = 1024**3
+STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+Year = Annotated[int, Strict()]
 
 
 class Output(BaseModel):
     """One number kept per run: a pair's alignment in a year (or its mean over years), or the score."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     kind: Literal["alignment", "score"] = "alignment"
     pair: tuple[str, str] | None = None
-    year: int | None = None
-    years: tuple[int, int] | None = None
+    year: Year | None = None
+    years: tuple[Year, Year] | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Output:
@@ -51,26 +62,28 @@ class Output(BaseModel):
             if self.pair is None or (self.year is None) == (self.years is None):
                 raise ValueError("an alignment output needs 'pair' and one of 'year' or 'years'")
             for code in self.pair:
-                if code not in INDEX:
-                    raise ValueError(f"unknown state code {code!r} (expected one of {' '.join(STATES)})")
+                try:
+                    check_state(code)
+                except InputError as exc:
+                    raise ValueError(exc.message) from None
             if self.pair[0] == self.pair[1]:
                 raise ValueError("a pair needs two different states")
         return self
 
 
 class SweepSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
     name: str = Field(min_length=1)
     description: str = ""
     scenario: str = Field(description="base scenario file, relative to the spec")
     design: Design
-    samples: int = Field(ge=1, le=1_000_000, description="sobol/latin/monte_carlo: base sample size; "
+    samples: Annotated[int, Strict()] = Field(ge=1, le=1_000_000, description="sobol/latin/monte_carlo: base sample size; "
                          "morris: trajectories; grid: levels per parameter")
-    seeds_per_point: int = Field(1, ge=1, le=10_000)
-    seed: int = Field(0, ge=0, description="seed of the design's sampler")
+    seeds_per_point: Annotated[int, Strict()] = Field(1, ge=1, le=10_000)
+    seed: Annotated[int, Strict()] = Field(0, ge=0, lt=2**32, description="seed of the design's sampler")
     parameters: dict[str, tuple[float, float]] = Field(min_length=1)
     outputs: list[Output] = Field(min_length=1)
-    chunk_size: int = Field(1000, ge=1, le=100_000)
+    chunk_size: Annotated[int, Strict()] = Field(1000, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _unique(self) -> SweepSpec:
@@ -86,6 +99,7 @@ class Sweep:
     path: Path
     scenario_path: Path
     points: np.ndarray  # (P, D) in the order of spec.parameters
+    inputs: tuple[Path, ...] = ()  # every file a row depends on besides the spec: scenario chain, timeline
 
     @property
     def names(self) -> list[str]:
@@ -101,8 +115,6 @@ class Sweep:
 
 
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
-    from simulation.experiments.scenario import _line_of, read_yaml_mapping, validation_error
-
     path = Path(path)
     data, root = read_yaml_mapping(path, "sweep spec")
     try:
@@ -111,18 +123,29 @@ def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
         raise validation_error(exc, path, root) from None
     bounds = Parameters.bounds()
     for name, (lo, hi) in spec.parameters.items():
-        where = {"file": path, "line": _line_of(root, ("parameters", name)), "field": f"parameters.{name}"}
+        line = line_of(root, ("parameters", name))
         if name not in bounds:
-            raise InputError(f"unknown parameter {name!r} (known: {', '.join(bounds)})", **where)
+            raise InputError(f"unknown parameter {name!r} (known: {', '.join(bounds)})", file=path, line=line,
+                             field=f"parameters.{name}")
         if name in Parameters.input_stage():
             raise InputError(f"{name} codes the data into inputs, which a sweep builds once; vary it in "
-                             "scenario files instead", **where)
+                             "scenario files instead", file=path, line=line, field=f"parameters.{name}")
         if not bounds[name][0] <= lo < hi <= bounds[name][1]:
             raise InputError(f"range of {name} must satisfy {bounds[name][0]} <= low < high <= {bounds[name][1]}",
-                             **where)
+                             file=path, line=line, field=f"parameters.{name}")
+    chunk_bytes = spec.chunk_size * (LAST_YEAR - FIRST_YEAR + 1) * N_STATES**2 * 8 * 3
+    if chunk_bytes > MAX_CHUNK_BYTES:
+        raise InputError(f"a chunk of {spec.chunk_size} runs needs about {chunk_bytes / 1024**2:,.0f} MB "
+                         f"(limit {MAX_CHUNK_BYTES // 1024**2:,} MB); use a smaller chunk_size", file=path,
+                         line=line_of(root, ("chunk_size",)), field="chunk_size")
+    points = design_size(spec)
+    if points > MAX_POINTS or points * spec.seeds_per_point > MAX_RUNS:
+        raise InputError(f"the {spec.design} design has {points:.3g} points x {spec.seeds_per_point} seeds; "
+                         f"the limits are {MAX_POINTS:,} points and {MAX_RUNS:,} runs", file=path,
+                         line=line_of(root, ("samples",)), field="samples")
     scenario = path.parent / spec.scenario
     if not scenario.exists():
-        raise InputError(f"scenario {spec.scenario!r} not found", file=path, line=_line_of(root, ("scenario",)),
+        raise InputError(f"scenario {spec.scenario!r} not found", file=path, line=line_of(root, ("scenario",)),
                          field="scenario")
     return spec, scenario
 
@@ -131,6 +154,13 @@ def salib_problem(spec: SweepSpec) -> dict:
     """The parameters and their ranges, in SALib's form."""
     names = list(spec.parameters)
     return {"num_vars": len(names), "names": names, "bounds": [list(spec.parameters[n]) for n in names]}
+
+
+def design_size(spec: SweepSpec) -> int:
+    """How many points the design will have, computed before sampling (a grid grows as levels**D)."""
+    d = len(spec.parameters)
+    return {"grid": spec.samples ** d, "sobol": spec.samples * (d + 2), "morris": spec.samples * (d + 1)}.get(
+        spec.design, spec.samples)
 
 
 def sample(spec: SweepSpec) -> np.ndarray:
@@ -161,8 +191,14 @@ def prepare(path: str | Path) -> Sweep:
     from simulation.experiments.scenario import load_scenario
 
     spec, scenario_path = load_spec(path)
-    load_scenario(scenario_path)  # validates the base scenario now, not in a worker
-    return Sweep(spec, Path(path), scenario_path, sample(spec))
+    scenario, _ = load_scenario(scenario_path)  # validates the base scenario now, not in a worker
+    lo, hi = scenario.period.start, scenario.period.end
+    for k, o in enumerate(spec.outputs):
+        span = (o.year, o.year) if o.year is not None else o.years
+        if span is not None and not lo <= span[0] <= span[1] <= hi:
+            raise InputError(f"output {o.name}: years {span[0]}-{span[1]} are not inside the scenario's period "
+                             f"{lo}-{hi}", file=path, field=f"outputs.{k}")
+    return Sweep(spec, Path(path), scenario_path, sample(spec), (*scenario.files, scenario.timeline))
 
 
 # ---- the work: one chunk of runs (module level, so process and Dask workers can import it) ----
@@ -235,23 +271,32 @@ def tasks(sweep: Sweep, skip: set[int]) -> list[Task]:
 
 # ---- backends: the same interface, results as they complete ----
 
-def execute(fn: Callable, items: list, workers: int = 1, scheduler: str | None = None) -> Iterator:
+def connect(scheduler: str) -> Any:
+    """A Dask client for the scheduler at `scheduler`, or a one-line error naming --scheduler."""
+    from dask.distributed import Client
+
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(f"cannot reach the Dask scheduler {scheduler!r}: {' '.join(str(exc).split())[:200]}",
+                         field="--scheduler") from None
+
+
+def execute(fn: Callable, items: list, workers: int = 1, scheduler: Any = None) -> Iterator:
     """Apply fn to every item and yield results as they complete: in this process (workers=1),
-    on local processes (workers>1), or on a Dask cluster (scheduler address)."""
+    on local processes (workers>1), or on a Dask cluster (a scheduler address, or a client from
+    `connect`, which the caller then closes)."""
     if scheduler is not None:
-        from dask.distributed import Client
         from dask.distributed import as_completed as dask_completed
 
-        try:
-            client = Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise InputError(f"cannot reach the Dask scheduler: {exc}", field="--scheduler") from None
+        client = connect(scheduler) if isinstance(scheduler, str) else scheduler
         try:
             futures = client.map(fn, items, pure=False)
             for future in dask_completed(futures):
                 yield future.result()
         finally:
-            client.close()
+            if isinstance(scheduler, str):
+                client.close()
     elif workers > 1 and len(items) > 1:
         yield from _local_processes(fn, items, workers)
     else:
@@ -286,9 +331,32 @@ def _local_processes(fn: Callable, items: list, workers: int) -> Iterator:
 
 # ---- files ----
 
+CHECKSUMS = "SHA256SUMS"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def spec_hash(sweep: Sweep) -> str:
-    payload = json.dumps({"spec": sweep.spec.model_dump(mode="json"),
-                          "scenario": sweep.scenario_path.read_text(encoding="utf-8")}, sort_keys=True)
+    """The sweep's identity: everything a row depends on. The spec, every file of the scenario chain
+    it `extends:` and its timeline, the committed calibration (the baseline parameters) and the
+    package version; two sweeps with the same hash give the same rows."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from simulation.engine.params import CALIBRATED
+
+    try:
+        package = version("balance-of-power-sim")
+    except PackageNotFoundError:
+        package = "unknown"
+    files = [sweep.scenario_path, *sweep.inputs, CALIBRATED]
+    payload = json.dumps({"spec": sweep.spec.model_dump(mode="json"), "package": package,
+                          "files": [_sha256(f) if f.exists() else None for f in files]}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -296,62 +364,150 @@ def chunk_path(out: Path, k: int) -> Path:
     return out / "chunks" / f"part-{k:05d}.parquet"
 
 
-def start(sweep: Sweep, out: Path, resume: bool) -> set[int]:
-    """Create (or, with resume, check) the sweep folder; returns the chunks already done."""
+def _read_manifest(out: Path) -> dict:
+    path = out / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest["spec_hash"], str):
+            raise TypeError
+        int(manifest["runs"]), int(manifest["chunks"])
+    except FileNotFoundError:
+        raise InputError("holds no sweep (no manifest.json)", file=out) from None
+    except (OSError, ValueError, KeyError, TypeError):
+        raise InputError("is damaged (not a sweep manifest); rerun the sweep into a new --out", file=path) from None
+    return manifest
+
+
+def verified_chunks(out: Path) -> dict[int, str]:
+    """The chunks whose file matches the checksum recorded when it was written (k -> file hash).
+    A chunk with no record (the sweep was killed between the two writes) or a different hash
+    (truncated, edited) is not among them."""
+    recorded: dict[str, str] = {}
+    try:
+        lines = (out / "chunks" / CHECKSUMS).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    for line in lines:
+        parts = line.split("  ")
+        if len(parts) == 2 and len(parts[0]) == 64:
+            recorded[parts[1]] = parts[0]
+    good = {}
+    for name, digest in recorded.items():
+        path = out / "chunks" / name
+        if name.startswith("part-") and path.exists() and _sha256(path) == digest:
+            good[int(name[5:10])] = digest
+    return good
+
+
+def start(sweep: Sweep, out: Path, resume: bool, force: bool = False) -> set[int]:
+    """Create (or, with resume, check) the sweep folder; returns the chunks already done and intact."""
+    import shutil
+
     manifest = out / "manifest.json"
     digest = spec_hash(sweep)
+    if manifest.exists() and force and not resume:
+        for name in ("chunks", "analysis"):
+            shutil.rmtree(out / name, ignore_errors=True)
+        for name in ("manifest.json", "design.parquet", "spec.yaml"):
+            (out / name).unlink(missing_ok=True)
     if manifest.exists():
         if not resume:
-            raise InputError("already holds a sweep; add --resume to finish it, or choose another --out", file=out)
-        if json.loads(manifest.read_text())["spec_hash"] != digest:
-            raise InputError("holds a sweep of a different spec (or scenario); --resume needs the same one", file=out)
-    else:
-        if out.exists() and any(out.iterdir()):
-            raise InputError("is not empty and holds no sweep", file=out)
+            raise InputError("already holds a sweep; add --resume to finish it, --force to start it afresh, "
+                             "or choose another --out", file=out)
+        if _read_manifest(out)["spec_hash"] != digest:
+            raise InputError("holds a sweep of a different spec (or scenario, timeline, calibration or version); "
+                             "--resume needs the same one", file=out)
+        done = verified_chunks(out)
+        for k in range(sweep.n_chunks):
+            if k not in done and chunk_path(out, k).exists():
+                chunk_path(out, k).unlink()  # damaged or unrecorded: run again
+        return set(done)
+    if out.exists() and any(out.iterdir()):
+        raise InputError("is not empty and holds no sweep; choose another --out", file=out)
+    if resume:
+        raise InputError("holds no sweep to resume (no manifest.json)", file=out)
+    try:
         (out / "chunks").mkdir(parents=True, exist_ok=True)
-        design = pd.DataFrame(sweep.points, columns=sweep.names)
-        design.insert(0, "point", np.arange(len(design)))
-        design.to_parquet(out / "design.parquet", index=False)
-        (out / "spec.yaml").write_text(sweep.path.read_text(encoding="utf-8"), encoding="utf-8")
-        tmp = manifest.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"spec_hash": digest, "runs": sweep.n_runs, "chunks": sweep.n_chunks,
-                                   "chunk_size": sweep.spec.chunk_size, "scenario": str(sweep.scenario_path)},
-                                  indent=2) + "\n")
-        os.replace(tmp, manifest)
-    return {k for k in range(sweep.n_chunks) if chunk_path(out, k).exists()}
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder: {exc.strerror}", file=out) from None
+    design = pd.DataFrame(sweep.points, columns=sweep.names)
+    design.insert(0, "point", np.arange(len(design)))
+    design.to_parquet(out / "design.parquet", index=False)
+    spec_text = sweep.path.read_text(encoding="utf-8")
+    (out / "spec.yaml").write_text(spec_text, encoding="utf-8")
+    tmp = manifest.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"spec_hash": digest, "runs": sweep.n_runs, "chunks": sweep.n_chunks,
+                               "chunk_size": sweep.spec.chunk_size, "scenario": str(sweep.scenario_path),
+                               "spec_sha256": hashlib.sha256(spec_text.encode()).hexdigest(),
+                               "design_sha256": _sha256(out / "design.parquet")}, indent=2) + "\n")
+    os.replace(tmp, manifest)
+    return set()
 
 
 def write_chunk(out: Path, k: int, frame: pd.DataFrame) -> None:
-    """Atomic: a chunk file is either whole or absent, whenever the sweep is killed."""
+    """Atomic: a chunk file is either whole or absent, whenever the sweep is killed; its checksum
+    is appended to chunks/SHA256SUMS once the file is in place."""
     final = chunk_path(out, k)
     tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
     frame.to_parquet(tmp, index=False)
+    digest = _sha256(tmp)
     os.replace(tmp, final)
+    with (out / "chunks" / CHECKSUMS).open("a", encoding="utf-8") as handle:
+        handle.write(f"{digest}  {final.name}\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def run_sweep(sweep: Sweep, out: Path, workers: int = 1, scheduler: str | None = None, resume: bool = False,
-              progress: bool = True) -> int:
-    """Run every chunk not yet on disk; returns how many chunks this call ran."""
+              progress: bool = True, force: bool = False) -> int:
+    """Run every chunk not yet on disk; returns how many chunks this call ran. A fresh sweep that
+    fails before its first chunk is written leaves nothing behind (so a retry needs no --resume)."""
+    import shutil
+
     from tqdm import tqdm
 
-    done = start(sweep, out, resume)
-    todo = tasks(sweep, done)
-    bar = tqdm(total=sweep.n_runs, initial=sum(min(sweep.spec.chunk_size, sweep.n_runs - k * sweep.spec.chunk_size)
-                                               for k in done),
-               desc="sweep", unit="run", disable=not progress)
-    ran = 0
-    for k, frame in execute(run_chunk, todo, workers, scheduler):
-        write_chunk(out, k, frame)
-        bar.update(len(frame))
-        ran += 1
-    bar.close()
-    return ran
+    existed = out.exists()
+    client = connect(scheduler) if scheduler is not None else None
+    try:
+        done = start(sweep, out, resume, force)
+        fresh = not done and not resume
+        todo = tasks(sweep, done)
+        size = sweep.spec.chunk_size
+        bar = tqdm(total=sweep.n_runs, initial=sum(min(size, sweep.n_runs - k * size) for k in done),
+                   desc="sweep", unit="run", disable=not progress)
+        ran = 0
+        try:
+            for k, frame in execute(run_chunk, todo, workers, client):
+                write_chunk(out, k, frame)
+                bar.update(len(frame))
+                ran += 1
+        except BaseException:
+            bar.close()  # so an error is printed on its own line, not on the bar's
+            if fresh and ran == 0:
+                if existed:
+                    for name in ("chunks", "manifest.json", "design.parquet", "spec.yaml"):
+                        target = out / name
+                        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+                else:
+                    shutil.rmtree(out, ignore_errors=True)
+            raise
+        bar.close()
+        return ran
+    finally:
+        if client is not None:
+            client.close()
 
 
 def read_results(out: Path) -> pd.DataFrame:
+    """Every row of a sweep, in run order, from chunks whose checksums match."""
     files = sorted((out / "chunks").glob("part-*.parquet"))
     if not files:
         raise InputError("holds no sweep results (run `simulation sweep SPEC --out DIR` first)", file=out)
+    good = verified_chunks(out)
+    for f in files:
+        if int(f.name[5:10]) not in good:
+            raise InputError("is damaged or unfinished (its checksum does not match); run the sweep again with "
+                             "--resume to recompute it", file=f)
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).sort_values("run", ignore_index=True)
 
 
@@ -364,39 +520,68 @@ def analyze(out: Path) -> pd.DataFrame:
     Latin / Monte Carlo: the delta moment-independent index and S1. Outputs are averaged over each
     point's seeds first.
     """
-    spec = SweepSpec.model_validate(yaml.safe_load((out / "spec.yaml").read_text(encoding="utf-8")))
-    manifest = json.loads((out / "manifest.json").read_text())
+    manifest = _read_manifest(out)
+    spec_file = out / "spec.yaml"
+    data, root = read_yaml_mapping(spec_file, "sweep spec")
+    if hashlib.sha256(spec_file.read_bytes()).hexdigest() != manifest.get("spec_sha256"):
+        raise InputError("was edited after the sweep ran (it no longer matches manifest.json); "
+                         "run the edited spec as a new sweep", file=spec_file)
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, spec_file, root) from None
+    if spec.design == "grid":
+        raise InputError("a grid design has no sensitivity indices; use sobol, morris or latin", file=out)
     results = read_results(out)
     if len(results) != manifest["runs"]:
         raise InputError(f"holds {len(results)} of {manifest['runs']} runs; finish it with --resume first", file=out)
-    design = pd.read_parquet(out / "design.parquet")
+    design_file = out / "design.parquet"
+    if not design_file.exists() or _sha256(design_file) != manifest.get("design_sha256"):
+        raise InputError("is missing or does not match manifest.json", file=design_file)
+    design = pd.read_parquet(design_file)
     names = list(spec.parameters)
     problem = salib_problem(spec)
     X = design[names].to_numpy()
     rows = []
     for o in spec.outputs:
         Y = results.groupby("point")[o.name].mean().reindex(design.point).to_numpy()
-        if spec.design == "sobol":
-            from SALib.analyze import sobol
-
-            r = sobol.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=spec.seed)
-            for k, n in enumerate(names):
-                rows.append({"output": o.name, "parameter": n, "S1": r["S1"][k], "S1_conf": r["S1_conf"][k],
-                             "ST": r["ST"][k], "ST_conf": r["ST_conf"][k]})
-        elif spec.design == "morris":
-            from SALib.analyze import morris
-
-            r = morris.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
-            for k, n in enumerate(names):
-                rows.append({"output": o.name, "parameter": n, "mu_star": r["mu_star"][k],
-                             "mu_star_conf": r["mu_star_conf"][k], "sigma": r["sigma"][k]})
-        elif spec.design in ("latin", "monte_carlo"):
-            from SALib.analyze import delta
-
-            r = delta.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
-            for k, n in enumerate(names):
-                rows.append({"output": o.name, "parameter": n, "delta": r["delta"][k], "delta_conf": r["delta_conf"][k],
-                             "S1": r["S1"][k], "S1_conf": r["S1_conf"][k]})
-        else:
-            raise InputError("a grid design has no sensitivity indices; use sobol, morris or latin", file=out)
+        if not np.isfinite(Y).all():
+            raise InputError(f"output {o.name} is not a finite number at every point; no indices computed",
+                             file=out / "chunks")
+        try:
+            rows += _indices(spec, problem, names, X, Y, o.name)
+        except (KeyError, ValueError, IndexError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            raise InputError(f"SALib cannot compute {spec.design} indices of {o.name} from {len(Y)} points "
+                             f"({type(exc).__name__}: {exc}); use more samples", file=out / "spec.yaml",
+                             field="samples") from None
     return pd.DataFrame(rows)
+
+
+def _indices(spec: SweepSpec, problem: dict, names: list[str], X: np.ndarray, Y: np.ndarray,
+             output: str) -> list[dict]:
+    """One output's sensitivity indices per parameter, from SALib's analyzer for the design."""
+    rows: list[dict] = []
+    if spec.design == "sobol":
+        from SALib.analyze import sobol
+
+        r = sobol.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=spec.seed)
+        for k, n in enumerate(names):
+            rows.append({"output": output, "parameter": n, "S1": r["S1"][k], "S1_conf": r["S1_conf"][k],
+                         "ST": r["ST"][k], "ST_conf": r["ST_conf"][k]})
+    elif spec.design == "morris":
+        from SALib.analyze import morris
+
+        r = morris.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
+        for k, n in enumerate(names):
+            rows.append({"output": output, "parameter": n, "mu_star": r["mu_star"][k],
+                         "mu_star_conf": r["mu_star_conf"][k], "sigma": r["sigma"][k]})
+    elif spec.design in ("latin", "monte_carlo"):
+        from SALib.analyze import delta
+
+        r = delta.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
+        for k, n in enumerate(names):
+            rows.append({"output": output, "parameter": n, "delta": r["delta"][k], "delta_conf": r["delta_conf"][k],
+                         "S1": r["S1"][k], "S1_conf": r["S1_conf"][k]})
+    else:
+        raise ValueError("a grid design has no sensitivity indices")
+    return rows

@@ -1,183 +1,367 @@
 """Command line: `python -m simulation run SCENARIO --seed 0 --out DIR` (also the `simulation` script).
 
-A user's mistake (bad file, bad field, bad argument) prints one line naming file, line and field,
-and exits with code 2; nothing is written to --out.
+Every command validates everything first (arguments, files, the output folder, the work's size),
+then computes, then publishes its folder whole (`output.write_atomically`). A user's mistake prints
+one line naming the file, line and field, or the argument, and exits with code 2; --out is left as
+it was. The contract and its limits are in `contract.py` and the README ("Errors and limits").
+Each command imports what it needs when it runs, so `compare` never loads Mesa and `run --no-plots`
+never loads matplotlib.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from simulation.errors import InputError
+from simulation.experiments.periods import DEFAULT_SPLIT, FIRST_YEAR, LAST_YEAR
+from simulation.interfaces import contract
+from simulation.interfaces.contract import MAX_RUNS, MAX_SEED, OUT, PORT, SCHEDULER, SEED, count, year
 
-EXIT_USAGE = 2
-DEFAULT_SPLIT = 1990
+
+def _seeds(first: int, runs: int, argument: str) -> list[int]:
+    if first + runs - 1 > MAX_SEED:
+        raise InputError(f"seeds {first}..{first + runs - 1} go past 2**63-1", field=argument)
+    return list(range(first, first + runs))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from simulation.engine.dynamics import INSTRUMENTS
-    from simulation.engine.timeline import write_events
-    from simulation.experiments import explain
-    from simulation.experiments.instrument_score import instruments_frame, supplier_shares
-    from simulation.experiments.report import format_report, score_report
-    from simulation.experiments.runner import run_scenario
+    from simulation.experiments.periods import split_year
+    from simulation.experiments.runner import MESA_MAX_RUNS
     from simulation.experiments.scenario import load_scenario
-    from simulation.experiments.score import load_targets
-    from simulation.interfaces import output, plots
-    from simulation.states import STATES
+    from simulation.interfaces import output
 
     scenario, _ = load_scenario(args.scenario)
-    targets = load_targets()
-    seeds = [args.seed] if args.seed is not None else None
     if args.runs is not None:
-        first = args.seed if args.seed is not None else scenario.seeds[0]
-        seeds = list(range(first, first + args.runs))
-    started = time.perf_counter()
-    inputs, params, runs, events = run_scenario(scenario, seeds, progress=True)
-    seconds = time.perf_counter() - started
-    alignments = output.alignments_frame(runs)
-    report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split_year(),
-                          [r.seed for r in runs],
-                          instruments={k: np.stack([r.instruments[k] for r in runs]) for k in ("arms", "sanction")})
-
-    def tables(folder: Path) -> None:
-        output.write_csv(alignments, folder / "alignments.csv")
-        output.write_csv(output.threats_frame(runs), folder / "threats.csv")
-        output.write_csv(explain.motives_frame(explain.trace(inputs, params, [r.seed for r in runs])), folder / "motives.csv")
-        output.write_csv(instruments_frame(runs, INSTRUMENTS), folder / "instruments.csv")
-        output.write_csv(inputs.to_long(), folder / "inputs.csv")
-        write_events(events, folder / "events.csv")
-        output.write_json(report, folder / "score.json")
-        output.write_json({"scenario": scenario.name, "seeds": [r.seed for r in runs],
-                           "period": [scenario.period.start, scenario.period.end],
-                           "parameters": params.as_dict()}, folder / "parameters.json")
-
-    def figures(folder: Path) -> None:
-        plots.plot_alignment_series(alignments, folder / "alignment_over_time.png", targets=targets,
-                                    title=f"{scenario.name}: alignment by pair")
-        capability = pd.DataFrame({"year": inputs.years.repeat(len(STATES)), "state": list(STATES) * inputs.n_years,
-                                   "value": inputs.capability.reshape(-1)})
-        plots.plot_networks(alignments, capability, folder / "alignment_network.png")
-        plots.plot_supplier_shares(np.stack([r.instruments["arms"] for r in runs]), inputs.years, supplier_shares(),
-                                   folder / "supplier_shares.png")
-
-    def write(folder: Path) -> None:
-        steps = [tables] + ([] if args.no_plots else [figures])
-        for step in tqdm(steps, desc="writing", unit="step", disable=None, leave=False):
-            step(folder)
-
-    output.write_atomically(Path(args.out), write)
+        seeds = _seeds(args.seed if args.seed is not None else scenario.seeds[0], args.runs, "--runs")
+    else:
+        seeds = [args.seed] if args.seed is not None else list(scenario.seeds)
     years = scenario.period.end - scenario.period.start + 1
-    print(f"{scenario.name}: {years} years x {len(runs)} run(s), inputs built and simulated in {seconds:.2f} s; "
-          f"results in {args.out}")
+    if args.full and len(seeds) <= MESA_MAX_RUNS:
+        raise InputError(f"--full is for more than {MESA_MAX_RUNS} runs (fewer are always written in full)",
+                         field="--full")
+    output.check_out(Path(args.out), "run", args.force)
+    split = split_year()
+    started = time.perf_counter()
+    if len(seeds) <= MESA_MAX_RUNS:
+        report = _run_few(args, scenario, seeds, split)
+    else:
+        report = _run_many(args, scenario, seeds, split)
+    seconds = time.perf_counter() - started
+    from simulation.experiments.report import format_report
+
+    print(f"{scenario.name}: {years} years x {len(seeds)} run(s) in {seconds:.2f} s; results in {args.out}")
     print(format_report(report))
     return 0
 
 
-def split_year() -> int:
-    """The last year the committed calibration was fitted on (in sample up to it, out of sample after)."""
-    from simulation.engine.params import CALIBRATED
+def _figures(folder: Path, alignments, inputs, targets, arms, title: str) -> None:
+    """The run's figures; `arms` is (B, T, N, N) [supplier, recipient], or its mean over runs (1, T, N, N)."""
+    import pandas as pd
 
-    if CALIBRATED.exists():
-        return int(json.loads(CALIBRATED.read_text(encoding="utf-8"))["fit_until"])
-    return DEFAULT_SPLIT
+    from simulation.experiments.instrument_score import supplier_shares
+    from simulation.interfaces import plots
+    from simulation.states import STATES
+
+    plots.plot_alignment_series(alignments, folder / "alignment_over_time.png", targets=targets, title=title)
+    capability = pd.DataFrame({"year": inputs.years.repeat(len(STATES)), "state": list(STATES) * inputs.n_years,
+                               "value": inputs.capability.reshape(-1)})
+    plots.plot_networks(alignments, capability, folder / "alignment_network.png")
+    plots.plot_supplier_shares(arms, inputs.years, supplier_shares(), folder / "supplier_shares.png")
+
+
+def _source(args: argparse.Namespace):
+    from simulation.experiments.posterior import ParameterSource
+
+    return ParameterSource.parse(args.parameters or default_parameters())
+
+
+def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -> dict:
+    """A few runs on the Mesa model, every run written in full."""
+    import numpy as np
+
+    from simulation.engine.dynamics import INSTRUMENTS
+    from simulation.engine.timeline import write_events
+    from simulation.experiments import explain
+    from simulation.experiments.instrument_score import instruments_frame
+    from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
+    from simulation.experiments.runner import run_scenario
+    from simulation.experiments.score import load_targets
+    from simulation.interfaces import output
+
+    targets = load_targets()
+    inputs, params, runs, events = run_scenario(scenario, seeds, progress=True, source=_source(args))
+    alignments = output.alignments_frame(runs)
+    instruments = {k: np.stack([r.instruments[k] for r in runs]) for k in SCORED_INSTRUMENTS}
+    report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split, seeds,
+                          instruments=instruments)
+
+    def write(folder: Path) -> None:
+        output.write_csv(alignments, folder / "alignments.csv")
+        output.write_csv(output.threats_frame(runs), folder / "threats.csv")
+        # the same runs again, recording each stance's parts (each run with its own weights, as above)
+        weights = _source(args).for_runs(params, seeds, tuple(scenario.overrides()))
+        output.write_csv(explain.motives_frame(explain.trace(inputs, weights, seeds)), folder / "motives.csv")
+        output.write_csv(instruments_frame(runs, INSTRUMENTS), folder / "instruments.csv")
+        output.write_csv(inputs.to_long(), folder / "inputs.csv")
+        write_events(events, folder / "events.csv")
+        output.write_json(report, folder / "score.json")
+        output.write_json({"scenario": scenario.name, "seeds": seeds,
+                           "period": [scenario.period.start, scenario.period.end],
+                           "parameter_source": _source(args).label, "parameters": params.as_dict()},
+                          folder / "parameters.json")
+        if not args.no_plots:
+            _figures(folder, alignments, inputs, targets, instruments["arms"], f"{scenario.name}: alignment by pair")
+
+    output.write_atomically(Path(args.out), write, "run", args.force)
+    return report
+
+
+def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) -> dict:
+    """Many runs on the ensemble, a chunk at a time: summaries per pair-year (and, with --full, every
+    run as Parquet), so memory does not grow with the number of runs."""
+    from simulation.engine.timeline import write_events
+    from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
+    from simulation.experiments.runner import Summary, run_chunks
+    from simulation.experiments.scenario import scenario_events, scenario_inputs
+    from simulation.experiments.score import load_targets
+    from simulation.interfaces import output
+
+    targets = load_targets()
+    events = scenario_events(scenario)
+    inputs, params = scenario_inputs(scenario, events)
+    result: dict = {}
+
+    def write(folder: Path) -> None:
+        summary = Summary(inputs.years)
+        full = output.FullTables(folder) if args.full else None
+
+        def chunks():
+            for part in run_chunks(inputs, params, seeds, progress=True, source=_source(args),
+                                   keep=tuple(scenario.overrides())):
+                summary.add(part)
+                if full is not None:
+                    full.add(part)
+                yield part.alignment, {k: part.instruments[k] for k in SCORED_INSTRUMENTS}
+                del part
+
+        result["report"] = report = score_report(chunks(), inputs, targets, params, split, seeds)
+        if full is not None:
+            full.close()
+        alignments = output.alignment_summary_frame(summary)
+        output.write_csv(alignments, folder / "alignments.csv")
+        output.write_csv(output.threat_summary_frame(summary), folder / "threats.csv")
+        output.write_csv(output.instrument_summary_frame(summary), folder / "instruments.csv")
+        output.write_csv(inputs.to_long(), folder / "inputs.csv")
+        write_events(events, folder / "events.csv")
+        output.write_json(report, folder / "score.json")
+        output.write_json({"scenario": scenario.name, "seeds": seeds,
+                           "period": [scenario.period.start, scenario.period.end],
+                           "parameter_source": _source(args).label, "parameters": params.as_dict()},
+                          folder / "parameters.json")
+        if not args.no_plots:
+            _figures(folder, alignments, inputs, targets, summary.instrument_mean("arms")[None],
+                     f"{scenario.name}: alignment by pair ({len(seeds)} runs)")
+
+    output.write_atomically(Path(args.out), write, "run", args.force)
+    return result["report"]
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from simulation.engine.inputs import build_inputs, read_table
+    from simulation.engine.inputs import build_inputs
     from simulation.engine.params import Parameters
+    from simulation.experiments.periods import split_year
     from simulation.experiments.report import format_report, score_report
-    from simulation.experiments.score import load_targets
+    from simulation.experiments.score import load_targets, read_alignments, read_parameters
     from simulation.interfaces import output
-    from simulation.states import INDEX, N_STATES
 
     folder = Path(args.results)
-    path = folder / "alignments.csv" if folder.is_dir() else folder
-    frame = read_table(path, ["run", "year", "a", "b", "alignment"],
-                       not_found="no alignments.csv here (give a run's --out folder or the file)")
-    unknown = sorted(set(frame.a) - set(INDEX) | set(frame.b) - set(INDEX))
-    if unknown:
-        raise InputError(f"unknown state code {unknown[0]!r}", file=path, field="a")
-    years = np.arange(int(frame.year.min()), int(frame.year.max()) + 1)
-    runs = sorted(frame.run.unique())
-    stack = np.zeros((len(runs), len(years), N_STATES, N_STATES))
-    r = frame.run.map({v: k for k, v in enumerate(runs)}).to_numpy()
-    t = (frame.year - years[0]).to_numpy()
-    i, j = frame.a.map(INDEX).to_numpy(), frame.b.map(INDEX).to_numpy()
-    stack[r, t, i, j] = stack[r, t, j, i] = frame.alignment.to_numpy()
-    params = Parameters.baseline()
-    used = folder / "parameters.json" if folder.is_dir() else None
-    if used is not None and used.exists():
-        params = Parameters(**json.loads(used.read_text(encoding="utf-8"))["parameters"])
-    inputs = build_inputs(int(years[0]), int(years[-1]))
-    report = score_report(stack, inputs, load_targets(), params, args.split_year or split_year(),
-                          [int(x) for x in runs], baselines=not args.no_baselines)
-    out = folder / "score.json" if folder.is_dir() else path.with_name("score.json")
-    output.write_atomically(out.parent, lambda tmp: output.write_json(report, tmp / out.name))
+    if folder.is_dir():
+        full = folder / "alignments.parquet"
+        path = full if full.exists() else folder / "alignments.csv"
+    else:
+        path = folder
+    if args.out is not None:
+        output.check_file(Path(args.out), args.force)
+    stack, years, runs = read_alignments(path)
+    used = path.with_name("parameters.json")
+    params = read_parameters(used) if used.exists() else Parameters.baseline()
+    if args.split_year is not None and not years[0] <= args.split_year <= years[-1]:
+        raise InputError(f"{args.split_year} is outside the scored years {years[0]}-{years[-1]}", field="--split-year")
+    split = args.split_year if args.split_year is not None else split_year()
+    report = score_report(stack, build_inputs(int(years[0]), int(years[-1])), load_targets(), params, split, runs,
+                          baselines=not args.no_baselines)
+    if args.out is not None:
+        output.write_file(Path(args.out), lambda tmp: output.write_json(report, tmp))
     print(format_report(report))
     return 0
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.engine.params import ABLATIONS, CALIBRATED
-    from simulation.experiments import calibrate
-    from simulation.interfaces import output, plots
+    from simulation.interfaces import output
 
-    if not 1950 <= args.fit_until <= 2023:
-        raise InputError(f"--fit-until must lie in 1950..2023, got {args.fit_until}", field="--fit-until")
+    if args.rolling_origin or args.leave_one_pair_out or args.budget_spread:
+        return _cmd_validate(args)
+    workers = contract.cap_workers(args.workers)
+    output.check_out(Path(args.out), "calibrate", args.force)
+    from simulation.experiments import calibrate
+
     budget = calibrate.Budget(args.fit_until, args.generations, args.ablation_generations, args.population, args.seed,
                               tuple(range(args.objective_seeds)), tuple(range(1000, 1000 + args.eval_seeds)),
                               args.warm_start)
     variants = ABLATIONS if args.ablation else {"full model": {}}
-    print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {args.workers} process(es)", file=sys.stderr)
-    table, record = calibrate.calibrate_variants(variants, budget, args.workers,
+    print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {workers} process(es)", file=sys.stderr)
+    table, record = calibrate.calibrate_variants(variants, budget, workers,
                                                  "python -m simulation calibrate " + " ".join(args.raw))
 
     def write(folder: Path) -> None:
         output.write_json(record, folder / "calibration.json")
         output.write_csv(table, folder / "ablation.csv" if args.ablation else folder / "scores.csv")
         if args.ablation:
+            from simulation.interfaces import plots
+
             plots.plot_ablation(table, folder / "ablation.png")
 
-    output.write_atomically(Path(args.out), write)
+    output.write_atomically(Path(args.out), write, "calibrate", args.force)
     if args.write_baseline:
-        output.write_json(record, CALIBRATED)
+        output.write_file(CALIBRATED, lambda tmp: output.write_json(record, tmp))
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"results in {args.out}" + (f"; baseline parameters written to {CALIBRATED}" if args.write_baseline else ""))
     return 0
 
 
+def _cmd_posterior(args: argparse.Namespace) -> int:
+    import json
+
+    from simulation.experiments import posterior
+    from simulation.interfaces import output
+
+    output.check_out(Path(args.out), "posterior", args.force)
+    started = time.perf_counter()
+    post = posterior.fit_posterior(args.fit_until, args.population, args.generations, args.seed,
+                                   tuple(range(args.objective_seeds)), progress=True)
+    seconds = time.perf_counter() - started
+    post.diagnostics.update({"command": "python -m simulation posterior " + " ".join(args.raw),
+                             "wall_seconds": round(seconds, 1), "cores": contract.cores()})
+    check = posterior.predictive_check(post, list(range(1000, 1000 + args.check_runs)))
+    summary = {**posterior.summary(post), "generations": post.diagnostics["generations"],
+               "coverage": check["coverage"], "wall_seconds": round(seconds, 1),
+               "command": post.diagnostics["command"]}
+
+    def write(folder: Path) -> None:
+        from simulation.interfaces import plots
+
+        output.write_json(post.to_json(), folder / "posterior.json")
+        output.write_json(summary, folder / "summary.json")
+        plots.plot_predictive(check, folder / "predictive_check.png")
+        plots.plot_marginals(post, folder / "marginals.png")
+
+    output.write_atomically(Path(args.out), write, "posterior", args.force)
+    if args.write_baseline:
+        output.write_json(post.to_json(), posterior.POSTERIOR)
+    print(json.dumps({k: summary[k] for k in ("ess", "coverage", "wall_seconds")}, indent=1))
+    print(f"results in {args.out}" + (f"; posterior written to {posterior.POSTERIOR}" if args.write_baseline else ""))
+    return 0
+
+
+def default_parameters() -> str:
+    """Runs draw their weights from the committed posterior, or use the point when there is none."""
+    from simulation.experiments.posterior import POSTERIOR
+
+    return "posterior" if POSTERIOR.exists() else "point"
+
+
+def _years(flag: str, text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"{flag} takes comma-separated integers, got {text!r}", field=flag) from None
+
+
+def _add_validation_flags(cal: argparse.ArgumentParser) -> None:
+    """The honest test's flags on `calibrate` (experiments/validation.py); the budget flags above
+    (--generations, --population, --objective-seeds, --eval-seeds, --seed, --workers) apply to every fit."""
+    cal.add_argument("--rolling-origin", metavar="YEARS",
+                     help="refit on 1947..origin and test after it, per origin, e.g. 1970,1990,2005")
+    cal.add_argument("--leave-one-pair-out", action="store_true",
+                     help="refit to --fit-until without each pair in turn and score the held-out pair")
+    cal.add_argument("--budget-spread", metavar="GENERATIONS",
+                     help="refit to --fit-until at these budgets x --spread-seeds, e.g. 40,80,150")
+    cal.add_argument("--spread-seeds", default="0,1,2", metavar="SEEDS", help="optimizer seeds (default 0,1,2)")
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Write the validation tables asked for by the flags of _add_validation_flags into --out."""
+    from simulation.interfaces import output
+
+    workers = contract.cap_workers(args.workers)
+    output.check_out(Path(args.out), "calibrate", args.force)
+    from simulation.experiments import validation
+
+    budget = validation.FitBudget(args.generations, args.population, args.seed, tuple(range(args.objective_seeds)),
+                                  tuple(range(1000, 1000 + args.eval_seeds)))
+    origins = _years("--rolling-origin", args.rolling_origin) if args.rolling_origin else []
+    if not all(1950 <= o <= 2023 for o in origins):
+        raise InputError(f"--rolling-origin years must lie in 1950..2023, got {args.rolling_origin}",
+                         field="--rolling-origin")
+    spread = _years("--budget-spread", args.budget_spread) if args.budget_spread else []
+    if spread and min(spread) < 1:
+        raise InputError("--budget-spread generations must be at least 1", field="--budget-spread")
+    started = time.perf_counter()
+    tables = validation.validation_tables(origins, args.leave_one_pair_out, spread,
+                                          _years("--spread-seeds", args.spread_seeds), budget, workers,
+                                          args.fit_until)
+    meta = {"command": "python -m simulation calibrate " + " ".join(args.raw), "budget": budget.describe(),
+            "seconds": round(time.perf_counter() - started, 1)}
+
+    def write(folder: Path) -> None:
+        for name, table in tables.items():
+            output.write_csv(table, folder / f"{name}.csv")
+        output.write_json(meta, folder / f"{'_'.join(sorted(tables))}.json")
+
+    output.write_atomically(Path(args.out), write, "calibrate", args.force)
+    print(validation.format_tables(tables))
+    print(f"validation tables in {args.out} ({meta['seconds']:.0f} s)")
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from simulation.experiments import compare
+    from simulation.experiments.posterior import ParameterSource
     from simulation.experiments.scenario import load_scenario
-    from simulation.interfaces import output, plots
+    from simulation.interfaces import output
 
     base, _ = load_scenario(args.base)
     alt, _ = load_scenario(args.alternative)
-    result = compare.run_comparison(base, alt, args.runs, args.first_seed)
+    _seeds(args.first_seed, args.runs, "--runs")
+    output.check_out(Path(args.out), "compare", args.force)
+    source = ParameterSource.parse(args.parameters or default_parameters())
+    result = compare.run_paired(base, alt, args.runs, args.first_seed, source=source)
     diffs = compare.alignment_differences(result)
     div = compare.divergence(diffs)
     threats = compare.threat_differences(result)
-    summary = compare.summary_markdown(result, diffs, div, threats, args.runs)
+    summary = compare.summary_markdown(result, diffs, div, threats, args.runs, source.label, first_seed=args.first_seed)
+    theories = compare.theories(base, alt, args.runs, args.first_seed) if args.theories else None
+    if theories is not None:
+        summary += compare.theories_markdown(theories)
 
     def write(folder: Path) -> None:
+        from simulation.interfaces import plots
+
         output.write_csv(diffs, folder / "alignment_difference.csv")
         output.write_csv(div, folder / "divergence.csv")
         output.write_csv(threats, folder / "threat_difference.csv")
         (folder / "summary.md").write_text(summary, encoding="utf-8")
         plots.plot_comparison(result, div, folder / "comparison.png")
+        if theories is not None:
+            output.write_csv(theories, folder / "theories.csv")
+            plots.plot_theories(theories, folder / "theories.png")
 
-    output.write_atomically(Path(args.out), write)
+    output.write_atomically(Path(args.out), write, "compare", args.force)
     print(summary)
     return 0
 
@@ -185,33 +369,31 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from simulation.experiments import sweep
 
-    if args.workers < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}", field="--workers")
+    workers = contract.cap_workers(args.workers)
     plan = sweep.prepare(args.spec)
     out = Path(args.out)
     started = time.perf_counter()
-    ran = sweep.run_sweep(plan, out, args.workers, args.scheduler, args.resume)
+    ran = sweep.run_sweep(plan, out, workers, args.scheduler, args.resume, force=args.force)
     seconds = time.perf_counter() - started
-    done = plan.n_chunks
     print(f"{plan.spec.name}: {plan.n_runs} runs ({len(plan.points)} points x {plan.spec.seeds_per_point} seeds) "
-          f"in {done} chunks; {ran} run now in {seconds:.1f} s; results in {out / 'chunks'}")
+          f"in {plan.n_chunks} chunks; {ran} run now in {seconds:.1f} s; results in {out / 'chunks'}")
     return 0
 
 
 def _cmd_analyze(args: argparse.Namespace) -> int:
     from simulation.experiments import sweep
-    from simulation.interfaces import output, plots
+    from simulation.interfaces import output
 
     folder = Path(args.results)
-    if not (folder / "manifest.json").exists():
-        raise InputError("holds no sweep (no manifest.json)", file=folder)
     table = sweep.analyze(folder)
 
     def write(tmp: Path) -> None:
+        from simulation.interfaces import plots
+
         output.write_csv(table, tmp / "sensitivity.csv")
         plots.plot_sensitivity(table, tmp / "sensitivity.png")
 
-    output.write_atomically(folder / "analysis", write)
+    output.write_atomically(folder / "analysis", write, "analyze", force=True)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"written to {folder / 'analysis'}")
     return 0
@@ -233,12 +415,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     if not scenario.period.start <= args.start < args.end <= scenario.period.end:
         raise InputError(f"--from and --to must satisfy {scenario.period.start} <= from < to <= {scenario.period.end}",
                          field="--from")
+    if args.out:
+        output.check_out(Path(args.out), "explain", args.force)
     inputs, params = scenario_inputs(scenario)
     first = args.seed if args.seed is not None else 0
-    e = explain.explain_change(explain.trace(inputs, params, list(range(first, first + args.runs))), args.pair[0],
-                               args.pair[1], args.start, args.end)
-    text = (explain.explanation_markdown(e)
-            + f"\n({scenario.name}; mean over {args.runs} run(s), seeds {first}-{first + args.runs - 1})\n")
+    seeds = _seeds(first, args.runs, "--runs")
+    e = explain.explain_change(explain.trace(inputs, params, seeds), args.pair[0], args.pair[1], args.start, args.end)
+    text = (explain.explanation_markdown(e) + f"\n({scenario.name}, calibrated weights; mean over {args.runs} run(s), "
+            f"seeds {first}-{first + args.runs - 1})\n")
 
     def write(folder: Path) -> None:
         output.write_csv(e.table, folder / "explanation.csv")
@@ -246,7 +430,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         plots.plot_explanation(e, folder / "explanation.png")
 
     if args.out:
-        output.write_atomically(Path(args.out), write)
+        output.write_atomically(Path(args.out), write, "explain", args.force)
     print(text)
     return 0
 
@@ -266,36 +450,67 @@ def _cmd_app(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="simulation", description=__doc__.splitlines()[0])
+    parser = contract.Parser(prog="simulation", description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    force_help = "replace --out even if it holds something other than an earlier result"
     run = sub.add_parser("run", help="run a scenario and write alignments, threats, inputs and plots")
     run.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
-    run.add_argument("--seed", type=int, help="run this one seed instead of the scenario's seeds")
-    run.add_argument("--runs", type=int, help="run this many consecutive seeds, from --seed (or the first)")
-    run.add_argument("--out", required=True, help="folder for the results (created if missing)")
+    run.add_argument("--seed", type=SEED, help="run this one seed instead of the scenario's seeds")
+    run.add_argument("--runs", type=count(1, MAX_RUNS),
+                     help=f"run this many consecutive seeds, from --seed (or the first); at most {MAX_RUNS}")
+    run.add_argument("--out", type=OUT, required=True, help="folder for the results (created if missing)")
     run.add_argument("--no-plots", action="store_true", help="skip the figures (faster)")
+    run.add_argument("--parameters", type=contract.PARAMETERS, default=None,
+                     help="weights: 'posterior' (a draw per run, by its seed; the default when one is committed), "
+                          "'point' (the calibrated point) or a posterior file")
+    run.add_argument("--full", action="store_true", help="many runs: also write every run (alignments.parquet, "
+                     "threats.parquet)")
+    run.add_argument("--force", action="store_true", help=force_help)
     run.set_defaults(func=_cmd_run)
 
     sc = sub.add_parser("score", help="score a run's alignments against the documented record")
-    sc.add_argument("results", help="a run's --out folder (or its alignments.csv)")
-    sc.add_argument("--split-year", type=int, help="last in-sample year (default: the calibration's)")
+    sc.add_argument("results", help="a run's --out folder (or its alignments.csv / alignments.parquet)")
+    sc.add_argument("--split-year", type=year(FIRST_YEAR, LAST_YEAR), help="last in-sample year (default: the calibration's)")
     sc.add_argument("--no-baselines", action="store_true", help="score the model only")
+    sc.add_argument("--out", type=OUT, help="also write the report to this JSON file")
+    sc.add_argument("--force", action="store_true", help="replace the --out file if it exists")
     sc.set_defaults(func=_cmd_score)
 
     cmp_ = sub.add_parser("compare", help="run two scenarios over the same seeds and report the differences")
     cmp_.add_argument("base", help="the reference scenario, e.g. scenarios/baseline.yaml")
     cmp_.add_argument("alternative", help="the counterfactual scenario")
-    cmp_.add_argument("--runs", type=int, default=200, help="paired runs (default 200)")
-    cmp_.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed+runs-1")
-    cmp_.add_argument("--out", required=True, help="folder for the tables, plot and summary")
+    cmp_.add_argument("--runs", type=count(2, MAX_RUNS), default=200, help="paired runs (default 200; at least 2)")
+    cmp_.add_argument("--first-seed", type=SEED, default=0, help="seeds are first-seed .. first-seed+runs-1")
+    cmp_.add_argument("--parameters", type=contract.PARAMETERS, default=None,
+                      help="weights: 'posterior' (a draw per paired run; the default when one is committed), "
+                           "'point' (the calibrated point) or a posterior file")
+    cmp_.add_argument("--theories", action="store_true",
+                      help="also answer under each theory variant, each with its own calibration")
+    cmp_.add_argument("--out", type=OUT, required=True, help="folder for the tables, plot and summary")
+    cmp_.add_argument("--force", action="store_true", help=force_help)
     cmp_.set_defaults(func=_cmd_compare)
+
+    po = sub.add_parser("posterior", help="ABC-SMC posterior of the weights, fitted on the record up to a year")
+    po.add_argument("--fit-until", type=year(1950, 2023), default=DEFAULT_SPLIT, help="last year fitted (default 1990)")
+    po.add_argument("--population", type=count(50, 20_000), default=1000, help="particles (default 1000)")
+    po.add_argument("--generations", type=count(1, 100), default=8, help="thresholds (default 8)")
+    po.add_argument("--objective-seeds", type=count(1, 64), default=4, help="runs averaged per evaluation (default 4)")
+    po.add_argument("--check-runs", type=count(20, 10_000), default=400,
+                    help="runs of the posterior predictive check (default 400)")
+    po.add_argument("--seed", type=SEED, default=0, help="sampler seed (default 0)")
+    po.add_argument("--out", type=OUT, required=True, help="folder for posterior.json, summary and figures")
+    po.add_argument("--write-baseline", action="store_true", help="commit it as the posterior runs draw from")
+    po.add_argument("--force", action="store_true", help=force_help)
+    po.set_defaults(func=_cmd_posterior)
 
     sw = sub.add_parser("sweep", help="run a sweep spec (design x seeds) to Parquet chunks")
     sw.add_argument("spec", help="sweep spec YAML, e.g. sweeps/weights_sobol.yaml")
-    sw.add_argument("--out", required=True, help="folder for the design, manifest and chunks")
-    sw.add_argument("--workers", type=int, default=1, help="processes in all, this one included (default 1: in this process only)")
-    sw.add_argument("--scheduler", help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
+    sw.add_argument("--out", type=OUT, required=True, help="folder for the design, manifest and chunks")
+    sw.add_argument("--workers", type=count(1, 4096), default=1,
+                    help="processes in all, this one included (default 1; capped at the cores present)")
+    sw.add_argument("--scheduler", type=SCHEDULER, help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
     sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    sw.add_argument("--force", action="store_true", help="discard an earlier sweep in --out and start afresh")
     sw.set_defaults(func=_cmd_sweep)
 
     an = sub.add_parser("analyze", help="sensitivity indices of a finished sweep (SALib)")
@@ -305,50 +520,52 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("explain", help="why a pair converged or drew apart: the change split by motive")
     ex.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
     ex.add_argument("--pair", nargs=2, required=True, metavar=("A", "B"), help="two state codes, e.g. RUS PAK")
-    ex.add_argument("--from", dest="start", type=int, required=True, help="first year of the window")
-    ex.add_argument("--to", dest="end", type=int, required=True, help="last year of the window")
-    ex.add_argument("--runs", type=int, default=20, help="runs averaged (default 20)")
-    ex.add_argument("--seed", type=int, help="first seed (default 0)")
-    ex.add_argument("--out", help="folder for explanation.csv, .md and .png (optional)")
+    ex.add_argument("--from", dest="start", type=year(), required=True, help="first year of the window")
+    ex.add_argument("--to", dest="end", type=year(), required=True, help="last year of the window")
+    ex.add_argument("--runs", type=count(1, 2000), default=20, help="runs averaged (default 20)")
+    ex.add_argument("--seed", type=SEED, help="first seed (default 0)")
+    ex.add_argument("--out", type=OUT, help="folder for explanation.csv, .md and .png (optional)")
+    ex.add_argument("--force", action="store_true", help="replace --out even if it holds something else")
     ex.set_defaults(func=_cmd_explain)
 
     app = sub.add_parser("app", help="start the classroom app in the browser (Mesa SolaraViz)")
     app.add_argument("--host", default="127.0.0.1", help="address to serve on (default: this machine only)")
-    app.add_argument("--port", type=int, default=8765)
+    app.add_argument("--port", type=PORT, default=8765)
     app.set_defaults(func=_cmd_app)
 
     cal = sub.add_parser("calibrate", help="fit the rule weights to the record up to a year; test after it")
-    cal.add_argument("--fit-until", type=int, default=DEFAULT_SPLIT, help="last year fitted (default 1990)")
-    cal.add_argument("--out", required=True, help="folder for calibration.json and the tables")
-    cal.add_argument("--generations", type=int, default=150, help="optimizer budget: generations (default 150)")
-    cal.add_argument("--population", type=int, default=10, help="population per parameter (default 10)")
-    cal.add_argument("--objective-seeds", type=int, default=4, help="runs averaged per evaluation (default 4)")
-    cal.add_argument("--eval-seeds", type=int, default=100, help="runs the result is scored on (default 100)")
-    cal.add_argument("--seed", type=int, default=0, help="optimizer seed (default 0)")
-    cal.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
+    cal.add_argument("--fit-until", type=year(1950, LAST_YEAR - 1), default=DEFAULT_SPLIT,
+                     help="last year fitted (default 1990)")
+    cal.add_argument("--out", type=OUT, required=True, help="folder for calibration.json and the tables")
+    cal.add_argument("--generations", type=count(1, 100_000), default=150, help="optimizer budget: generations (default 150)")
+    cal.add_argument("--population", type=count(1, 1000), default=10, help="population per parameter (default 10)")
+    cal.add_argument("--objective-seeds", type=count(1, 1000), default=4, help="runs averaged per evaluation (default 4)")
+    cal.add_argument("--eval-seeds", type=count(1, 10_000), default=100, help="runs the result is scored on (default 100)")
+    cal.add_argument("--seed", type=count(0, 2**32 - 1), default=0, help="optimizer seed (default 0)")
+    cal.add_argument("--workers", type=count(1, 4096), default=contract.cores(),
                      help="variants fitted side by side, one process each (default: all cores)")
     cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
-    cal.add_argument("--ablation-generations", type=int, default=60, help="budget per ablated variant (default 60)")
+    cal.add_argument("--ablation-generations", type=count(1, 100_000), default=60,
+                     help="budget per ablated variant (default 60)")
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
     cal.add_argument("--write-baseline", action="store_true", help="commit the fit as the baseline parameters")
+    cal.add_argument("--force", action="store_true", help=force_help)
     cal.set_defaults(func=_cmd_calibrate)
+    _add_validation_flags(cal)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; returns its exit code (0 done, 2 a user's mistake, 130 interrupted)."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help (0) or an argument error, already printed on one line (2)
+        return exc.code if isinstance(exc.code, int) else contract.EXIT_USAGE
     args.raw = list(argv if argv is not None else sys.argv[1:])[1:]
-    if getattr(args, "runs", None) is not None and args.runs < 1:
-        print("error: --runs must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
-    if getattr(args, "seed", None) is not None and args.seed < 0:
-        print("error: --seed must be a non-negative integer", file=sys.stderr)
-        return EXIT_USAGE
     try:
         return args.func(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return contract.fail(exc)
     except KeyboardInterrupt:
         print("interrupted; --out left unchanged", file=sys.stderr)
         return 130

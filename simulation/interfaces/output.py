@@ -1,10 +1,14 @@
 """Result files (the output contract) and how they are written: all or nothing.
 
-`alignments.csv`: run,year,a,b,alignment (unordered pairs, a < b, alignment in [-1, 1]).
-`threats.csv`:    run,year,i,j,threat (directed: threat of j as perceived by i).
+`alignments.csv`: run,year,a,b,alignment (unordered pairs, a < b, alignment in [-1, 1]); for more
+                  than `runner.MESA_MAX_RUNS` runs, year,a,b,alignment,q05,q50,q95,runs (the mean
+                  and quantiles over runs), and with --full every run in alignments.parquet.
+`threats.csv`:    run,year,i,j,threat (directed: threat of j as perceived by i); for many runs
+                  year,i,j,threat,sd,runs (mean and standard deviation), every run in threats.parquet.
 `inputs.csv`:     year,series,i,j,value (every input series the rules read).
 `instruments.csv`: run,year,i,j,instrument,value (what i chose toward j: arms = share of j's arms
-                 imports from i, sanction, aid, troops, exercise, installed_base; non-zero cells).
+                 imports from i, sanction, aid, troops, exercise, installed_base; non-zero cells);
+                 for many runs year,i,j,instrument,value,runs (the mean), every run in instruments.parquet.
 `events.csv`:     the timeline used; `parameters.json`: the parameter values used.
 """
 
@@ -13,16 +17,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from simulation.errors import InputError
-from simulation.experiments.runner import RunResult
 from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES
+
+if TYPE_CHECKING:
+    from simulation.engine.ensemble import Ensemble
+    from simulation.experiments.runner import RunResult, Summary
 
 FLOAT_FORMAT = "%.6f"
 
@@ -57,6 +64,72 @@ def threats_frame(runs: list[RunResult]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def alignment_summary_frame(summary: Summary) -> pd.DataFrame:
+    """Many runs: per year and pair, the mean alignment and its 5%, 50% and 95% quantiles over runs."""
+    from simulation.experiments.runner import QUANTILES
+
+    T, P = summary.alignment_mean.shape
+    frame = pd.DataFrame({"year": np.repeat(summary.years, P), "a": np.tile([a for a, _ in PAIRS], T),
+                          "b": np.tile([b for _, b in PAIRS], T), "alignment": summary.alignment_mean.reshape(-1)})
+    for q in QUANTILES:
+        frame[f"q{round(q * 100):02d}"] = summary.alignment_quantile(q).reshape(-1)
+    frame["runs"] = summary.runs
+    return frame
+
+
+def threat_summary_frame(summary: Summary) -> pd.DataFrame:
+    """Many runs: per year and directed pair, the mean threat and its standard deviation over runs."""
+    i, j = np.nonzero(~np.eye(len(STATES), dtype=bool))
+    T = len(summary.years)
+    return pd.DataFrame({"year": np.repeat(summary.years, len(i)), "i": np.tile(np.array(STATES)[i], T),
+                         "j": np.tile(np.array(STATES)[j], T), "threat": summary.threat_mean[:, i, j].reshape(-1),
+                         "sd": summary.threat_sd[:, i, j].reshape(-1), "runs": summary.runs})
+
+
+def instrument_summary_frame(summary: Summary) -> pd.DataFrame:
+    """Many runs: per year, directed pair and instrument, the mean over runs (non-zero cells only)."""
+    codes = np.array(STATES)
+    frames = []
+    for name in summary.instrument_sum:
+        mean = summary.instrument_mean(name)
+        t, i, j = np.nonzero(np.abs(mean) > 1e-6)
+        frames.append(pd.DataFrame({"year": summary.years[t], "i": codes[i], "j": codes[j], "instrument": name,
+                                    "value": mean[t, i, j], "runs": summary.runs}))
+    return pd.concat(frames, ignore_index=True)
+
+
+class FullTables:
+    """Every run of a many-run `run --full`, appended a chunk at a time to alignments.parquet and
+    threats.parquet in `folder` (same columns as the few-run CSVs)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.writers: dict[str, object] = {}
+
+    def _append(self, name: str, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if name not in self.writers:
+            self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", table.schema)
+        self.writers[name].write_table(table)  # type: ignore[attr-defined]
+
+    def add(self, run: Ensemble) -> None:
+        from simulation.experiments.instrument_score import instruments_frame
+        from simulation.experiments.runner import RunResult
+
+        runs = [RunResult(s, run.years, run.alignment[b], run.threat[b], {k: v[b] for k, v in run.instruments.items()})
+                for b, s in enumerate(run.seeds)]
+        self._append("alignments", alignments_frame(runs))
+        self._append("threats", threats_frame(runs))
+        self._append("instruments", instruments_frame(runs, tuple(run.instruments)))
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()  # type: ignore[attr-defined]
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
 
@@ -65,28 +138,131 @@ def write_json(data: object, path: Path) -> None:
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def write_atomically(out: Path, write: Callable[[Path], None]) -> None:
-    """Write every file into a temporary folder beside `out`, then move them in.
+MARKER = ".simulation-run.json"
 
-    If `write` fails, nothing in `out` has changed and the temporary folder is removed.
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _siblings(out: Path, kind: str) -> list[tuple[Path, int]]:
+    """Temporary folders beside `out` of a kind ("partial": being written, "old": being replaced), with their pid."""
+    found = []
+    for path in out.parent.glob(f".{out.name}.{kind}-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit():
+            found.append((path, int(pid)))
+    return found
+
+
+def clean_stale(out: Path) -> None:
+    """Remove what a killed run left beside `out`: its half-written folder, and (if it was killed
+    between the two renames of the swap) put the previous result back."""
+    if not out.parent.is_dir():
+        return
+    for path, pid in _siblings(out, "partial"):
+        if not _alive(pid):
+            shutil.rmtree(path, ignore_errors=True)
+    for path, pid in _siblings(out, "old"):
+        if not _alive(pid):
+            if out.exists():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.replace(path, out)
+
+
+def result_command(folder: Path) -> str | None:
+    """The command that wrote `folder` (from its marker file), or None if no command of ours did."""
+    try:
+        return str(json.loads((folder / MARKER).read_text(encoding="utf-8"))["command"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_out(out: Path, command: str, force: bool = False, what: str = "--out") -> None:
+    """Refuse, before any work, an output folder this command may not (or cannot) write.
+
+    Allowed: a missing folder whose nearest existing parent is writable, an empty folder, or an
+    earlier result of the same command (it is replaced whole); anything else only with --force.
     """
     out = Path(out)
+    clean_stale(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{what} exists and is not a folder", file=out)
+    if out.is_dir() and any(out.iterdir()) and not force:
+        earlier = result_command(out)
+        if earlier != command:
+            holds = f"an earlier `{earlier}` result" if earlier else "files that are not a `simulation` result"
+            raise InputError(f"{what} holds {holds}; choose another {what} or add --force to replace it", file=out)
+    parent = out.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write here: {parent} is not a writable folder", file=out)
+
+
+def write_atomically(out: Path, write: Callable[[Path], None], command: str = "", force: bool = False) -> None:
+    """Write a result folder whole: into a sibling `.NAME.partial-PID`, then swapped in for `out`.
+
+    `out` only ever holds one complete result, marked with `MARKER` (naming `command`). If `write`
+    fails, `out` is as it was and the partial folder is removed; a folder left by a killed process
+    is removed by the next `check_out`.
+    """
+    out = Path(out)
+    check_out(out, command, force)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()  # mode 0777 less the umask, like any folder the user makes
     except OSError as exc:
         raise InputError(f"cannot create the output folder: {exc.strerror}", file=out) from None
-    if out.exists() and not out.is_dir():
-        raise InputError("--out exists and is not a folder", file=out)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         write(tmp)
+        write_json({"command": command}, tmp / MARKER)
         if not out.exists():
             os.replace(tmp, out)
             return
-        for item in sorted(tmp.iterdir()):
-            target = out / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            os.replace(item, target)
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        os.replace(out, old)
+        try:
+            os.replace(tmp, out)
+        except OSError:
+            os.replace(old, out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        raise InputError(f"cannot write the results: {exc.strerror or exc}", file=getattr(exc, "filename", None) or out) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_file(path: Path, force: bool = False) -> None:
+    """Refuse, before any work, an output file that exists (unless --force) or cannot be written."""
+    if path.exists() and (path.is_dir() or not force):
+        raise InputError("exists; choose another --out or add --force to replace it" if not path.is_dir()
+                         else "is a folder; give a file name", file=path)
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write here: {parent} is not a writable folder", file=path)
+
+
+def write_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Write one file whole: into a sibling temporary file, then renamed over `path`."""
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", file=path) from None
+    finally:
+        tmp.unlink(missing_ok=True)

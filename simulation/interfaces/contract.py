@@ -1,0 +1,146 @@
+"""The command line's contract, in one place: argument kinds, size limits, one-line errors.
+
+Every command validates everything before any work (each argument by its `type=` below, files by
+their loaders, the output folder by `output.check_out`, the work's size against the limits here
+and in `experiments/sweep.py`), then computes, then publishes. A user's mistake is one line, `error: WHERE: WHAT`, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from simulation.engine.shocks import MAX_SEED
+from simulation.errors import InputError
+from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
+
+EXIT_USAGE = 2
+#: Most runs one `run` or `compare` may ask for, and most points x seeds in one sweep.
+MAX_RUNS = 100_000
+MAX_SWEEP_RUNS = 50_000_000
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but its errors are one line naming the argument (no usage block), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {self.prog}: {message}\n")
+
+
+def _kind(name: str, check: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse `type=`: `check` returns the value or raises ValueError with the reason."""
+    def parse(text: str) -> object:
+        try:
+            return check(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    parse.__name__ = name  # argparse names the kind in its message
+    return parse
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+
+
+def seed(text: str) -> int:
+    value = _integer(text)
+    if not 0 <= value <= MAX_SEED:
+        raise ValueError(f"a seed must lie in 0..2**63-1, got {text}")
+    return value
+
+
+def count(low: int, high: int) -> Callable[[str], object]:
+    """A whole number in low..high (a count of runs, workers, generations...)."""
+    def check(text: str) -> int:
+        value = _integer(text)
+        if not low <= value <= high:
+            raise ValueError(f"must lie in {low}..{high}, got {text}")
+        return value
+    return _kind("count", check)
+
+
+def year(low: int = FIRST_YEAR, high: int = LAST_YEAR) -> Callable[[str], object]:
+    def check(text: str) -> int:
+        value = _integer(text)
+        if not low <= value <= high:
+            raise ValueError(f"a year in {low}..{high} is needed, got {text}")
+        return value
+    return _kind("year", check)
+
+
+def port(text: str) -> int:
+    value = _integer(text)
+    if not 1 <= value <= 65535:
+        raise ValueError(f"a port must lie in 1..65535, got {text}")
+    return value
+
+
+def out_path(text: str) -> str:
+    """A folder or file path: not empty (an empty --out would write into the current folder)."""
+    if not text.strip():
+        raise ValueError("an empty path is not allowed (give a folder name)")
+    if "\0" in text:
+        raise ValueError("a path cannot contain a NUL byte")
+    return text
+
+
+def scheduler(text: str) -> str:
+    """A Dask scheduler address: tcp://HOST:PORT (or tls://, inproc://, ws://, wss://)."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("tcp", "tls", "inproc", "ws", "wss") or not parts.netloc:
+        raise ValueError(f"expected an address like tcp://HOST:8786, got {text!r}")
+    if parts.scheme != "inproc":
+        try:
+            if parts.port is None:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"expected an address like tcp://HOST:8786 (with a port), got {text!r}") from None
+    return text
+
+
+def parameters(text: str) -> str:
+    """Where runs take their weights: 'point', 'posterior' (the committed posterior) or a posterior file."""
+    from pathlib import Path
+
+    from simulation.experiments.posterior import POSTERIOR
+
+    if text == "point" or (text == "posterior" and POSTERIOR.exists()):
+        return text
+    if text == "posterior":
+        raise ValueError("no posterior is committed (simulation/data/posterior.json); use 'point'")
+    if not Path(text).is_file():
+        raise ValueError(f"expected 'point', 'posterior' or a posterior file, got {text!r}")
+    return text
+
+
+SEED = _kind("seed", seed)
+PARAMETERS = _kind("parameters", parameters)
+PORT = _kind("port", port)
+OUT = _kind("path", out_path)
+SCHEDULER = _kind("address", scheduler)
+
+
+def cores() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def cap_workers(workers: int, argument: str = "--workers") -> int:
+    """At most one process per core present: more only compete for the same cores."""
+    n = cores()
+    if workers > n:
+        print(f"note: {argument} {workers} capped at the {n} cores present", file=sys.stderr)
+        return n
+    return workers
+
+
+def fail(exc: InputError) -> int:
+    """Print a user's mistake on one line and return the exit code."""
+    print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+    return EXIT_USAGE
