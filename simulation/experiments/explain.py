@@ -321,8 +321,8 @@ def comparison_lines(base: Trace, alt: Trace, pairs: list[tuple[str, str, int, i
     largest difference), the motives that account for most of the difference."""
     lines = []
     for a, b, first, peak in pairs:
-        start = max(int(base.years[0]), first - 1)
-        if peak <= start:
+        start = max(int(base.years[0]), int(alt.years[0]), first - 1)  # years both simulate
+        if not start < peak <= min(int(base.years[-1]), int(alt.years[-1])):
             continue
         d = difference(base, alt, a, b, start, peak)
         d = d[d.difference.abs() >= 0.01].head(top)
