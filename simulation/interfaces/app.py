@@ -64,19 +64,20 @@ def _png(fig: Figure, *deps: object) -> solara.Element:
     return solara.FigureMatplotlib(fig, format="png", dpi=DPI, dependencies=list(deps))
 
 
-def network_figure(session: Session) -> Figure:
+def network_figure(session: Session, t: int) -> Figure:
+    """The network after `t` years (read once by the caller: Play may step while the page draws)."""
     fig = Figure(figsize=(3.7, 3.8))
     ax = fig.subplots()
-    if session.t == 0:
+    if t == 0:
         ax.text(0.5, 0.5, "Press Step or Play\nto start in 1947", ha="center", va="center", fontsize=14,
                 transform=ax.transAxes)
         ax.axis("off")
         return fig
-    t = session.t - 1
+    t -= 1
     draw_network(ax, session.alignment()[t], session.inputs.capability[t], int(session.inputs.years[t]))
     for text in ax.texts:
         text.set_fontsize(10.5)
-    ax.set_title(f"{session.year}: alignment network", fontsize=13)
+    ax.set_title(f"{int(session.inputs.years[t])}: alignment network", fontsize=13)
     bar = fig.colorbar(ScalarMappable(cmap=CMAP, norm=NORM), ax=ax, shrink=0.7, orientation="horizontal", pad=0.02)
     bar.set_label("alignment: -1 rivalry (dashed) … +1 alliance", fontsize=11)
     bar.ax.tick_params(labelsize=10)
@@ -84,15 +85,14 @@ def network_figure(session: Session) -> Figure:
     return fig
 
 
-def pairs_figure(session: Session, focus: str, partner: str) -> Figure:
+def pairs_figure(session: Session, t: int, focus: str, partner: str) -> Figure:
     """The focus state's five pairs (colour-blind-safe colours and line styles), the documented
     record of the selected pair (black bars, ±0.3 band) and the running score."""
     fig = Figure(figsize=(4.7, 3.8))
     ax = fig.subplots()
     years = session.inputs.years
     i = INDEX[focus]
-    series = session.alignment()  # read once: Play may step while the page draws
-    t = len(series)
+    series = session.alignment()[:t]  # the first t years (Play may step while the page draws)
     others = [s for s in STATES if s != focus]
     for k, other in enumerate(others):
         j = INDEX[other]
@@ -113,8 +113,8 @@ def pairs_figure(session: Session, focus: str, partner: str) -> Figure:
     if total is not None:
         title += f"\nscore so far {total:.2f}"
         if pair is not None:
-            title += f" · {focus}–{partner} fits the record {pair:.0%} of {n} yr"
-    ax.set_title(title, fontsize=11)
+            title += f" · {focus}–{partner}: {pair:.0%} of {n} years on record"
+    ax.set_title(title, fontsize=10.5)
     ax.grid(alpha=0.3)
     fig.legend(loc="lower center", ncol=3, fontsize=10, frameon=False, handlelength=2.4, columnspacing=1.0)
     fig.subplots_adjust(left=0.15, right=0.97, top=0.86, bottom=0.3)
@@ -336,7 +336,8 @@ def Page():
     pending, set_pending = solara.use_state(cast(dict[str, dict[str, float]], {}))
     _ = tick.value  # re-render when the session steps
     # child components re-render when an argument changes: this one says the session moved on
-    version = (tick.value, session.t, session.settings, session.players)
+    t_now = session.t  # read once per render: every figure below shows the same year
+    version = (tick.value, t_now, session.settings, session.players)
     base = Parameters.baseline()
     s = session.settings
 
@@ -413,9 +414,9 @@ def Page():
                     with solara.lab.Tab("Model"):
                         with solara.Columns([4, 5], gutters_dense=True):
                             with solara.Column(classes=["bop-fig"]):
-                                _png(network_figure(session), session.t, s)
+                                _png(network_figure(session, t_now), t_now, s)
                             with solara.Column(classes=["bop-fig"]):
-                                _png(pairs_figure(session, focus, partner), session.t, s, focus, partner)
+                                _png(pairs_figure(session, t_now, focus, partner), t_now, s, focus, partner)
                         EventsView(session, version)
                     with solara.lab.Tab("Why did it move?"):
                         WhyPanel(session, focus, partner, version)
