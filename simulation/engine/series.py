@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import Field, dataclass, field, fields, replace
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from simulation.rules.types import Array
 
 Per = Literal["state", "pair", "ideology", "static"]
@@ -79,7 +82,7 @@ class YearInputs:
 class Inputs(YearInputs):
     """Everything the rules read over a period: each yearly series with a leading axis of years."""
 
-    years: Array  # (T,) int
+    years: npt.NDArray[np.int64]  # (T,) calendar years
     initial_intent: Array  # (N, N) perceived intent of j by i from rivalries predating the start
 
     @property

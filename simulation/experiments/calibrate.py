@@ -23,7 +23,7 @@ from scipy.optimize import differential_evolution
 from simulation.engine.ensemble import shocks_for, simulate
 from simulation.engine.inputs import Inputs, build_inputs
 from simulation.engine.params import Parameters
-from simulation.experiments.score import TargetCells, load_targets, score, target_cells
+from simulation.experiments.score import SHIFT_TOLERANCE, TargetCells, load_targets, score, target_cells
 
 RMSE_WEIGHT = 0.25
 
@@ -116,6 +116,7 @@ def calibration_record(fit_: Fit, fit_until: int, generations: int, population: 
         "generations": generations, "population": population, "optimizer_seed": seed,
         "objective_seeds": list(seeds), "evaluations": fit_.evaluations,
         "start_loss": fit_.start_loss, "loss": fit_.loss,
+        "shift_tolerance": SHIFT_TOLERANCE,  # the scorer's rule the loss and scores were computed with
         "parameters": fit_.params.as_dict(),
     }
 

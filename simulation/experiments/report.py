@@ -7,13 +7,19 @@ Baselines (each scored exactly like the model):
 - balance of power only: the same model with threat perceptions (capacity x intent, intent alone,
   the security dilemma), ideology and interests switched off (params.ABLATIONS), capabilities and
   geography alone;
-- random walk: from 0, a yearly N(0, 0.1) step, clipped to [-1, 1].
+- random walk: from 0, a yearly N(0, 0.1) step, clipped to [-1, 1];
+- statistical fits on the same inputs, trained on the documented levels of the fitted years only
+  (`baselines.py`: ridge with pair fixed effects, gradient boosting);
+- persistence (split year) with jitter: the split year's levels held plus yearly N(0, noise) per
+  pair, over the same seeds, so it is scored like a noisy model that does not move.
+Level accuracy and shift direction are reported on their own for every row, beside their mean.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +27,8 @@ import pandas as pd
 from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import ABLATIONS, Parameters
-from simulation.experiments.score import TOLERANCE, Score, TargetCells, score, target_cells
+from simulation.experiments.baselines import persistence_with_jitter, statistical_baselines
+from simulation.experiments.score import SHIFT_TOLERANCE, TOLERANCE, Score, TargetCells, score, target_cells
 from simulation.states import INDEX, N_STATES, PAIRS
 
 RANDOM_WALK_STEP = 0.1
@@ -86,7 +93,8 @@ Chunk = tuple[np.ndarray, dict[str, np.ndarray] | None]
 
 
 def _scores(chunks: Iterable[Chunk], cells: dict[str, TargetCells], years: np.ndarray,
-            windows: dict[str, tuple[int, int]]) -> tuple[dict[str, Score], dict | None]:
+            windows: dict[str, tuple[int, int]],
+            shift_tolerance: float = SHIFT_TOLERANCE) -> tuple[dict[str, Score], dict | None]:
     """Per-run scores of chunks of runs, joined in order, per window; and, when the chunks carry
     instruments, their report."""
     parts: dict[str, list[Score]] = {k: [] for k in cells}
@@ -94,7 +102,7 @@ def _scores(chunks: Iterable[Chunk], cells: dict[str, TargetCells], years: np.nd
     arms_sum, runs, record = None, 0, None
     for a, instruments in chunks:
         for k, c in cells.items():
-            parts[k].append(score(a, c))
+            parts[k].append(score(a, c, shift_tolerance=shift_tolerance))
         if instruments is not None:
             from simulation.experiments.instrument_score import instrument_score, supplier_shares
 
@@ -119,19 +127,21 @@ def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) 
 
 def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: pd.DataFrame,
                  params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True,
-                 instruments: dict[str, np.ndarray] | None = None) -> dict:
+                 instruments: dict[str, np.ndarray] | None = None,
+                 shift_tolerance: float = SHIFT_TOLERANCE) -> dict:
     """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
     per pair, and (optionally) for every baseline over the same seeds (the first `BASELINE_RUNS`); with the runs' `instruments`
     ("arms" and "sanction", (B, T, N, N)), their scores too (experiments.instrument_score).
     `alignment` may instead be chunks of runs in seed order, each (alignments, instruments or
-    None), so that memory stays flat in the number of runs."""
+    None), so that memory stays flat in the number of runs. `shift_tolerance` is the scorer's
+    (score.SHIFT_TOLERANCE); 0 re-scores a record made before that rule."""
     years = inputs.years
     windows = {"in_sample": (int(years[0]), split_year), "out_of_sample": (split_year + 1, int(years[-1])),
                "all": (int(years[0]), int(years[-1]))}
     windows = {k: w for k, w in windows.items() if w[0] <= w[1]}
     cells = {k: target_cells(targets, years, w) for k, w in windows.items()}
     chunks: Iterable[Chunk] = [(alignment, instruments)] if isinstance(alignment, np.ndarray) else alignment
-    model_scores, instrument_scores = _scores(chunks, cells, years, windows)
+    model_scores, instrument_scores = _scores(chunks, cells, years, windows, shift_tolerance)
     def pair_mean(values: np.ndarray) -> float | None:  # None where the record has nothing to score
         return None if np.isnan(values).all() else round(float(np.nanmean(values)), 4)
 
@@ -140,8 +150,9 @@ def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, target
                      for k, s in model_scores.items() if k != "all" for part in ("level", "shifts")}
         for p, (a, b) in enumerate(PAIRS)
     }
-    report = {
-        "tolerance": TOLERANCE, "split_year": split_year, "period": [int(years[0]), int(years[-1])],
+    report: dict[str, Any] = {
+        "tolerance": TOLERANCE, "shift_tolerance": shift_tolerance, "split_year": split_year,
+        "period": [int(years[0]), int(years[-1])],
         "model": {k: _summary(s) for k, s in model_scores.items()},
         "per_pair": per_pair,
     }
@@ -150,18 +161,25 @@ def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, target
     if baselines:
         bop = balance_of_power_only(params)
         seeds = list(seeds[:BASELINE_RUNS])
-        series = {
+        series: dict[str, Iterable[Chunk]] = {
             "persistence_1947": [(persistence(targets, years, int(years[0])), None)],
             "balance_of_power_only": _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment),
             "random_walk": _in_chunks(seeds, lambda s: random_walk(years, s)),
         }
+        if "in_sample" in cells:
+            series.update({name: [(a, None)] for name, a in statistical_baselines(inputs, cells["in_sample"]).items()})
         baseline_scores: dict[str, dict] = {
-            name: {k: _summary(v) for k, v in _scores(parts, cells, years, windows)[0].items()}
+            name: {k: _summary(v) for k, v in _scores(parts, cells, years, windows, shift_tolerance)[0].items()}
             for name, parts in series.items()}
         if "out_of_sample" in cells and years[0] <= split_year:  # the split's level must be simulated
+            out = cells["out_of_sample"]
             held = persistence(targets, years, split_year)
             baseline_scores[f"persistence_{split_year}"] = {
-                "out_of_sample": _summary(score(held, cells["out_of_sample"]))}
+                "out_of_sample": _summary(score(held, out, shift_tolerance=shift_tolerance))}
+            jittered = persistence_with_jitter(documented_series(targets, years), split_year - int(years[0]), seeds,
+                                               float(np.mean(params.noise)))
+            baseline_scores[f"persistence_{split_year}_jitter"] = {
+                "out_of_sample": _summary(score(jittered, out, shift_tolerance=shift_tolerance))}
         report["baselines"] = baseline_scores
     return report
 
@@ -210,4 +228,19 @@ def format_report(report: dict) -> str:
             cells = "".join((f"{inst[k][key]:.3f}" if k in inst else "-").rjust(16 if k == "out_of_sample" else 14)
                             for k in ("in_sample", "out_of_sample", "all"))
             lines.append(f"{label:26s}{cells}")
+    lines.append("")
+    lines.append("level accuracy / shift direction, each on its own")
+    lines.append(header)
+
+    def parts(name: str, scores: dict) -> str:
+        cells = []
+        for k in ("in_sample", "out_of_sample", "all"):
+            s = scores.get(k)
+            width = 16 if k == "out_of_sample" else 14
+            cells.append(f"{s['level']:.3f} / {s['shifts']:.3f}".rjust(width) if s else "-".rjust(width))
+        return f"{name:26s}" + "".join(cells)
+
+    lines.append(parts("model", report["model"]))
+    for name, scores in report.get("baselines", {}).items():
+        lines.append(parts(name, scores))
     return "\n".join(lines)
