@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 baseline: install
-	$(BIN)/python -m simulation run scenarios/baseline.yaml --seed 0 --out results/baseline
+	$(BIN)/python -m simulation run scenarios/baseline.yaml --seed 0 --parameters point --out results/baseline
 
 # everything CI runs: lint, types, and the whole suite (slow and browser tests included)
 test: install chromium

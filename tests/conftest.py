@@ -44,11 +44,17 @@ def params() -> Parameters:
     return Parameters()
 
 
+#: Modules that drive whole commands end to end (CLI runs, sweeps, the app, notebooks): the
+#: editing loop (`make check`) leaves them to `make test`.
+END_TO_END = {"test_notebooks.py", "test_cli_contract.py", "test_sweep.py", "test_app.py", "test_validation.py",
+              "test_compare_uncertainty.py", "test_errors.py", "test_roleplay.py", "test_lessons.py"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Executing notebooks is slow, and the app tests that start a browser are browser tests,
-    whichever file declares them."""
+    """End-to-end modules are slow, and tests that start a browser are browser tests, whichever
+    file declares them."""
     for item in items:
-        if item.path.name == "test_notebooks.py":
+        if item.path.name in END_TO_END:
             item.add_marker(pytest.mark.slow)
         if "browser" in item.name:
             item.add_marker(pytest.mark.browser)

@@ -3,7 +3,7 @@
 If a rule changes on purpose, recalibrate and regenerate the golden file:
     .venv/bin/python -m simulation calibrate --fit-until 1990 --out results/calibration \
         --generations 150 --population 10 --ablation --workers 2 --write-baseline
-    .venv/bin/python -m simulation run scenarios/baseline.yaml --seed 0 --out /tmp/golden --no-plots
+    .venv/bin/python -m simulation run scenarios/baseline.yaml --seed 0 --parameters point --out /tmp/golden --no-plots
     cp /tmp/golden/alignments.csv tests/golden/baseline_seed0_alignments.csv
 """
 
@@ -46,8 +46,8 @@ def test_calibration_record_is_reproducible(baseline_inputs):
 
 
 def test_baseline_output_matches_the_golden_file(tmp_path, capsys):
-    assert main(["run", str(ROOT / "scenarios/baseline.yaml"), "--seed", "0", "--out", str(tmp_path),
-                 "--no-plots"]) == 0
+    assert main(["run", str(ROOT / "scenarios/baseline.yaml"), "--seed", "0", "--parameters", "point",
+                 "--out", str(tmp_path), "--no-plots"]) == 0
     got, want = pd.read_csv(tmp_path / "alignments.csv"), pd.read_csv(GOLDEN)
     assert got[["run", "year", "a", "b"]].equals(want[["run", "year", "a", "b"]])
     np.testing.assert_allclose(got.alignment, want.alignment, rtol=0, atol=2e-6)

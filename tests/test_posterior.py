@@ -40,3 +40,20 @@ def test_draws_are_keyed_by_seed_so_two_scenarios_share_them():
     assert np.array_equal(first, post.draws_for([5, 6, 7, 8]))
     assert np.array_equal(first[2:], post.draws_for([7, 8]))
     assert len(set(post.draws_for(list(range(200))))) > 20  # weights are honoured, not one draw for all
+
+
+def test_the_posterior_command_writes_its_sample_diagnostics_and_check(tmp_path):
+    import json
+
+    from simulation.interfaces.cli import main
+
+    out = tmp_path / "post"
+    assert main(["posterior", "--population", "50", "--generations", "1", "--objective-seeds", "1",
+                 "--check-runs", "20", "--out", str(out)]) == 0
+    post = Posterior.load(out / "posterior.json")
+    assert post.samples.shape == (50, len(Parameters.fitted()))
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["marginals"]) == set(Parameters.fitted())
+    assert 0.0 <= summary["coverage"]["in_sample"]["overall"] <= 1.0
+    assert summary["generations"][-1]["generation"] == 1
+    assert (out / "predictive_check.png").stat().st_size > 10_000

@@ -98,7 +98,9 @@ def fit(objective: Objective, start: Parameters, generations: int, population: i
     )
     bar.close()
     best = result.x if result.fun <= start_loss else x0
-    return Fit(objective.params(best), float(min(result.fun, start_loss)), start_loss, int(result.nfev))
+    # scipy counts calls of a vectorized objective; a call evaluates the whole population
+    evaluations = int(result.population.shape[0] * (result.nit + 1)) + 1
+    return Fit(objective.params(best), float(min(result.fun, start_loss)), start_loss, evaluations)
 
 
 def free_parameters(fixed: Sequence[str] = ()) -> tuple[str, ...]:

@@ -17,10 +17,16 @@ import numpy as np
 import pandas as pd
 
 from simulation.engine.ensemble import Ensemble, simulate
+from simulation.engine.params import ABLATIONS, Parameters
+from simulation.engine.series import yearly
+from simulation.experiments.posterior import ParameterSource
 from simulation.experiments.scenario import Scenario, scenario_inputs
 from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES, display_name
 
 MIN_EFFECT = 0.05
+#: A clear effect is robust when its sign holds in at least this share of the paired runs (with the
+#: posterior: of the parameter draws), not only on average.
+ROBUST_SHARE = 0.9
 
 if TYPE_CHECKING:
     from simulation.experiments.runner import Summary
@@ -44,11 +50,20 @@ class Moments:
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.n, self.total, self.squares = 0, np.zeros(shape), np.zeros(shape)
+        self.positive, self.negative = np.zeros(shape), np.zeros(shape)
 
     def add(self, x: np.ndarray) -> None:
         self.n += x.shape[0]
         self.total += x.sum(axis=0)
         self.squares += (x ** 2).sum(axis=0)
+        self.positive += (x > 0).sum(axis=0)
+        self.negative += (x < 0).sum(axis=0)
+
+    @property
+    def same_sign(self) -> np.ndarray:
+        """Share of the runs whose value has the sign of the mean (with parameters drawn from the
+        posterior, the share of draws under which the effect holds)."""
+        return np.where(self.total >= 0, self.positive, self.negative) / max(self.n, 1)
 
     @property
     def mean(self) -> np.ndarray:
@@ -91,13 +106,23 @@ def _on_shared_years(run: Ensemble, years: np.ndarray) -> Ensemble:
     return Ensemble(run.seeds, years, run.alignment[:, index], run.threat[:, index])
 
 
-def _paired_chunks(base: Scenario, alt: Scenario, seeds: list[int], chunk: int):
-    """Both scenarios over the same seeds, `chunk` runs at a time, cut to the years both simulate."""
-    prepared = [scenario_inputs(s) for s in (base, alt)]
+def _paired_chunks(base: Scenario, alt: Scenario, seeds: list[int], chunk: int,
+                   source: ParameterSource | None = None, params: Parameters | None = None):
+    """Both scenarios over the same seeds, `chunk` runs at a time, cut to the years both simulate.
+    Run b of both takes the same weights: the point, or the same posterior draw (by its seed);
+    `params`, if given, replaces the calibrated weights (a theory's own calibration)."""
+    source = source or ParameterSource()
+    prepared = []
+    for s in (base, alt):
+        inputs, p = scenario_inputs(s)
+        if params is not None:
+            p = params.with_overrides(s.overrides())
+        prepared.append((inputs, p, tuple(s.overrides())))
     years = np.intersect1d(prepared[0][0].years, prepared[1][0].years)
     for k in range(0, len(seeds), chunk):
         part = seeds[k:k + chunk]
-        a, b = (_on_shared_years(simulate(inputs, params, part), years) for inputs, params in prepared)
+        a, b = (_on_shared_years(simulate(inputs, source.for_runs(p, part, keep), part), years)
+                for inputs, p, keep in prepared)
         yield years, a, b
         del a, b  # before the next chunk is simulated, so only one is ever held
 
@@ -111,13 +136,16 @@ def run_comparison(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0
                       a.threat, b.threat)
 
 
-def run_paired(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0, chunk: int = 500) -> Paired:
-    """As `run_comparison`, `chunk` runs at a time, keeping only summaries: memory stays flat in `runs`."""
+def run_paired(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0, chunk: int = 500,
+               source: ParameterSource | None = None, params: Parameters | None = None) -> Paired:
+    """As `run_comparison`, `chunk` runs at a time, keeping only summaries: memory stays flat in `runs`.
+    With a posterior `source`, each paired run draws its weights from it (intervals then include
+    parameter uncertainty)."""
     from simulation.experiments.runner import Summary
 
     seeds = list(range(first_seed, first_seed + runs))
     paired: Paired | None = None
-    for years, a, b in _paired_chunks(base, alt, seeds, chunk):
+    for years, a, b in _paired_chunks(base, alt, seeds, chunk, source, params):
         if paired is None:
             shape = (len(years), len(PAIRS))
             paired = Paired(base, alt, years, Summary(years), Summary(years), Moments(shape),
@@ -168,6 +196,8 @@ def alignment_differences(c: Comparison | Paired) -> pd.DataFrame:
         "difference": mean.reshape(-1), "ci_low": lo.reshape(-1), "ci_high": hi.reshape(-1),
     })
     frame["clear"] = ((frame.ci_low > 0) | (frame.ci_high < 0)) & (frame.difference.abs() >= MIN_EFFECT)
+    frame["same_sign"] = p.alignment_diff.same_sign.reshape(-1)
+    frame["robust"] = frame.clear & (frame.same_sign >= ROBUST_SHARE)
     return frame
 
 
@@ -197,9 +227,10 @@ def divergence(diffs: pd.DataFrame) -> pd.DataFrame:
         peak = g.loc[g.difference.abs().idxmax()]
         rows.append({"a": a, "b": b, "first_year": int(clear.year.min()), "clear_years": len(clear),
                      "largest_difference": float(peak.difference), "year_of_largest": int(peak.year),
-                     "ci_low": float(peak.ci_low), "ci_high": float(peak.ci_high)})
+                     "ci_low": float(peak.ci_low), "ci_high": float(peak.ci_high),
+                     "same_sign": float(peak.same_sign), "robust": bool(peak.robust)})
     out = pd.DataFrame(rows, columns=["a", "b", "first_year", "clear_years", "largest_difference",
-                                      "year_of_largest", "ci_low", "ci_high"])
+                                      "year_of_largest", "ci_low", "ci_high", "same_sign", "robust"])
     return out.sort_values("largest_difference", key=np.abs, ascending=False, ignore_index=True)
 
 
@@ -221,7 +252,7 @@ def _edits_in_words(s: Scenario) -> list[str]:
 
 
 def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFrame, threats: pd.DataFrame,
-                     runs: int) -> str:
+                     runs: int, parameters: str = "point") -> str:
     """A short plain-language account a teacher can read aloud."""
     lines = [f"# {c.alt.name} compared with {c.base.name}", ""]
     if c.alt.description:
@@ -230,19 +261,24 @@ def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFr
     if edits:
         lines += ["**What this scenario changes** (inputs only; alignments are left to the rules):", ""]
         lines += [f"- {w}" for w in edits] + [""]
-    lines += [f"Both scenarios were run {runs} times with the same random seeds, so every difference "
+    drawn = ("each pair of runs with the same weights drawn from the calibrated posterior, so the intervals "
+             "include parameter uncertainty" if parameters != "point" else
+             "with the calibrated weights (a point: the intervals leave out parameter uncertainty)")
+    lines += [f"Both scenarios were run {runs} times with the same random seeds, {drawn}; every difference "
               f"below comes from the changed inputs. A difference counts as clear when its 95% interval "
-              f"excludes zero and it is at least {MIN_EFFECT} on the -1..+1 scale.", ""]
+              f"excludes zero and it is at least {MIN_EFFECT} on the -1..+1 scale, and as **robust** when, "
+              f"besides, its sign holds in at least {ROBUST_SHARE:.0%} of the paired runs.", ""]
     if div.empty:
         lines += ["**No pair's alignment changes clearly.**", ""]
     else:
         lines += ["**What changes**", ""]
         for r in div.head(6).itertuples(index=False):
             direction = "warmer" if r.largest_difference > 0 else "cooler"
+            verdict = ("**robust**" if r.robust else f"not robust: its sign holds in {r.same_sign:.0%} of runs")
             lines.append(
                 f"- {display_name(r.a)}–{display_name(r.b)}: {direction}, clearly from {r.first_year}; "
                 f"largest change {r.largest_difference:+.2f} in {r.year_of_largest} "
-                f"(95% interval {r.ci_low:+.2f} to {r.ci_high:+.2f})."
+                f"(95% interval {r.ci_low:+.2f} to {r.ci_high:+.2f}); {verdict}."
             )
         lines.append("")
         clear = threats[threats.clear]
@@ -257,4 +293,86 @@ def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFr
             lines.append("")
     lines += ["Files: `alignment_difference.csv` (every pair and year), `divergence.csv` (first year and "
               "size of each clear change), `threat_difference.csv`, `comparison.png`.", ""]
+    return "\n".join(lines)
+
+
+def first_difference(base: Scenario, alt: Scenario) -> int:
+    """The first calendar year in which the two scenarios' inputs differ (their start, if the
+    weights differ): the year from which an effect can appear."""
+    (ia, pa), (ib, pb) = scenario_inputs(base), scenario_inputs(alt)
+    years = np.intersect1d(ia.years, ib.years)
+    if pa.as_dict() != pb.as_dict() or years.size == 0:
+        return int(years[0]) if years.size else int(ia.years[0])
+    ta, tb = np.searchsorted(ia.years, years), np.searchsorted(ib.years, years)
+    differs = np.zeros(len(years), dtype=bool)
+    for f in yearly():
+        x, y = getattr(ia, f.name)[ta], getattr(ib, f.name)[tb]
+        differs |= np.any(x != y, axis=tuple(range(1, x.ndim)))
+    return int(years[np.argmax(differs)]) if differs.any() else int(years[-1])
+
+
+def theories(base: Scenario, alt: Scenario, runs: int, first_seed: int = 0, chunk: int = 500) -> pd.DataFrame:
+    """The counterfactual's effect on every pair under each theory variant (params.ABLATIONS), each
+    with its own calibration: the paired difference in alignment averaged over the years from the
+    first changed input to the end, with its 95% interval and whether its sign is robust."""
+    from scipy import stats
+
+    start = first_difference(base, alt)
+    rows = []
+    seeds = list(range(first_seed, first_seed + runs))
+    for theory in ABLATIONS:
+        params = Parameters.variant(theory)
+        effects = []
+        for years, a, b in _paired_chunks(base, alt, seeds, chunk, params=params):
+            window = years >= start
+            diff = b.alignment[:, window][:, :, PAIR_A, PAIR_B] - a.alignment[:, window][:, :, PAIR_A, PAIR_B]
+            effects.append(diff.mean(axis=1))  # (runs, P)
+        e = np.concatenate(effects)
+        mean, sd = e.mean(axis=0), e.std(axis=0, ddof=1)
+        half = stats.t.ppf(0.975, len(e) - 1) * sd / np.sqrt(len(e))
+        same = np.where(mean >= 0, (e > 0).mean(axis=0), (e < 0).mean(axis=0))
+        for k, (pa, pb) in enumerate(PAIRS):
+            clear = (abs(mean[k]) >= MIN_EFFECT) and (mean[k] - half[k] > 0 or mean[k] + half[k] < 0)
+            rows.append({"theory": theory, "a": pa, "b": pb, "from_year": start, "effect": float(mean[k]),
+                         "ci_low": float(mean[k] - half[k]), "ci_high": float(mean[k] + half[k]),
+                         "same_sign": float(same[k]), "clear": bool(clear),
+                         "robust": bool(clear and same[k] >= ROBUST_SHARE)})
+    return pd.DataFrame(rows)
+
+
+def theory_dependence(table: pd.DataFrame) -> pd.DataFrame:
+    """Per pair: the sign of the effect under each theory (+, -, or 0 when not clear), and whether
+    the conclusion depends on the theory (the theories do not all agree)."""
+    sign = np.where(table.clear, np.sign(table.effect), 0).astype(int)
+    wide = table.assign(sign=sign).pivot_table(index=["a", "b"], columns="theory", values="sign", sort=False)
+    wide = wide[list(dict.fromkeys(table.theory))]
+    wide["depends_on_theory"] = wide.nunique(axis=1) > 1
+    return wide.reset_index()
+
+
+def theories_markdown(table: pd.DataFrame) -> str:
+    """Which conclusions hold under every theory, and which depend on the theory, in plain words."""
+    wide = theory_dependence(table)
+    names = [c for c in wide.columns if c not in ("a", "b", "depends_on_theory")]
+    symbol = {1: "warmer", -1: "cooler", 0: "no clear change"}
+    start = int(table.from_year.iloc[0])
+    lines = ["", "## Under each theory", "",
+             f"Each theory answers with its own calibration (fit 1947-1990); the effect is the mean paired "
+             f"difference from {start}, the first year the inputs differ. `theories.csv` has every number, "
+             "`theories.png` the picture.", ""]
+    moved = wide[(wide[names] != 0).any(axis=1)]
+    agree = moved[~moved.depends_on_theory]
+    depend = moved[moved.depends_on_theory]
+    if not agree.empty:
+        lines += ["**Holds under every theory:**", ""]
+        lines += [f"- {display_name(r.a)}–{display_name(r.b)}: {symbol[int(r[names[0]])]}." for _, r in agree.iterrows()]
+        lines.append("")
+    if not depend.empty:
+        lines += ["**Depends on the theory:**", ""]
+        for _, r in depend.iterrows():
+            says = "; ".join(f"{n}: {symbol[int(r[n])]}" for n in names)
+            lines.append(f"- {display_name(r.a)}–{display_name(r.b)} — {says}.")
+        lines.append("")
+    if moved.empty:
+        lines += ["No theory finds a clear change in any pair.", ""]
     return "\n".join(lines)

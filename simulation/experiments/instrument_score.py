@@ -21,6 +21,7 @@ count the record):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,7 +49,13 @@ SUPPLIERS = (*STATES, "other")
 
 def supplier_shares(windows: tuple[tuple[int, int], ...] = WINDOWS, data_dir: Path = DATA_DIR) -> pd.DataFrame:
     """SIPRI supplier shares: `recipient, start, end, supplier, share` (suppliers: the other five and
-    "other"), for every window in which the recipient imported anything."""
+    "other"), for every window in which the recipient imported anything. Computed once per windows
+    and folder (a many-run score asks for it once a chunk); a copy, so callers may change it."""
+    return _supplier_shares(tuple(windows), data_dir).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _supplier_shares(windows: tuple[tuple[int, int], ...], data_dir: Path) -> pd.DataFrame:
     dyadic = read_table(data_dir / "sipri_six.csv", ["supplier_cown", "recipient_cown", "year", "tiv_musd",
                                                      "state_to_state"])
     totals = read_table(data_dir / "sipri_totals_six.csv", ["ccode", "year", "tiv_imports_musd"])

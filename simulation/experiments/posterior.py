@@ -80,6 +80,32 @@ class Posterior:
         return cls(names, np.array([[float(getattr(params, n)) for n in names]]), np.ones(1), np.zeros(1))
 
 
+@dataclass(frozen=True)
+class ParameterSource:
+    """Where a batch of runs takes its weights: the calibrated point, or one posterior draw per run,
+    chosen by the run's seed (so that two scenarios run with the same seeds share their draws)."""
+
+    posterior: Posterior | None = None
+    label: str = "point"
+
+    def for_runs(self, params: Parameters, seeds: list[int], keep: tuple[str, ...] = ()) -> Parameters:
+        """`params` for a batch of `seeds`, with the posterior's weights drawn per run; weights named
+        in `keep` (a scenario's own overrides) keep their value."""
+        if self.posterior is None:
+            return params
+        names = [n for n in self.posterior.names if n not in set(keep)]
+        columns = [self.posterior.names.index(n) for n in names]
+        return params.vary(names, self.posterior.samples[self.posterior.draws_for(seeds)][:, columns])
+
+    @classmethod
+    def parse(cls, spec: str) -> ParameterSource:
+        """'point' (the calibrated weights), 'posterior' (the committed posterior) or a posterior file."""
+        if spec == "point":
+            return cls()
+        path = POSTERIOR if spec == "posterior" else Path(spec)
+        return cls(Posterior.load(path), "posterior" if spec == "posterior" else str(path))
+
+
 def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, names: tuple[str, ...],
             population: int, generations: int, seed: int, quantile: float = 0.5, moves: int = 2,
             progress: bool = False) -> Posterior:

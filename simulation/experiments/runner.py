@@ -14,6 +14,7 @@ from simulation.engine.ensemble import Ensemble, simulate
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import Parameters
 from simulation.engine.timeline import Event
+from simulation.experiments.posterior import ParameterSource
 from simulation.experiments.scenario import Scenario, scenario_events, scenario_inputs
 from simulation.states import N_STATES, PAIR_A, PAIR_B, PAIRS
 
@@ -46,26 +47,35 @@ def run_one(inputs: Inputs, params: Parameters, seed: int) -> RunResult:
                      {name: model.series(name) for name in dynamics.INSTRUMENTS})
 
 
-def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None,
-                 progress: bool = False) -> tuple[Inputs, Parameters, list[RunResult], list[Event]]:
+def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None, progress: bool = False,
+                 source: ParameterSource | None = None) -> tuple[Inputs, Parameters, list[RunResult], list[Event]]:
+    """Every seed on the Mesa model; with a posterior `source`, each run takes its seed's draw (the
+    scenario's own parameter overrides kept)."""
     from tqdm import tqdm
 
     events = scenario_events(scenario)
     inputs, params = scenario_inputs(scenario, events)
     seeds = list(scenario.seeds if seeds is None else seeds)
-    runs = [run_one(inputs, params, s) for s in tqdm(seeds, desc="runs", unit="run",
-                                                       disable=not progress or len(seeds) < 20)]
+    source = source or ParameterSource()
+    keep = tuple(scenario.overrides())
+    runs = [run_one(inputs, source.for_runs(params, [s], keep), s)
+            for s in tqdm(seeds, desc="runs", unit="run", disable=not progress or len(seeds) < 20)]
     return inputs, params, runs, events
 
 
 def run_chunks(inputs: Inputs, params: Parameters, seeds: Sequence[int], chunk: int = CHUNK_RUNS,
-               progress: bool = False) -> Iterator[Ensemble]:
-    """The runs of `seeds` on the ensemble, `chunk` at a time, in seed order."""
+               progress: bool = False, source: ParameterSource | None = None,
+               keep: tuple[str, ...] = ()) -> Iterator[Ensemble]:
+    """The runs of `seeds` on the ensemble, `chunk` at a time, in seed order (each with its posterior
+    draw when `source` has one; weights named in `keep` stay as `params` has them)."""
     from tqdm import tqdm
 
+    source = source or ParameterSource()
     with tqdm(total=len(seeds), desc="runs", unit="run", disable=not progress) as bar:
         for k in range(0, len(seeds), chunk):
-            part = simulate(inputs, params, list(seeds[k:k + chunk]), keep_instruments=dynamics.INSTRUMENTS)
+            part_seeds = list(seeds[k:k + chunk])
+            part = simulate(inputs, source.for_runs(params, part_seeds, keep), part_seeds,
+                            keep_instruments=dynamics.INSTRUMENTS)
             bar.update(len(part.seeds))
             yield part
             del part  # before the next chunk is simulated, so only one is ever held

@@ -73,6 +73,12 @@ def _figures(folder: Path, alignments, inputs, targets, arms, title: str) -> Non
     plots.plot_supplier_shares(arms, inputs.years, supplier_shares(), folder / "supplier_shares.png")
 
 
+def _source(args: argparse.Namespace):
+    from simulation.experiments.posterior import ParameterSource
+
+    return ParameterSource.parse(args.parameters or default_parameters())
+
+
 def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -> dict:
     """A few runs on the Mesa model, every run written in full."""
     import numpy as np
@@ -86,7 +92,7 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
     from simulation.interfaces import output
 
     targets = load_targets()
-    inputs, params, runs, events = run_scenario(scenario, seeds, progress=True)
+    inputs, params, runs, events = run_scenario(scenario, seeds, progress=True, source=_source(args))
     alignments = output.alignments_frame(runs)
     instruments = {k: np.stack([r.instruments[k] for r in runs]) for k in SCORED_INSTRUMENTS}
     report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split, seeds,
@@ -101,7 +107,8 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
         output.write_json(report, folder / "score.json")
         output.write_json({"scenario": scenario.name, "seeds": seeds,
                            "period": [scenario.period.start, scenario.period.end],
-                           "parameters": params.as_dict()}, folder / "parameters.json")
+                           "parameter_source": _source(args).label, "parameters": params.as_dict()},
+                          folder / "parameters.json")
         if not args.no_plots:
             _figures(folder, alignments, inputs, targets, instruments["arms"], f"{scenario.name}: alignment by pair")
 
@@ -129,7 +136,8 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
         full = output.FullTables(folder) if args.full else None
 
         def chunks():
-            for part in run_chunks(inputs, params, seeds, progress=True):
+            for part in run_chunks(inputs, params, seeds, progress=True, source=_source(args),
+                                   keep=tuple(scenario.overrides())):
                 summary.add(part)
                 if full is not None:
                     full.add(part)
@@ -148,7 +156,8 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
         output.write_json(report, folder / "score.json")
         output.write_json({"scenario": scenario.name, "seeds": seeds,
                            "period": [scenario.period.start, scenario.period.end],
-                           "parameters": params.as_dict()}, folder / "parameters.json")
+                           "parameter_source": _source(args).label, "parameters": params.as_dict()},
+                          folder / "parameters.json")
         if not args.no_plots:
             _figures(folder, alignments, inputs, targets, summary.instrument_mean("arms")[None],
                      f"{scenario.name}: alignment by pair ({len(seeds)} runs)")
@@ -221,6 +230,47 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_posterior(args: argparse.Namespace) -> int:
+    import json
+
+    from simulation.experiments import posterior
+    from simulation.interfaces import output
+
+    output.check_out(Path(args.out), "posterior", args.force)
+    started = time.perf_counter()
+    post = posterior.fit_posterior(args.fit_until, args.population, args.generations, args.seed,
+                                   tuple(range(args.objective_seeds)), progress=True)
+    seconds = time.perf_counter() - started
+    post.diagnostics.update({"command": "python -m simulation posterior " + " ".join(args.raw),
+                             "wall_seconds": round(seconds, 1), "cores": contract.cores()})
+    check = posterior.predictive_check(post, list(range(1000, 1000 + args.check_runs)))
+    summary = {**posterior.summary(post), "generations": post.diagnostics["generations"],
+               "coverage": check["coverage"], "wall_seconds": round(seconds, 1),
+               "command": post.diagnostics["command"]}
+
+    def write(folder: Path) -> None:
+        from simulation.interfaces import plots
+
+        output.write_json(post.to_json(), folder / "posterior.json")
+        output.write_json(summary, folder / "summary.json")
+        plots.plot_predictive(check, folder / "predictive_check.png")
+        plots.plot_marginals(post, folder / "marginals.png")
+
+    output.write_atomically(Path(args.out), write, "posterior", args.force)
+    if args.write_baseline:
+        output.write_json(post.to_json(), posterior.POSTERIOR)
+    print(json.dumps({k: summary[k] for k in ("ess", "coverage", "wall_seconds")}, indent=1))
+    print(f"results in {args.out}" + (f"; posterior written to {posterior.POSTERIOR}" if args.write_baseline else ""))
+    return 0
+
+
+def default_parameters() -> str:
+    """Runs draw their weights from the committed posterior, or use the point when there is none."""
+    from simulation.experiments.posterior import POSTERIOR
+
+    return "posterior" if POSTERIOR.exists() else "point"
+
+
 def _years(flag: str, text: str) -> list[int]:
     try:
         return [int(v) for v in text.split(",") if v.strip()]
@@ -277,6 +327,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from simulation.experiments import compare
+    from simulation.experiments.posterior import ParameterSource
     from simulation.experiments.scenario import load_scenario
     from simulation.interfaces import output
 
@@ -284,11 +335,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     alt, _ = load_scenario(args.alternative)
     _seeds(args.first_seed, args.runs, "--runs")
     output.check_out(Path(args.out), "compare", args.force)
-    result = compare.run_paired(base, alt, args.runs, args.first_seed)
+    source = ParameterSource.parse(args.parameters or default_parameters())
+    result = compare.run_paired(base, alt, args.runs, args.first_seed, source=source)
     diffs = compare.alignment_differences(result)
     div = compare.divergence(diffs)
     threats = compare.threat_differences(result)
-    summary = compare.summary_markdown(result, diffs, div, threats, args.runs)
+    summary = compare.summary_markdown(result, diffs, div, threats, args.runs, source.label)
+    theories = compare.theories(base, alt, args.runs, args.first_seed) if args.theories else None
+    if theories is not None:
+        summary += compare.theories_markdown(theories)
 
     def write(folder: Path) -> None:
         from simulation.interfaces import plots
@@ -298,6 +353,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         output.write_csv(threats, folder / "threat_difference.csv")
         (folder / "summary.md").write_text(summary, encoding="utf-8")
         plots.plot_comparison(result, div, folder / "comparison.png")
+        if theories is not None:
+            output.write_csv(theories, folder / "theories.csv")
+            plots.plot_theories(theories, folder / "theories.png")
 
     output.write_atomically(Path(args.out), write, "compare", args.force)
     print(summary)
@@ -361,6 +419,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"run this many consecutive seeds, from --seed (or the first); at most {MAX_RUNS}")
     run.add_argument("--out", type=OUT, required=True, help="folder for the results (created if missing)")
     run.add_argument("--no-plots", action="store_true", help="skip the figures (faster)")
+    run.add_argument("--parameters", type=contract.PARAMETERS, default=None,
+                     help="weights: 'posterior' (a draw per run, by its seed; the default when one is committed), "
+                          "'point' (the calibrated point) or a posterior file")
     run.add_argument("--full", action="store_true", help="many runs: also write every run (alignments.parquet, "
                      "threats.parquet)")
     run.add_argument("--force", action="store_true", help=force_help)
@@ -379,9 +440,27 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("alternative", help="the counterfactual scenario")
     cmp_.add_argument("--runs", type=count(2, MAX_RUNS), default=200, help="paired runs (default 200; at least 2)")
     cmp_.add_argument("--first-seed", type=SEED, default=0, help="seeds are first-seed .. first-seed+runs-1")
+    cmp_.add_argument("--parameters", type=contract.PARAMETERS, default=None,
+                      help="weights: 'posterior' (a draw per paired run; the default when one is committed), "
+                           "'point' (the calibrated point) or a posterior file")
+    cmp_.add_argument("--theories", action="store_true",
+                      help="also answer under each theory variant, each with its own calibration")
     cmp_.add_argument("--out", type=OUT, required=True, help="folder for the tables, plot and summary")
     cmp_.add_argument("--force", action="store_true", help=force_help)
     cmp_.set_defaults(func=_cmd_compare)
+
+    po = sub.add_parser("posterior", help="ABC-SMC posterior of the weights, fitted on the record up to a year")
+    po.add_argument("--fit-until", type=year(1950, 2023), default=DEFAULT_SPLIT, help="last year fitted (default 1990)")
+    po.add_argument("--population", type=count(50, 20_000), default=1000, help="particles (default 1000)")
+    po.add_argument("--generations", type=count(1, 100), default=8, help="thresholds (default 8)")
+    po.add_argument("--objective-seeds", type=count(1, 64), default=4, help="runs averaged per evaluation (default 4)")
+    po.add_argument("--check-runs", type=count(20, 10_000), default=400,
+                    help="runs of the posterior predictive check (default 400)")
+    po.add_argument("--seed", type=SEED, default=0, help="sampler seed (default 0)")
+    po.add_argument("--out", type=OUT, required=True, help="folder for posterior.json, summary and figures")
+    po.add_argument("--write-baseline", action="store_true", help="commit it as the posterior runs draw from")
+    po.add_argument("--force", action="store_true", help=force_help)
+    po.set_defaults(func=_cmd_posterior)
 
     sw = sub.add_parser("sweep", help="run a sweep spec (design x seeds) to Parquet chunks")
     sw.add_argument("spec", help="sweep spec YAML, e.g. sweeps/weights_sobol.yaml")

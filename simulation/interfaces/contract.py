@@ -105,7 +105,23 @@ def scheduler(text: str) -> str:
     return text
 
 
+def parameters(text: str) -> str:
+    """Where runs take their weights: 'point', 'posterior' (the committed posterior) or a posterior file."""
+    from pathlib import Path
+
+    from simulation.experiments.posterior import POSTERIOR
+
+    if text == "point" or (text == "posterior" and POSTERIOR.exists()):
+        return text
+    if text == "posterior":
+        raise ValueError("no posterior is committed (simulation/data/posterior.json); use 'point'")
+    if not Path(text).is_file():
+        raise ValueError(f"expected 'point', 'posterior' or a posterior file, got {text!r}")
+    return text
+
+
 SEED = _kind("seed", seed)
+PARAMETERS = _kind("parameters", parameters)
 PORT = _kind("port", port)
 OUT = _kind("path", out_path)
 SCHEDULER = _kind("address", scheduler)

@@ -7,7 +7,7 @@ import (a notebook keeps its inline backend) and no global figure state is kept.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -205,3 +205,80 @@ def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFra
     np.atleast_1d(axes)[-1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def plot_theories(table: pd.DataFrame, path: Path) -> None:
+    """Pairs x theories: the counterfactual's effect under each theory (colour), with a cross where
+    it is not clear and a dot where it is robust; the rows where the theories disagree are marked."""
+    from simulation.experiments.compare import theory_dependence
+
+    theories = list(dict.fromkeys(table.theory))
+    pairs = list(dict.fromkeys(zip(table.a, table.b, strict=True)))
+    effect = table.pivot_table(index=["a", "b"], columns="theory", values="effect", sort=False)
+    effect = effect.reindex(index=pd.MultiIndex.from_tuples(pairs), columns=theories)
+    flags = table.set_index(["a", "b", "theory"])
+    depends = theory_dependence(table).set_index(["a", "b"])["depends_on_theory"]
+    fig = Figure(figsize=(2.0 + 1.5 * len(theories), 0.42 * len(pairs) + 1.6))
+    ax = fig.subplots()
+    limit = max(0.05, float(np.nanmax(np.abs(effect.to_numpy()))))
+    image = ax.imshow(effect.to_numpy(), cmap=CMAP, norm=TwoSlopeNorm(vmin=-limit, vcenter=0.0, vmax=limit),
+                      aspect="auto")
+    for r, (a, b) in enumerate(pairs):
+        for c, theory in enumerate(theories):
+            row = flags.loc[(a, b, theory)]
+            mark = "•" if row.robust else ("" if row.clear else "×")
+            ax.text(c, r, f"{row.effect:+.2f}{mark}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(theories)), [t.replace(" only", "\nonly").replace("without ", "without\n")
+                                         for t in theories], fontsize=8)
+    ax.set_yticks(range(len(pairs)), [f"{a}–{b}" + ("  (depends)" if depends.loc[(a, b)] else "")
+                                      for a, b in pairs], fontsize=8)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="effect on alignment (alt - base)")
+    ax.set_title("The counterfactual under each theory (• robust, × not clear)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def plot_predictive(check: dict, path: Path) -> None:
+    """The posterior predictive check: per pair, the 95% band of runs drawn from the posterior and
+    the documented levels, with the share of documented pair-years inside the band."""
+    years, lo, hi, mean, targets = check["years"], check["low"], check["high"], check["mean"], check["targets"]
+    fig = Figure(figsize=(17, 8.5))
+    axes = fig.subplots(3, 5, sharex=True, sharey=True)
+    for k, (ax, (a, b)) in enumerate(zip(axes.flat, PAIRS, strict=True)):
+        ax.fill_between(years, lo[:, k], hi[:, k], color="tab:blue", alpha=0.25, lw=0, label="95% band")
+        ax.plot(years, mean[:, k], color="tab:blue", lw=1.2, label="posterior mean")
+        for n, r in enumerate(targets[(targets.a == a) & (targets.b == b)].itertuples(index=False)):
+            ax.hlines(r.level, r.start, r.end + 1, color="black", lw=2.2, alpha=0.7, label="documented" if n == 0 else None)
+        cov = [check["coverage"][w].get(f"{a}-{b}", float("nan")) for w in ("in_sample", "out_of_sample")]
+        ax.set_title(f"{a}–{b}  inside: {cov[0]:.0%} / {cov[1]:.0%}", fontsize=9)
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.set_ylim(-1.05, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="lower left", fontsize=7)
+    cov = check["coverage"]
+    fig.suptitle(f"Posterior predictive check: documented levels inside the 95% band, in sample "
+                 f"{cov['in_sample']['overall']:.0%}, out of sample {cov['out_of_sample']['overall']:.0%}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def plot_marginals(post: Any, path: Path) -> None:
+    """Each weight's posterior marginal within its bounds (histogram), to see which the record pins down."""
+    from simulation.engine.params import Parameters
+
+    names = list(post.names)
+    cols = 6
+    rows = -(-len(names) // cols)
+    fig = Figure(figsize=(2.6 * cols, 1.9 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, (k, name) in zip(axes.flat, enumerate(names)):
+        lo, hi = Parameters.bounds()[name]
+        ax.hist(post.samples[:, k], bins=25, range=(lo, hi), weights=post.weights, color="tab:blue", alpha=0.8)
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+        ax.tick_params(labelsize=7)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    fig.suptitle("Posterior marginals of the fitted weights (x axis: each weight's documented bounds)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
