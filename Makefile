@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install baseline test check chromium clean
+.PHONY: install baseline test check chromium notebooks notebooks-check app handouts clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,24 @@ check: install
 	$(BIN)/ruff check simulation tests benchmarks notebooks/build_notebooks.py
 	$(BIN)/mypy
 	$(BIN)/pytest -m "not slow and not browser"
+
+# Teaching notebooks: install Jupyter Notebook (the optional [notebooks] extra; the tests do not
+# need it), rebuild the notebooks from notebooks/build_notebooks.py, and open them in the browser.
+notebooks: install
+	$(BIN)/python -m pip install --quiet -e ".[test,notebooks]"
+	$(BIN)/python notebooks/build_notebooks.py
+	$(BIN)/jupyter notebook notebooks/
+
+# Run the three notebooks top to bottom and check what they show (what the suite does), no Jupyter UI.
+notebooks-check: install
+	$(BIN)/python -m pytest tests/test_notebooks.py
+
+app: install
+	$(BIN)/python -m simulation app
+
+# One printable HTML handout per lesson (lessons/*.md) in results/handouts/.
+handouts: install
+	$(BIN)/python -m simulation.interfaces.lessons --all --out results/handouts
 
 # The browser test drives Debian's chromium. Installed here when missing and we are root (as on CI);
 # elsewhere the browser test is skipped with a note (and fails on CI, where CI=true).

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from simulation.engine.ensemble import simulate
 from simulation.engine.params import CALIBRATED, Parameters
@@ -45,6 +46,7 @@ def test_calibration_record_is_reproducible(baseline_inputs):
         assert abs(report["model"][window]["score"] - record["scores"]["model"][window]["score"]) < 1e-9
 
 
+@pytest.mark.slow
 def test_baseline_output_matches_the_golden_file(tmp_path, capsys):
     assert main(["run", str(ROOT / "scenarios/baseline.yaml"), "--seed", "0", "--parameters", "point",
                  "--out", str(tmp_path), "--no-plots"]) == 0

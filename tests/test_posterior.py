@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from simulation.engine.params import Parameters
 from simulation.experiments.posterior import Posterior, abc_smc, summary
@@ -42,6 +43,7 @@ def test_draws_are_keyed_by_seed_so_two_scenarios_share_them():
     assert len(set(post.draws_for(list(range(200))))) > 20  # weights are honoured, not one draw for all
 
 
+@pytest.mark.slow
 def test_the_posterior_command_writes_its_sample_diagnostics_and_check(tmp_path):
     import json
 

@@ -252,7 +252,7 @@ def _edits_in_words(s: Scenario) -> list[str]:
 
 
 def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFrame, threats: pd.DataFrame,
-                     runs: int, parameters: str = "point") -> str:
+                     runs: int, parameters: str = "point", first_seed: int = 0) -> str:
     """A short plain-language account a teacher can read aloud."""
     lines = [f"# {c.alt.name} compared with {c.base.name}", ""]
     if c.alt.description:
@@ -291,9 +291,34 @@ def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFr
                 lines.append(f"- {display_name(r.i)} feels {verb} threatened by {display_name(r.j)} "
                              f"({r.difference:+.2f} in {r.year}).")
             lines.append("")
+    lines += motive_section(c.base, c.alt, div, runs, first_seed)
     lines += ["Files: `alignment_difference.csv` (every pair and year), `divergence.csv` (first year and "
               "size of each clear change), `threat_difference.csv`, `comparison.png`.", ""]
     return "\n".join(lines)
+
+
+#: Runs the motive split is averaged over (it keeps every part of every stance of every run).
+MOTIVE_RUNS = 200
+
+
+def motive_section(base: Scenario, alt: Scenario, div: pd.DataFrame, runs: int, first_seed: int = 0,
+                   max_pairs: int = 4) -> list[str]:
+    """**Why, by motive**: the pairs that change most, their change split by motive (experiments.explain),
+    with the calibrated weights, over the first `MOTIVE_RUNS` of the same seeds."""
+    if div.empty:
+        return []
+    from simulation.experiments import explain
+
+    seeds = list(range(first_seed, first_seed + min(runs, MOTIVE_RUNS)))
+    traces = [explain.trace(*scenario_inputs(s), seeds) for s in (base, alt)]
+    pairs = [(str(r.a), str(r.b), int(r.first_year), int(r.year_of_largest))
+             for r in div.head(max_pairs).itertuples(index=False)]
+    lines = explain.comparison_lines(traces[0], traces[1], pairs)
+    if not lines:
+        return []
+    return ["**Why, by motive** (the part of each pair's change, from the year before it parts to its largest "
+            "difference, that each motive accounts for, scenario minus base, with the calibrated weights; "
+            "`python -m simulation explain` gives the whole table):", "", *lines, ""]
 
 
 def first_difference(base: Scenario, alt: Scenario) -> int:

@@ -85,6 +85,7 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
 
     from simulation.engine.dynamics import INSTRUMENTS
     from simulation.engine.timeline import write_events
+    from simulation.experiments import explain
     from simulation.experiments.instrument_score import instruments_frame
     from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
     from simulation.experiments.runner import run_scenario
@@ -101,6 +102,9 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
     def write(folder: Path) -> None:
         output.write_csv(alignments, folder / "alignments.csv")
         output.write_csv(output.threats_frame(runs), folder / "threats.csv")
+        # the same runs again, recording each stance's parts (each run with its own weights, as above)
+        weights = _source(args).for_runs(params, seeds, tuple(scenario.overrides()))
+        output.write_csv(explain.motives_frame(explain.trace(inputs, weights, seeds)), folder / "motives.csv")
         output.write_csv(instruments_frame(runs, INSTRUMENTS), folder / "instruments.csv")
         output.write_csv(inputs.to_long(), folder / "inputs.csv")
         write_events(events, folder / "events.csv")
@@ -340,7 +344,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     diffs = compare.alignment_differences(result)
     div = compare.divergence(diffs)
     threats = compare.threat_differences(result)
-    summary = compare.summary_markdown(result, diffs, div, threats, args.runs, source.label)
+    summary = compare.summary_markdown(result, diffs, div, threats, args.runs, source.label, first_seed=args.first_seed)
     theories = compare.theories(base, alt, args.runs, args.first_seed) if args.theories else None
     if theories is not None:
         summary += compare.theories_markdown(theories)
@@ -395,16 +399,53 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    """Why did a pair move from one year to another: each motive's part of the change, ranked."""
+    from simulation.experiments import explain
+    from simulation.experiments.scenario import load_scenario, scenario_inputs
+    from simulation.interfaces import output, plots
+    from simulation.states import INDEX
+
+    scenario, _ = load_scenario(args.scenario)
+    for code in args.pair:
+        if code not in INDEX:
+            raise InputError(f"unknown state {code!r} (one of {', '.join(INDEX)})", field="--pair")
+    if args.pair[0] == args.pair[1]:
+        raise InputError("--pair needs two different states", field="--pair")
+    if not scenario.period.start <= args.start < args.end <= scenario.period.end:
+        raise InputError(f"--from and --to must satisfy {scenario.period.start} <= from < to <= {scenario.period.end}",
+                         field="--from")
+    if args.out:
+        output.check_out(Path(args.out), "explain", args.force)
+    inputs, params = scenario_inputs(scenario)
+    first = args.seed if args.seed is not None else 0
+    seeds = _seeds(first, args.runs, "--runs")
+    e = explain.explain_change(explain.trace(inputs, params, seeds), args.pair[0], args.pair[1], args.start, args.end)
+    text = (explain.explanation_markdown(e) + f"\n({scenario.name}, calibrated weights; mean over {args.runs} run(s), "
+            f"seeds {first}-{first + args.runs - 1})\n")
+
+    def write(folder: Path) -> None:
+        output.write_csv(e.table, folder / "explanation.csv")
+        (folder / "explanation.md").write_text(text, encoding="utf-8")
+        plots.plot_explanation(e, folder / "explanation.png")
+
+    if args.out:
+        output.write_atomically(Path(args.out), write, "explain", args.force)
+    print(text)
+    return 0
+
+
 def _cmd_app(args: argparse.Namespace) -> int:
     import subprocess
 
     app = Path(__file__).with_name("app.py")
     command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
-               "--no-open"]
+               "--no-open", "--no-check-version"]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
-    # no usage telemetry; front-end assets come from the solara-assets package, not a CDN
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    # no usage telemetry, no version check at start-up (--no-check-version), no banner;
+    # front-end assets come from the solara-assets package, not a CDN
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_THEME_SHOW_BANNER": "False"}
     return subprocess.call(command, env=env)
 
 
@@ -475,6 +516,17 @@ def build_parser() -> argparse.ArgumentParser:
     an = sub.add_parser("analyze", help="sensitivity indices of a finished sweep (SALib)")
     an.add_argument("results", help="the sweep's --out folder")
     an.set_defaults(func=_cmd_analyze)
+
+    ex = sub.add_parser("explain", help="why a pair converged or drew apart: the change split by motive")
+    ex.add_argument("scenario", help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    ex.add_argument("--pair", nargs=2, required=True, metavar=("A", "B"), help="two state codes, e.g. RUS PAK")
+    ex.add_argument("--from", dest="start", type=year(), required=True, help="first year of the window")
+    ex.add_argument("--to", dest="end", type=year(), required=True, help="last year of the window")
+    ex.add_argument("--runs", type=count(1, 2000), default=20, help="runs averaged (default 20)")
+    ex.add_argument("--seed", type=SEED, help="first seed (default 0)")
+    ex.add_argument("--out", type=OUT, help="folder for explanation.csv, .md and .png (optional)")
+    ex.add_argument("--force", action="store_true", help="replace --out even if it holds something else")
+    ex.set_defaults(func=_cmd_explain)
 
     app = sub.add_parser("app", help="start the classroom app in the browser (Mesa SolaraViz)")
     app.add_argument("--host", default="127.0.0.1", help="address to serve on (default: this machine only)")

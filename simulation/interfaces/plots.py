@@ -21,6 +21,7 @@ from simulation.states import PAIRS, STATES, display_name
 
 if TYPE_CHECKING:
     from simulation.experiments.compare import Paired
+    from simulation.experiments.explain import Explanation
 
 NETWORK_YEARS = (1955, 1972, 1985, 2003, 2022)
 #: Fixed, roughly geographic layout so that the pictures can be compared year to year.
@@ -170,6 +171,52 @@ def plot_sensitivity(table: pd.DataFrame, path: Path) -> None:
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+#: Okabe & Ito's colour-blind-safe palette (and line styles, so no line is told apart by colour alone).
+SAFE_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1, 1, 1)))
+UP, DOWN = "#0072B2", "#D55E00"
+
+
+def explanation_figure(e: Explanation, column: str = "alignment", min_share: float = 0.005, width: float = 9.0) -> Figure:
+    """A waterfall: the pair's alignment at the start, each motive's part of the change (largest
+    first), the alignment at the end. `e` is an experiments.explain.Explanation."""
+    rows = [r for r in e.table.itertuples(index=False) if abs(getattr(r, column)) >= min_share]
+    start = {"alignment": e.alignment[0], "a_to_b": e.stance_ab[0], "b_to_a": e.stance_ba[0]}[column]
+    end = {"alignment": e.alignment[1], "a_to_b": e.stance_ab[1], "b_to_a": e.stance_ba[1]}[column]
+    fig = Figure(figsize=(width, 0.5 * len(rows) + 2.4))
+    ax = fig.subplots()
+    from simulation.experiments.explain import SHORT
+
+    labels = [f"{e.start}"] + [SHORT.get(r.part, r.part) for r in rows] + [f"{e.end}"]
+    level, levels = start, [0.0, start, end]
+    ax.barh(0, start, color="0.6")
+    ax.text(start, 0, f" {start:+.2f}", va="center", ha="left" if start >= 0 else "right", fontsize=10)
+    for k, r in enumerate(rows, start=1):
+        v = getattr(r, column)
+        ax.barh(k, v, left=level, color=UP if v > 0 else DOWN, hatch="" if v > 0 else "//", edgecolor="white")
+        ax.text(max(level, level + v), k, f" {v:+.2f}", va="center", ha="left", fontsize=10)
+        level += v
+        levels.append(level)
+    ax.barh(len(rows) + 1, end, color="0.3")
+    ax.text(end, len(rows) + 1, f" {end:+.2f}", va="center", ha="left" if end >= 0 else "right", fontsize=10)
+    ax.set_yticks(range(len(labels)), labels, fontsize=10)
+    ax.invert_yaxis()
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_xlim(min(-1.05, min(levels) - 0.1), max(1.05, max(levels)) + 0.25)
+    what = {"alignment": "alignment", "a_to_b": f"{e.a}'s stance toward {e.b}", "b_to_a": f"{e.b}'s stance toward {e.a}"}
+    ax.set_xlabel(f"{what[column]} (-1 rivalry, +1 alliance)")
+    # centred on the figure, not the axes (the labels push the axes right): fits a narrow panel too
+    fig.suptitle(f"Why {e.a}–{e.b} moved, {e.start}-{e.end}:\neach motive's part, carried to {e.end}",
+                 fontsize=12 if width >= 6 else 11)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_explanation(e: Explanation, path: Path) -> None:
+    explanation_figure(e).savefig(path, dpi=110)
 
 
 #: Suppliers drawn in the supplier-share figure, with their colours.

@@ -1,0 +1,155 @@
+"""Explanations: every year's stance splits into its motives, and the parts add up to it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.engine import dynamics
+from simulation.engine.ensemble import simulate
+from simulation.engine.params import Parameters
+from simulation.experiments import explain
+from simulation.experiments.scenario import scenario_inputs
+from simulation.states import INDEX
+
+
+@pytest.fixture(scope="module")
+def traced(baseline_inputs):
+    return explain.trace(baseline_inputs, Parameters.baseline(), [0, 1, 2])
+
+
+def test_trace_is_the_engine_run(baseline_inputs, traced):
+    """The recorded runs are the runs every other command makes (same rules, same shocks)."""
+    ens = simulate(baseline_inputs, Parameters.baseline(), [0, 1, 2])
+    np.testing.assert_allclose(traced.alignment, ens.alignment, atol=1e-12)
+
+
+def test_parts_are_the_engines_motives(baseline_inputs, traced):
+    """The parts are the engine's named motives (whatever it has), between inertia and the shock,
+    and every one has a plain-language label for the tables."""
+    p = Parameters.baseline()
+    zeros = np.zeros((1, 6, 6))
+    year = dynamics.assess(dynamics.State(baseline_inputs.initial_intent[None].copy(), zeros, zeros),
+                           baseline_inputs.year(0), p, first_year=True)
+    assert list(traced.parts) == ["inertia", *year.motives, "shock", "clip"]
+    assert set(year.motives) <= set(explain.LABELS) and set(year.motives) <= set(explain.SHORT)
+
+
+def test_parts_add_up_to_the_stance_every_year(traced):
+    total = sum(traced.parts[k] for k in explain.PARTS)
+    np.testing.assert_allclose(total, traced.stance, atol=1e-12, rtol=0)
+    # the clip part is zero wherever the stance is inside (-1, 1): nothing is hidden in it
+    inside = np.abs(traced.stance) < 0.999
+    assert np.abs(traced.parts["clip"][inside]).max() < 1e-12
+
+
+def test_window_parts_add_up_to_the_change(traced):
+    for a, b, start, end in (("RUS", "PAK", 1986, 2006), ("IND", "USA", 1998, 2018), ("CHN", "RUS", 1955, 1975)):
+        e = explain.explain_change(traced, a, b, start, end)
+        i, j = INDEX[a], INDEX[b]
+        s = traced.stance
+        assert e.table.a_to_b.sum() == pytest.approx((s[:, traced.t(end), i, j] - s[:, traced.t(start), i, j]).mean(), abs=1e-12)
+        assert e.table.b_to_a.sum() == pytest.approx((s[:, traced.t(end), j, i] - s[:, traced.t(start), j, i]).mean(), abs=1e-12)
+        assert e.table.alignment.sum() == pytest.approx(e.alignment[1] - e.alignment[0], abs=1e-12)
+        assert list(e.table.alignment.abs()) == sorted(e.table.alignment.abs(), reverse=True)  # ranked
+
+
+def test_zero_motive_is_split_in_the_limit():
+    """With every motive 0 the target is 0 and so is every share (no division by zero)."""
+    zeros = {k: np.zeros((1, 6, 6)) for k in explain.MOTIVES}
+    prev = np.full((1, 6, 6), 0.3)
+    stance = 0.5 * prev
+    parts = explain.year_parts(prev, stance, zeros, np.zeros((1, 6, 6)), np.array([0.5]), np.zeros((1, 6, 6)), 2.0)
+    assert all(np.isfinite(v).all() for v in parts.values())
+    np.testing.assert_allclose(sum(parts.values()), stance, atol=1e-15)
+    assert np.abs(parts["clip"]).max() < 1e-15
+
+
+def test_russia_pakistan_rapprochement_is_external_balancing_and_interest(traced):
+    """The README's reading (and the Sobol ranking): shared threats first."""
+    e = explain.explain_change(traced, "RUS", "PAK", 1986, 2006)
+    assert e.alignment[1] > e.alignment[0] + 0.3
+    motives = e.table[e.table.part.isin(list(explain.MOTIVES))].set_index("part").alignment
+    assert motives.idxmax() == "balancing"
+    assert motives["interest"] > 0
+
+
+def test_override_rows_replace_the_rules_choice(baseline_inputs):
+    """Role play: a person's stance row replaces the rules' one; everyone else still follows the rules."""
+    p = Parameters.baseline()
+    free, played = explain.Stepper(baseline_inputs, p, [0]), explain.Stepper(baseline_inputs, p, [0])
+    row = np.full(6, -1.0)
+    for _ in range(3):
+        free.step()
+        played.step({"PAK": row})
+    pak = INDEX["PAK"]
+    assert np.all(played.stance[0, 2, pak, np.arange(6) != pak] == -1.0)
+    # the year the override is made, the others' choices are unchanged (simultaneous decisions) ...
+    others = np.arange(6) != pak
+    np.testing.assert_allclose(played.stance[0, 0][others], free.stance[0, 0][others], atol=1e-12)
+    # ... and the following years they respond to it
+    assert not np.allclose(played.stance[0, 2][others], free.stance[0, 2][others])
+    np.testing.assert_allclose(sum(played.parts[k] for k in explain.PARTS)[:, :3], played.stance[:, :3], atol=1e-12)
+
+
+def test_stepper_stops_at_the_end(baseline_inputs):
+    s = explain.Stepper(baseline_inputs, Parameters.baseline(), [0])
+    while s.step():
+        pass
+    assert s.done and s.t == baseline_inputs.n_years and s.step() is False and s.year == 2024
+
+
+@pytest.mark.slow
+def test_explain_command_writes_table_and_figure(tmp_path):
+    out = tmp_path / "why"
+    done = subprocess.run([sys.executable, "-m", "simulation", "explain", "scenarios/baseline.yaml", "--pair", "RUS", "PAK",
+                           "--from", "2010", "--to", "2018", "--runs", "3", "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Why did Russia and Pakistan converge from 2010 to 2018?" in done.stdout
+    table = pd.read_csv(out / "explanation.csv")
+    assert {"part", "alignment", "a_to_b", "b_to_a"} <= set(table.columns)
+    assert (out / "explanation.png").stat().st_size > 10_000
+    bad = subprocess.run([sys.executable, "-m", "simulation", "explain", "scenarios/baseline.yaml", "--pair", "RUS", "XXX",
+                          "--from", "2010", "--to", "2018"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.startswith("error:")
+
+
+@pytest.mark.slow
+def test_run_writes_motives_that_add_up(tmp_path):
+    out = tmp_path / "run"
+    done = subprocess.run([sys.executable, "-m", "simulation", "run", "scenarios/baseline.yaml", "--seed", "0", "--no-plots",
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    motives = pd.read_csv(out / "motives.csv")
+    assert len(motives) == 78 * 30
+    np.testing.assert_allclose(motives[list(explain.PARTS)].sum(axis=1), motives.stance, atol=5e-6)  # 6 decimals
+    align = pd.read_csv(out / "alignments.csv")
+    row = align[(align.year == 2018) & (align.a == "PAK") & (align.b == "RUS")].alignment.item()
+    pair = ((motives.i == "PAK") & (motives.j == "RUS")) | ((motives.i == "RUS") & (motives.j == "PAK"))
+    both = motives[(motives.year == 2018) & pair]
+    assert row == pytest.approx(both.stance.min(), abs=1e-6)
+
+
+def test_compare_summary_says_why_by_motive():
+    from simulation.experiments import compare
+    from simulation.experiments.scenario import load_scenario
+
+    base, _ = load_scenario("scenarios/baseline.yaml")
+    alt, _ = load_scenario("scenarios/us_india_ties_weaken.yaml")
+    c = compare.run_comparison(base, alt, 10)
+    diffs = compare.alignment_differences(c)
+    div = compare.divergence(diffs)
+    text = compare.summary_markdown(c, diffs, div, compare.threat_differences(c), 10)
+    assert "**Why, by motive**" in text
+    line = next(x for x in text.splitlines() if x.startswith("- India–United States, 200"))
+    assert re.search(r"threat -0\.\d\d", line)  # the cut is a sanction, and a sanction is a grievance too
+    # and the differences are what explain says for each scenario
+    traces = [explain.trace(*scenario_inputs(s), range(10)) for s in (base, alt)]
+    d = explain.difference(*traces, "IND", "USA", 2005, 2024)
+    assert d.difference.sum() == pytest.approx(d.alt.sum() - d.base.sum(), abs=1e-12)

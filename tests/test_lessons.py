@@ -1,0 +1,76 @@
+"""Lesson packs: one per scenario, in the Info-tab pattern, exported as a printable handout, and
+teacher notes whose numbers are what this model does (checked against fresh runs)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from simulation.experiments import compare
+from simulation.experiments.scenario import load_scenario
+from simulation.interfaces import lessons
+from simulation.interfaces.classroom import SCENARIOS, scenario_names
+from simulation.states import PAIRS
+
+
+def test_every_scenario_has_a_lesson_with_every_section_in_order():
+    assert lessons.lesson_names() == scenario_names()
+    for name in scenario_names():
+        text = lessons.lesson_text(name)
+        assert text.startswith("# "), name
+        assert list(lessons.sections(text)) == list(lessons.SECTIONS), name
+        for body in lessons.sections(text).values():
+            assert len(body) > 80, name
+
+
+def test_handout_is_self_contained_and_printable(tmp_path):
+    html = lessons.handout("no_cpec")
+    assert "@media print" in html and "<script" not in html.lower()
+    assert not re.search(r"(src|href)=['\"]?https?://", html)  # nothing to fetch
+    assert "Teacher notes" in html and "CPEC" in html
+    assert "Teacher notes" not in lessons.handout("no_cpec", students_only=True)
+    out = tmp_path / "h.html"
+    done = subprocess.run([sys.executable, "-m", "simulation.interfaces.lessons", "no_cpec", "--out", str(out)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+#: Claims the teacher notes make, checked against the model: scenario, pair, year, alt - base
+#: (mean over seeds 0-19, paired), tolerance.
+CLAIMS = [
+    ("no_cpec", ("CHN", "PAK"), 2020, -0.02, 0.05),
+    ("no_cpec", ("IND", "PAK"), 2024, +0.17, 0.07),
+    ("us_india_ties_weaken", ("IND", "USA"), 2024, -0.25, 0.08),
+    ("us_india_ties_weaken", ("PAK", "USA"), 2024, +0.18, 0.08),
+    ("no_9_11", ("PAK", "USA"), 2005, +0.89, 0.12),
+    ("no_9_11", ("CHN", "PAK"), 2018, -0.24, 0.08),
+    ("no_pressler_sanctions", ("PAK", "USA"), 2000, +0.12, 0.06),
+    ("no_sino_soviet_split", ("CHN", "RUS"), 1970, +0.23, 0.08),
+    ("no_sino_soviet_split", ("CHN", "USA"), 1969, -0.24, 0.08),
+    ("no_soviet_invasion_of_afghanistan", ("PAK", "RUS"), 1988, +0.41, 0.1),
+    ("no_soviet_invasion_of_afghanistan", ("PAK", "USA"), 1986, -0.16, 0.07),
+    ("no_us_withdrawal_2021", ("PAK", "USA"), 2024, -0.72, 0.12),
+    ("no_us_withdrawal_2021", ("CHN", "PAK"), 2024, +0.22, 0.08),
+    ("russia_keeps_arms_embargo_on_pakistan", ("PAK", "RUS"), 1979, -0.30, 0.08),
+    ("russia_keeps_arms_embargo_on_pakistan", ("PAK", "RUS"), 2020, -0.15, 0.07),
+    ("china_grows_half_as_fast", ("IND", "USA"), 2010, +0.04, 0.05),
+]
+
+
+@pytest.mark.slow
+def test_teacher_notes_match_the_model():
+    base, _ = load_scenario(SCENARIOS / "baseline.yaml")
+    for name in sorted({c[0] for c in CLAIMS}):
+        alt, _ = load_scenario(SCENARIOS / f"{name}.yaml")
+        r = compare.run_comparison(base, alt, 20)
+        for scenario, pair, year, expected, tol in CLAIMS:
+            if scenario != name:
+                continue
+            p, t = PAIRS.index(pair), year - int(r.years[0])
+            got = float(np.mean(r.alt_alignment[:, t, p] - r.base_alignment[:, t, p]))
+            assert abs(got - expected) <= tol, (name, pair, year, got, expected)
