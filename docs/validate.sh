@@ -20,8 +20,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 common=(--population 10 --objective-seeds 4 --eval-seeds 100 --seed 0 --workers "$WORKERS")
 
-# the committed calibration re-scored with the current scorer, beside every baseline (100 runs)
-"$PYTHON" -m simulation run scenarios/baseline.yaml --seed 1000 --runs 100 --no-plots --out "$tmp/run" > /dev/null
+# the committed calibration (the point, not posterior draws) re-scored beside every baseline (100 runs)
+"$PYTHON" -m simulation run scenarios/baseline.yaml --parameters point --seed 1000 --runs 100 --no-plots \
+    --out "$tmp/run" > /dev/null
 cp "$tmp/run/score.json" "$OUT/committed_calibration_score.json"
 
 "$PYTHON" -m simulation calibrate --rolling-origin 1970,1990,2005 --generations 60 "${common[@]}" --out "$tmp/rolling"

@@ -398,6 +398,10 @@ def theories_markdown(table: pd.DataFrame) -> str:
             says = "; ".join(f"{n}: {symbol[int(r[n])]}" for n in names)
             lines.append(f"- {display_name(r.a)}–{display_name(r.b)} — {says}.")
         lines.append("")
+    silent = [n for n in names if not (wide[n] != 0).any()]
+    if silent and not moved.empty:
+        lines += [f"Under {', '.join(silent)} no pair changes clearly: the scenario acts through channels that "
+                  f"{'this theory leaves' if len(silent) == 1 else 'these theories leave'} out.", ""]
     if moved.empty:
         lines += ["No theory finds a clear change in any pair.", ""]
     return "\n".join(lines)

@@ -378,11 +378,99 @@ def summary_markdown(folder: Any) -> str:
     return "\n".join(out)
 
 
+def headline_markdown(folder: Any) -> str:
+    """The README's "Validation" tables, from the tables in `folder`: the committed calibration beside
+    the baselines, rolling origin (model, best statistical fit, persistence), leave one pair out
+    (means over the held-out pairs), the budget spread, and the pairs below 0.4."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+
+    def c(r: Mapping[str, Any], w: str = "out") -> str:
+        sd = r.get(f"{w}_score_sd", 0.0)
+        head = f"{r[f'{w}_score']:.3f}" + (f" ± {sd:.3f}" if sd and not np.isnan(sd) else "")
+        return f"{head} ({r[f'{w}_level']:.3f} / {r[f'{w}_shifts']:.3f})"
+
+    out: list[str] = []
+    committed = folder / "committed_calibration_score.json"
+    if committed.exists():
+        rep = json.loads(committed.read_text())
+        label = {"gradient_boosting": "gradient boosting, same inputs and years",
+                 "ridge_pair_effects": "ridge with pair effects, same inputs and years",
+                 f"persistence_{rep['split_year']}": f"persistence ({rep['split_year']} levels held)",
+                 f"persistence_{rep['split_year']}_jitter": f"persistence ({rep['split_year']} levels held, with jitter)",
+                 "balance_of_power_only": "balance of power only", "random_walk": "random walk",
+                 "persistence_1947": "persistence (1947 levels held)"}
+        out += ["**The committed calibration, re-scored with the current scorer:**", "",
+                f"| | in sample {rep['period'][0]}-{rep['split_year']} "
+                f"| out of sample {rep['split_year'] + 1}-{rep['period'][1]} |",
+                "|---|---|---|"]
+        rows = {"**model**": rep["model"], **{label.get(k, k): v for k, v in rep.get("baselines", {}).items()}}
+        for name, r in rows.items():
+            cells = ["–" if r.get(w) is None else
+                     f"{_f(r[w]['score'], r[w]['score_sd'])} ({_f(r[w]['level'])} / {_f(r[w]['shifts'])})"
+                     for w in ("in_sample", "out_of_sample")]
+            out.append(f"| {name} | {cells[0]} | {cells[1]} |")
+        out.append("")
+    ro = folder / "rolling_origin.csv"
+    if ro.exists():
+        t = pd.read_csv(ro)
+        out += ["**Rolling origin** (the baselines trained on the same years):", "",
+                "| origin | test years | model | best statistical fit | persistence | persistence with jitter |",
+                "|---|---|---|---|---|---|"]
+        for o, g in t.groupby("origin"):
+            by = {r["method"]: r for r in g.to_dict("records")}
+            stat = g[g.method.isin(baselines.STATISTICAL)].sort_values("out_score").iloc[-1]
+            name = {"ridge_pair_effects": "ridge", "gradient_boosting": "boosting"}[stat.method]
+            m = by["model"]
+            out.append(f"| {o} | {m['test']} | **{c(m)}** (in sample {m['in_score']:.3f}) | {c(stat.to_dict())} "
+                       f"{name} | {c(by[f'persistence {o}'])} | {c(by[f'persistence {o} with jitter'])} |")
+        out.append("")
+    lo = folder / "leave_one_pair_out.csv"
+    if lo.exists():
+        t = pd.read_csv(lo)
+        methods = list(dict.fromkeys(t.method))
+        means = t.groupby("method", sort=False)[["out_score", "out_level", "out_shifts"]].mean()
+        wins = sum(int(g.set_index("method").out_score["model"]
+                       > g[g.method.isin(baselines.STATISTICAL)].out_score.max()) for _, g in t.groupby("pair"))
+        out += ["**Leave one pair out** (mean over the 15 held-out pairs of each pair's out-of-sample score; "
+                f"the model beats both statistical fits on {wins} of 15 pairs):", "",
+                "| | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods),
+                "| mean over pairs | " + " | ".join(
+                    f"{means.loc[m, 'out_score']:.3f} ({means.loc[m, 'out_level']:.3f} / {means.loc[m, 'out_shifts']:.3f})"
+                    for m in methods) + " |", ""]
+    bs = folder / "budget_spread_summary.csv"
+    if bs.exists():
+        t = pd.read_csv(bs)
+        out += ["**Optimizer budget and seed** (fit to 1990; mean and range over the optimizer seeds):", "",
+                "| generations | in sample | out of sample | out-of-sample level | out-of-sample shifts |",
+                "|---|---|---|---|---|"]
+        for r in t.to_dict("records"):
+            out.append(f"| {r['generations']} | " + " | ".join(
+                f"{r[f'{k}_mean']:.3f} ({r[f'{k}_min']:.3f}-{r[f'{k}_max']:.3f})"
+                for k in ("in_score", "out_score", "out_level", "out_shifts")) + " |")
+        out.append("")
+    if committed.exists():
+        pp = json.loads(committed.read_text()).get("per_pair", {})
+        low = sorted((v["out_of_sample_level"], k) for k, v in pp.items()
+                     if v.get("out_of_sample_level") is not None and v["out_of_sample_level"] < 0.4)
+        out.append("Pairs below 0.4 out-of-sample level accuracy (committed calibration): "
+                   + (", ".join(f"{k} {v:.3f}" for v, k in low) or "none") + ".")
+        if lo.exists():
+            t = pd.read_csv(lo)
+            below = t[(t.method == "model") & (t.out_level < 0.4)].pair.tolist()
+            out.append(f"Left out of the fit: {', '.join(below) or 'none'}.")
+        out.append("")
+    return "\n".join(out)
+
+
 def write_summary(folder: Any) -> None:
     """Write `summary.md` into `folder` from the tables there."""
     from pathlib import Path
 
-    (Path(folder) / "summary.md").write_text(summary_markdown(folder) + "\n", encoding="utf-8")
+    text = summary_markdown(folder) + "\n\n## Headline tables (as the README quotes them)\n\n" + headline_markdown(folder)
+    (Path(folder) / "summary.md").write_text(text + "\n", encoding="utf-8")
 
 
 # --- plumbing ----------------------------------------------------------------------------------------
