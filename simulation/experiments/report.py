@@ -127,6 +127,7 @@ def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) 
 
 def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: pd.DataFrame,
                  params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True,
+                 statistical: bool = True,
                  instruments: dict[str, np.ndarray] | None = None,
                  shift_tolerance: float = SHIFT_TOLERANCE) -> dict:
     """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
@@ -166,7 +167,7 @@ def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, target
             "balance_of_power_only": _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment),
             "random_walk": _in_chunks(seeds, lambda s: random_walk(years, s)),
         }
-        if "in_sample" in cells:
+        if statistical and "in_sample" in cells:  # fitting them takes seconds: `score` does, `run` does not
             series.update({name: [(a, None)] for name, a in statistical_baselines(inputs, cells["in_sample"]).items()})
         baseline_scores: dict[str, dict] = {
             name: {k: _summary(v) for k, v in _scores(parts, cells, years, windows, shift_tolerance)[0].items()}

@@ -97,7 +97,7 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
     alignments = output.alignments_frame(runs)
     instruments = {k: np.stack([r.instruments[k] for r in runs]) for k in SCORED_INSTRUMENTS}
     report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split, seeds,
-                          instruments=instruments)
+                          instruments=instruments, statistical=False)
 
     def write(folder: Path) -> None:
         output.write_csv(alignments, folder / "alignments.csv")
@@ -148,7 +148,7 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
                 yield part.alignment, {k: part.instruments[k] for k in SCORED_INSTRUMENTS}
                 del part
 
-        result["report"] = report = score_report(chunks(), inputs, targets, params, split, seeds)
+        result["report"] = report = score_report(chunks(), inputs, targets, params, split, seeds, statistical=False)
         if full is not None:
             full.close()
         alignments = output.alignment_summary_frame(summary)
