@@ -238,7 +238,8 @@ def test_many_runs_use_the_ensemble_and_write_quantiles(tmp_path, capsys):
     from simulation.states import PAIR_A, PAIR_B
 
     scenario, out = short(tmp_path), tmp_path / "out"
-    assert main(["run", str(scenario), "--runs", "40", "--seed", "7", "--out", str(out), "--no-plots", "--full"]) == 0
+    assert main(["run", str(scenario), "--runs", "40", "--seed", "7", "--out", str(out), "--no-plots", "--full",
+                 "--parameters", "point"]) == 0
     summary = pd.read_csv(out / "alignments.csv")
     assert list(summary.columns) == ["year", "a", "b", "alignment", "q05", "q50", "q95", "runs"]
     assert len(summary) == 25 * 15 and (summary.runs == 40).all()
@@ -260,7 +261,7 @@ def test_compare_pairs_runs_by_calendar_year(tmp_path, capsys):
     late = tmp_path / "late.yaml"
     late.write_text(f"name: late\nextends: {BASELINE}\nperiod: {{start: 1980, end: 2024}}\n")
     out = tmp_path / "cmp"
-    assert main(["compare", str(BASELINE), str(late), "--runs", "20", "--out", str(out)]) == 0
+    assert main(["compare", str(BASELINE), str(late), "--runs", "20", "--parameters", "point", "--out", str(out)]) == 0
     diffs = pd.read_csv(out / "alignment_difference.csv")
     assert diffs.year.min() == 1980
     assert not diffs[diffs.year >= 1990].clear.any()

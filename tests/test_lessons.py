@@ -43,28 +43,33 @@ def test_handout_is_self_contained_and_printable(tmp_path):
 #: Claims the teacher notes make, checked against the model: scenario, pair, year, alt - base
 #: (mean over seeds 0-19, paired), tolerance.
 CLAIMS = [
-    ("no_cpec", ("CHN", "PAK"), 2020, -0.02, 0.05),
-    ("no_cpec", ("IND", "PAK"), 2024, +0.17, 0.07),
-    ("us_india_ties_weaken", ("IND", "USA"), 2024, -0.25, 0.08),
-    ("us_india_ties_weaken", ("PAK", "USA"), 2024, +0.18, 0.08),
-    ("no_9_11", ("PAK", "USA"), 2005, +0.89, 0.12),
-    ("no_9_11", ("CHN", "PAK"), 2018, -0.24, 0.08),
-    ("no_pressler_sanctions", ("PAK", "USA"), 2000, +0.12, 0.06),
-    ("no_sino_soviet_split", ("CHN", "RUS"), 1970, +0.23, 0.08),
-    ("no_sino_soviet_split", ("CHN", "USA"), 1969, -0.24, 0.08),
-    ("no_soviet_invasion_of_afghanistan", ("PAK", "RUS"), 1988, +0.41, 0.1),
-    ("no_soviet_invasion_of_afghanistan", ("PAK", "USA"), 1986, -0.16, 0.07),
-    ("no_us_withdrawal_2021", ("PAK", "USA"), 2024, -0.72, 0.12),
-    ("no_us_withdrawal_2021", ("CHN", "PAK"), 2024, +0.22, 0.08),
-    ("russia_keeps_arms_embargo_on_pakistan", ("PAK", "RUS"), 1979, -0.30, 0.08),
-    ("russia_keeps_arms_embargo_on_pakistan", ("PAK", "RUS"), 2020, -0.15, 0.07),
-    ("china_grows_half_as_fast", ("IND", "USA"), 2010, +0.04, 0.05),
+    ("no_cpec", ("CHN", "PAK"), 2020, -0.00, 0.05),
+    ("no_cpec", ("IND", "PAK"), 2024, +0.29, 0.07),
+    ("no_cpec", ("PAK", "USA"), 2024, +0.21, 0.07),
+    ("us_india_ties_weaken", ("IND", "USA"), 2024, -0.31, 0.08),
+    ("us_india_ties_weaken", ("PAK", "USA"), 2024, +0.68, 0.1),
+    ("no_9_11", ("PAK", "USA"), 2005, +0.75, 0.12),
+    ("no_9_11", ("CHN", "PAK"), 2004, -0.13, 0.06),
+    ("no_9_11", ("CHN", "PAK"), 2018, -0.00, 0.05),
+    ("no_pressler_sanctions", ("PAK", "USA"), 2000, +0.03, 0.04),
+    ("no_pressler_sanctions", ("PAK", "USA"), 2024, +0.11, 0.06),
+    ("no_sino_soviet_split", ("CHN", "RUS"), 1970, +0.75, 0.1),
+    ("no_sino_soviet_split", ("CHN", "USA"), 1969, -0.29, 0.08),
+    ("no_sino_soviet_split", ("IND", "RUS"), 1979, -1.23, 0.12),
+    ("no_soviet_invasion_of_afghanistan", ("PAK", "RUS"), 1988, +0.03, 0.06),
+    ("no_soviet_invasion_of_afghanistan", ("PAK", "USA"), 1986, -0.00, 0.05),
+    ("no_soviet_invasion_of_afghanistan", ("AFG", "RUS"), 1982, +0.25, 0.08),
+    ("no_us_withdrawal_2021", ("PAK", "USA"), 2024, -0.03, 0.05),
+    ("no_us_withdrawal_2021", ("CHN", "PAK"), 2024, +0.00, 0.05),
+    ("no_us_withdrawal_2021", ("AFG", "USA"), 2024, +0.15, 0.07),
+    ("russia_keeps_arms_embargo_on_pakistan", ("PAK", "RUS"), 1979, -0.21, 0.08),
+    ("russia_keeps_arms_embargo_on_pakistan", ("PAK", "RUS"), 2020, -0.32, 0.08),
+    ("china_grows_half_as_fast", ("IND", "USA"), 2010, +0.01, 0.05),
+    ("china_grows_half_as_fast", ("IND", "USA"), 2001, +0.17, 0.07),
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="teacher notes derived on the calibration before main's recalibration "
-                   "(1f0be85): re-derive them and CLAIMS, then drop this mark (strict: it fails once they agree)")
 def test_teacher_notes_match_the_model():
     base, _ = load_scenario(SCENARIOS / "baseline.yaml")
     for name in sorted({c[0] for c in CLAIMS}):

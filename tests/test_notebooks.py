@@ -64,6 +64,10 @@ def test_notebook_runs_and_shows_what_it_says(executed):
         assert "external balancing" in text and _images(_tagged(nb, "explain"))
     if name.startswith("02"):
         assert "threat" in _text(_tagged(nb, "explain")) and _images(_tagged(nb, "explain"))
+        drawn = "".join(o.get("data", {}).get("text/plain", "") for o in _tagged(nb, "posterior"))
+        assert "robust" in drawn and "True" in drawn  # effects under posterior draws, some robust
+        by_theory = "".join(o.get("data", {}).get("text/plain", "") for o in _tagged(nb, "theories"))
+        assert "depends_on_theory" in by_theory
     if name.startswith("03"):
         text = _text(_tagged(nb, "top"))
         tops = re.findall(r"^TOP (\S+) (\S+) ([\d.]+) ([\d.]+)$", text, flags=re.M)

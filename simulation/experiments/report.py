@@ -127,6 +127,7 @@ def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) 
 
 def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: pd.DataFrame,
                  params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True,
+                 statistical: bool = True,
                  instruments: dict[str, np.ndarray] | None = None,
                  shift_tolerance: float = SHIFT_TOLERANCE) -> dict:
     """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
@@ -166,7 +167,7 @@ def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, target
             "balance_of_power_only": _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment),
             "random_walk": _in_chunks(seeds, lambda s: random_walk(years, s)),
         }
-        if "in_sample" in cells:
+        if statistical and "in_sample" in cells:  # fitting them takes seconds: `score` does, `run` does not
             series.update({name: [(a, None)] for name, a in statistical_baselines(inputs, cells["in_sample"]).items()})
         baseline_scores: dict[str, dict] = {
             name: {k: _summary(v) for k, v in _scores(parts, cells, years, windows, shift_tolerance)[0].items()}
@@ -211,13 +212,10 @@ def format_report(report: dict) -> str:
     header = f"{'':26s}{'in sample':>14s}{'out of sample':>16s}{'all years':>14s}"
     lines.append(header)
 
-    def row(name: str, scores: dict) -> str:
-        cells = []
-        for k in ("in_sample", "out_of_sample", "all"):
-            s = scores.get(k)
-            width = 16 if k == "out_of_sample" else 14
-            cells.append(f"{s['score']:.3f} ± {s['score_sd']:.3f}".rjust(width) if s else "-".rjust(width))
-        return f"{name:26s}" + "".join(cells)
+    def row(name: str, scores: dict, cell=lambda s: f"{s['score']:.3f} ± {s['score_sd']:.3f}") -> str:
+        """One line of the table: `cell` formats a window's scores, '-' where there are none."""
+        return f"{name:26s}" + "".join((cell(scores[k]) if scores.get(k) else "-").rjust(16 if k == "out_of_sample" else 14)
+                                       for k in ("in_sample", "out_of_sample", "all"))
 
     lines.append(row("model", report["model"]))
     for name, scores in report.get("baselines", {}).items():
@@ -232,15 +230,10 @@ def format_report(report: dict) -> str:
     lines.append("level accuracy / shift direction, each on its own")
     lines.append(header)
 
-    def parts(name: str, scores: dict) -> str:
-        cells = []
-        for k in ("in_sample", "out_of_sample", "all"):
-            s = scores.get(k)
-            width = 16 if k == "out_of_sample" else 14
-            cells.append(f"{s['level']:.3f} / {s['shifts']:.3f}".rjust(width) if s else "-".rjust(width))
-        return f"{name:26s}" + "".join(cells)
+    def parts(s: dict) -> str:
+        return f"{s['level']:.3f} / {s['shifts']:.3f}"
 
-    lines.append(parts("model", report["model"]))
+    lines.append(row("model", report["model"], parts))
     for name, scores in report.get("baselines", {}).items():
-        lines.append(parts(name, scores))
+        lines.append(row(name, scores, parts))
     return "\n".join(lines)

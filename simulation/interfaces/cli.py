@@ -79,12 +79,26 @@ def _source(args: argparse.Namespace):
     return ParameterSource.parse(args.parameters or default_parameters())
 
 
+def _write_run_record(folder: Path, args: argparse.Namespace, scenario, seeds: list[int], inputs, events, report: dict,
+                      params) -> None:
+    """What every run folder holds besides its series: the inputs, the timeline, the score and the
+    parameters with where they came from."""
+    from simulation.engine.timeline import write_events
+    from simulation.interfaces import output
+
+    output.write_csv(inputs.to_long(), folder / "inputs.csv")
+    write_events(events, folder / "events.csv")
+    output.write_json(report, folder / "score.json")
+    output.write_json({"scenario": scenario.name, "seeds": seeds, "period": [scenario.period.start, scenario.period.end],
+                       "parameter_source": _source(args).label, "parameters": params.as_dict()},
+                      folder / "parameters.json")
+
+
 def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -> dict:
     """A few runs on the Mesa model, every run written in full."""
     import numpy as np
 
     from simulation.engine.dynamics import INSTRUMENTS
-    from simulation.engine.timeline import write_events
     from simulation.experiments import explain
     from simulation.experiments.instrument_score import instruments_frame
     from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
@@ -97,7 +111,7 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
     alignments = output.alignments_frame(runs)
     instruments = {k: np.stack([r.instruments[k] for r in runs]) for k in SCORED_INSTRUMENTS}
     report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split, seeds,
-                          instruments=instruments)
+                          instruments=instruments, statistical=False)
 
     def write(folder: Path) -> None:
         output.write_csv(alignments, folder / "alignments.csv")
@@ -106,13 +120,7 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
         weights = _source(args).for_runs(params, seeds, tuple(scenario.overrides()))
         output.write_csv(explain.motives_frame(explain.trace(inputs, weights, seeds)), folder / "motives.csv")
         output.write_csv(instruments_frame(runs, INSTRUMENTS), folder / "instruments.csv")
-        output.write_csv(inputs.to_long(), folder / "inputs.csv")
-        write_events(events, folder / "events.csv")
-        output.write_json(report, folder / "score.json")
-        output.write_json({"scenario": scenario.name, "seeds": seeds,
-                           "period": [scenario.period.start, scenario.period.end],
-                           "parameter_source": _source(args).label, "parameters": params.as_dict()},
-                          folder / "parameters.json")
+        _write_run_record(folder, args, scenario, seeds, inputs, events, report, params)
         if not args.no_plots:
             _figures(folder, alignments, inputs, targets, instruments["arms"], f"{scenario.name}: alignment by pair")
 
@@ -123,7 +131,6 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
 def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) -> dict:
     """Many runs on the ensemble, a chunk at a time: summaries per pair-year (and, with --full, every
     run as Parquet), so memory does not grow with the number of runs."""
-    from simulation.engine.timeline import write_events
     from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
     from simulation.experiments.runner import Summary, run_chunks
     from simulation.experiments.scenario import scenario_events, scenario_inputs
@@ -148,20 +155,14 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
                 yield part.alignment, {k: part.instruments[k] for k in SCORED_INSTRUMENTS}
                 del part
 
-        result["report"] = report = score_report(chunks(), inputs, targets, params, split, seeds)
+        result["report"] = report = score_report(chunks(), inputs, targets, params, split, seeds, statistical=False)
         if full is not None:
             full.close()
         alignments = output.alignment_summary_frame(summary)
         output.write_csv(alignments, folder / "alignments.csv")
         output.write_csv(output.threat_summary_frame(summary), folder / "threats.csv")
         output.write_csv(output.instrument_summary_frame(summary), folder / "instruments.csv")
-        output.write_csv(inputs.to_long(), folder / "inputs.csv")
-        write_events(events, folder / "events.csv")
-        output.write_json(report, folder / "score.json")
-        output.write_json({"scenario": scenario.name, "seeds": seeds,
-                           "period": [scenario.period.start, scenario.period.end],
-                           "parameter_source": _source(args).label, "parameters": params.as_dict()},
-                          folder / "parameters.json")
+        _write_run_record(folder, args, scenario, seeds, inputs, events, report, params)
         if not args.no_plots:
             _figures(folder, alignments, inputs, targets, summary.instrument_mean("arms")[None],
                      f"{scenario.name}: alignment by pair ({len(seeds)} runs)")
