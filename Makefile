@@ -27,7 +27,7 @@ test: install chromium
 check: install
 	$(BIN)/ruff check simulation tests benchmarks notebooks/build_notebooks.py
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not slow and not browser"
+	$(BIN)/pytest --fast -m "not slow and not browser"
 
 # Teaching notebooks: install Jupyter Notebook (the optional [notebooks] extra; the tests do not
 # need it), rebuild the notebooks from notebooks/build_notebooks.py, and open them in the browser.

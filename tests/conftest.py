@@ -58,3 +58,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if "browser" in item.name:
             item.add_marker(pytest.mark.browser)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fast", action="store_true",
+                     help="the editing loop: do not even import the end-to-end modules (make check)")
+
+
+def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
+    """With --fast, the end-to-end modules are not collected at all (importing the app alone takes seconds)."""
+    if config.getoption("fast") and collection_path.name in END_TO_END:
+        return True
+    return None

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,17 @@ class FitBudget:
         return (f"differential evolution, {self.generations} generations x population {self.population}, "
                 f"optimizer seed {self.optimizer_seed}, {len(self.objective_seeds)} seeds per evaluation, "
                 f"scored on {len(self.eval_seeds)} runs (seeds {self.eval_seeds[0]}-{self.eval_seeds[-1]})")
+
+
+def _head(*lines: str) -> list[str]:
+    """A Markdown table's opening: the given lines (a title, a blank, ...), the header row last, and
+    the separator row derived from the header."""
+    return [*lines, "|" + "---|" * (lines[-1].count("|") - 1)]
+
+
+def _read_csv(path: Path) -> pd.DataFrame | None:
+    """A table written by an earlier validation run, or None if that test was not run."""
+    return pd.read_csv(path) if path.exists() else None
 
 
 def held_out_window(origin: int) -> tuple[int, int]:
@@ -312,17 +324,14 @@ def summary_markdown(folder: Any) -> str:
                 parts.append("–" if x is None else f"{_f(x['score'], x['score_sd'])} ({_f(x['level'])} / {_f(x['shifts'])})")
             out.append(f"| {name} | {parts[0]} | {parts[1]} |")
         out.append("")
-    ro = folder / "rolling_origin.csv"
-    if ro.exists():
-        t = pd.read_csv(ro)
+    if (t := _read_csv(folder / "rolling_origin.csv")) is not None:
         out += ["## Rolling origin", "", "Each origin refitted on 1947..origin; every baseline trained on the same years.",
                 "", "| origin | test | method | in sample | out of sample |", "|---|---|---|---|---|"]
         for r in t.to_dict("records"):
             out.append(f"| {r['origin']} | {r['test']} | {r['method']} | {cell(r, 'in')} | {cell(r, 'out')} |")
         out.append("")
     lo = folder / "leave_one_pair_out.csv"
-    if lo.exists():
-        t = pd.read_csv(lo)
+    if (t := _read_csv(lo)) is not None:
         methods = list(dict.fromkeys(t.method))
         out += ["## Leave one pair out", "",
                 "The model fitted on 1947-1990 without the pair's targets; the pair scored in 1947-1990 and "
@@ -341,20 +350,15 @@ def summary_markdown(folder: Any) -> str:
         out.append(f"Held-out pair in 1947-1990 (years the fit saw, for other pairs): model mean "
                    f"{_f(model.in_score.mean())}.")
         out.append("")
-    bs = folder / "budget_spread_summary.csv"
-    if bs.exists():
-        t = pd.read_csv(bs)
-        out += ["## Spread over optimizer budgets and seeds (fit to 1990)", "",
-                "| generations | in sample mean (min-max) | out of sample mean (min-max) | out level mean | out shifts mean |",
-                "|---|---|---|---|---|"]
+    if (t := _read_csv(folder / "budget_spread_summary.csv")) is not None:
+        out += _head("## Spread over optimizer budgets and seeds (fit to 1990)", "",
+                     "| generations | in sample mean (min-max) | out of sample mean (min-max) | out level mean | out shifts mean |")
         for r in t.to_dict("records"):
             out.append(f"| {r['generations']} | {_f(r['in_score_mean'])} ({_f(r['in_score_min'])}-{_f(r['in_score_max'])}) "
                        f"| {_f(r['out_score_mean'])} ({_f(r['out_score_min'])}-{_f(r['out_score_max'])}) "
                        f"| {_f(r['out_level_mean'])} | {_f(r['out_shifts_mean'])} |")
         out.append("")
-    rp = folder / "rolling_origin_pairs.csv"
-    if rp.exists():
-        t = pd.read_csv(rp)
+    if (t := _read_csv(folder / "rolling_origin_pairs.csv")) is not None:
         t = t[t.origin == SPLIT] if (t.origin == SPLIT).any() else t[t.origin == t.origin.max()]
         methods = list(dict.fromkeys(t.method))
         pairs_committed = (json.loads(committed.read_text()).get("per_pair", {}) if committed.exists() else {})
@@ -413,12 +417,9 @@ def headline_markdown(folder: Any) -> str:
                      for w in ("in_sample", "out_of_sample")]
             out.append(f"| {name} | {cells[0]} | {cells[1]} |")
         out.append("")
-    ro = folder / "rolling_origin.csv"
-    if ro.exists():
-        t = pd.read_csv(ro)
-        out += ["**Rolling origin** (the baselines trained on the same years):", "",
-                "| origin | test years | model | best statistical fit | persistence | persistence with jitter |",
-                "|---|---|---|---|---|---|"]
+    if (t := _read_csv(folder / "rolling_origin.csv")) is not None:
+        out += _head("**Rolling origin** (the baselines trained on the same years):", "",
+                       "| origin | test years | model | best statistical fit | persistence | persistence with jitter |")
         for o, g in t.groupby("origin"):
             by = {r["method"]: r for r in g.to_dict("records")}
             stat = g[g.method.isin(baselines.STATISTICAL)].sort_values("out_score").iloc[-1]
@@ -428,8 +429,7 @@ def headline_markdown(folder: Any) -> str:
                        f"{name} | {c(by[f'persistence {o}'])} | {c(by[f'persistence {o} with jitter'])} |")
         out.append("")
     lo = folder / "leave_one_pair_out.csv"
-    if lo.exists():
-        t = pd.read_csv(lo)
+    if (t := _read_csv(lo)) is not None:
         methods = list(dict.fromkeys(t.method))
         means = t.groupby("method", sort=False)[["out_score", "out_level", "out_shifts"]].mean()
         wins = sum(int(g.set_index("method").out_score["model"]
@@ -440,12 +440,9 @@ def headline_markdown(folder: Any) -> str:
                 "| mean over pairs | " + " | ".join(
                     f"{means.loc[m, 'out_score']:.3f} ({means.loc[m, 'out_level']:.3f} / {means.loc[m, 'out_shifts']:.3f})"
                     for m in methods) + " |", ""]
-    bs = folder / "budget_spread_summary.csv"
-    if bs.exists():
-        t = pd.read_csv(bs)
-        out += ["**Optimizer budget and seed** (fit to 1990; mean and range over the optimizer seeds):", "",
-                "| generations | in sample | out of sample | out-of-sample level | out-of-sample shifts |",
-                "|---|---|---|---|---|"]
+    if (t := _read_csv(folder / "budget_spread_summary.csv")) is not None:
+        out += _head("**Optimizer budget and seed** (fit to 1990; mean and range over the optimizer seeds):", "",
+                       "| generations | in sample | out of sample | out-of-sample level | out-of-sample shifts |")
         for r in t.to_dict("records"):
             out.append(f"| {r['generations']} | " + " | ".join(
                 f"{r[f'{k}_mean']:.3f} ({r[f'{k}_min']:.3f}-{r[f'{k}_max']:.3f})"
