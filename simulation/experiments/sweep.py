@@ -72,10 +72,12 @@ class Output(BaseModel):
 
 
 class SweepSpec(BaseModel):
+    """A sweep file: the base scenario, the design over parameters, the seeds and the outputs kept."""
+
     model_config = STRICT
+    scenario: str = Field(description="base scenario file, relative to the spec")
     name: str = Field(min_length=1)
     description: str = ""
-    scenario: str = Field(description="base scenario file, relative to the spec")
     design: Design
     samples: Annotated[int, Strict()] = Field(ge=1, le=1_000_000, description="sobol/latin/monte_carlo: base sample size; "
                          "morris: trajectories; grid: levels per parameter")

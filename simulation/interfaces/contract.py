@@ -56,23 +56,24 @@ def seed(text: str) -> int:
     return value
 
 
-def count(low: int, high: int) -> Callable[[str], object]:
-    """A whole number in low..high (a count of runs, workers, generations...)."""
+def _whole(kind: str, low: int, high: int, need: str) -> Callable[[str], object]:
+    """An argparse `type=` for a whole number in low..high; `need` says what is needed in the error."""
     def check(text: str) -> int:
         value = _integer(text)
         if not low <= value <= high:
-            raise ValueError(f"must lie in {low}..{high}, got {text}")
+            raise ValueError(f"{need} {low}..{high}{' is needed' if kind == 'year' else ''}, got {text}")
         return value
-    return _kind("count", check)
+    return _kind(kind, check)
+
+
+def count(low: int, high: int) -> Callable[[str], object]:
+    """A whole number in low..high (a count of runs, workers, generations...)."""
+    return _whole("count", low, high, "must lie in")
 
 
 def year(low: int = FIRST_YEAR, high: int = LAST_YEAR) -> Callable[[str], object]:
-    def check(text: str) -> int:
-        value = _integer(text)
-        if not low <= value <= high:
-            raise ValueError(f"a year in {low}..{high} is needed, got {text}")
-        return value
-    return _kind("year", check)
+    """A calendar year in low..high."""
+    return _whole("year", low, high, "a year in")
 
 
 def port(text: str) -> int:
