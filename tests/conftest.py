@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simulation.engine.dynamics import State
@@ -22,6 +23,18 @@ def year(**overrides: np.ndarray) -> YearInputs:
     base["distance_km"] = base["distance_km"] * (1 - np.eye(N))
     base.update(overrides)
     return YearInputs(**base)
+
+
+#: The years of the synthetic record below.
+YEARS = np.arange(1947, 1967)
+
+
+def hand_targets() -> pd.DataFrame:
+    """A synthetic record for scoring tests: two pairs, each with a documented shift, no level near 0."""
+    return pd.DataFrame([
+        ("IND", "PAK", 1947, 1956, -0.8, "test"), ("IND", "PAK", 1957, 1966, -0.4, "test"),
+        ("PAK", "USA", 1947, 1953, 0.5, "test"), ("PAK", "USA", 1954, 1966, 0.9, "test"),
+    ], columns=["a", "b", "start", "end", "level", "source"])
 
 
 def quiet_state(intent: float = 0.0) -> State:

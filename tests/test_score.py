@@ -13,16 +13,7 @@ from simulation.experiments.calibrate import Objective, fit
 from simulation.experiments.report import documented_series, persistence, random_walk
 from simulation.experiments.score import TARGETS, load_targets, score, target_cells
 from simulation.states import INDEX, PAIRS
-
-YEARS = np.arange(1947, 1967)
-
-
-def hand_targets() -> pd.DataFrame:
-    """Two pairs, each with a documented shift, and no level near 0."""
-    return pd.DataFrame([
-        ("IND", "PAK", 1947, 1956, -0.8, "test"), ("IND", "PAK", 1957, 1966, -0.4, "test"),
-        ("PAK", "USA", 1947, 1953, 0.5, "test"), ("PAK", "USA", 1954, 1966, 0.9, "test"),
-    ], columns=["a", "b", "start", "end", "level", "source"])
+from tests.conftest import YEARS, hand_targets
 
 
 def test_perfect_series_scores_one():
