@@ -139,6 +139,7 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
         "bandwagoning": w3(p.bandwagon_weight) * choice.bandwagoning(overwhelming, seen.military_balance, alignment),
         "interest": w3(p.interest_weight) * seen.interest,
         "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance),
+        "structural balance": -w3(p.structural_weight) * choice.structural_balance(alignment),
     }
 
 

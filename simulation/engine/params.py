@@ -28,6 +28,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
                               "interest_weight": 0.0, "dilemma_weight": 0.0},
     "without self-interest": {"interest_weight": 0.0},
     "without inertia": {"inertia": 0.0, "bipolar_inertia": 0.0},
+    "without structural balance": {"structural_weight": 0.0},
 }
 
 
@@ -133,6 +134,9 @@ class Parameters:
     stake_weight: Weight = _p(
         0.5, 0.0, 2.0, "pull of last year's aid and invited troops between giver and receiver, per unit of flow "
         "(rules.interest.self_interest)")
+    structural_weight: Weight = _p(
+        0.5, 0.0, 3.0, "cost of warming to the enemy of a friend, per unit of the friendship times the enmity "
+        "(structural balance: Heider 1946; Cartwright & Harary 1956; rules.choice.structural_balance)")
     gain: Weight = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
     # --- Dynamics ------------------------------------------------------------------------------
     inertia: Weight = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")

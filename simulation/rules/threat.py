@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.rules.pairs import clear_diagonal
+from simulation.rules.pairs import clear_diagonal, through_third
 from simulation.rules.types import Array, Weight
 
 #: Largest possible distance between two regimes in ideology space
@@ -65,10 +65,7 @@ def security_dilemma(alignment: Array) -> Array:
     """
     friends = np.clip(alignment, 0.0, None)  # [j, k]
     rivals = np.clip(-alignment, 0.0, None)  # [i, k]
-    s = np.zeros(alignment.shape)  # max over k of rivals[i, k] * friends[j, k], all terms >= 0
-    for k in range(alignment.shape[-1]):
-        np.maximum(s, rivals[:, :, k, None] * friends[:, None, :, k], out=s)
-    return clear_diagonal(s)
+    return through_third(rivals, friends)
 
 
 def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array, dilemma: Array,

@@ -1,0 +1,43 @@
+"""Comparative statics of the mechanisms added for the post-Cold War record (docs/theory.md §8):
+each test would fail if the theory it names broke, and each checks that the weight switches it off."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from simulation.engine import dynamics
+from simulation.engine.params import Parameters
+from simulation.rules import choice
+from tests.conftest import N, ix, quiet_state, year
+
+P = Parameters()
+I, J, K = ix("RUS"), ix("PAK"), ix("IND")
+
+
+def desired(state, x=None, p=P):
+    """The stances the motives call for this year."""
+    return dynamics.assess(state, x if x is not None else year(), p, first_year=False).target
+
+
+def with_alignment(pairs: dict[tuple[int, int], float]):
+    alignment = np.zeros((1, N, N))
+    for (a, b), v in pairs.items():
+        alignment[0, a, b] = alignment[0, b, a] = v
+    state = quiet_state()
+    return dataclasses.replace(state, alignment=alignment, stance=alignment.copy())
+
+
+def test_structural_balance_courting_a_friends_enemy_costs():
+    """Heider: i allied with k warms less to j when j is k's enemy, the more so the closer i and k
+    and the more hostile j and k."""
+    alone = with_alignment({(I, K): 0.8})
+    strained = with_alignment({(I, K): 0.8, (J, K): -0.8})
+    assert choice.structural_balance(strained.alignment)[0, I, J] > 0.5
+    assert choice.structural_balance(alone.alignment)[0, I, J] == 0.0
+    assert desired(strained)[0, I, J] < desired(alone)[0, I, J]
+    closer = with_alignment({(I, K): 0.9, (J, K): -0.8})
+    assert choice.structural_balance(closer.alignment)[0, I, J] > choice.structural_balance(strained.alignment)[0, I, J]
+    off = dataclasses.replace(P, structural_weight=0.0)
+    assert np.allclose(dynamics.assess(strained, year(), off, False).motives["structural balance"], 0.0)
