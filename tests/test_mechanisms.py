@@ -41,3 +41,32 @@ def test_structural_balance_courting_a_friends_enemy_costs():
     assert choice.structural_balance(closer.alignment)[0, I, J] > choice.structural_balance(strained.alignment)[0, I, J]
     off = dataclasses.replace(P, structural_weight=0.0)
     assert np.allclose(dynamics.assess(strained, year(), off, False).motives["structural balance"], 0.0)
+
+
+def test_attribution_a_partners_unanswered_force_counts_less():
+    """Jervis, Mercer: the same use of force raises i's perceived intent of j less when j is i's
+    partner, unless i answered it in kind; a rival's counts in full; weight 0 switches it off."""
+    x = year()
+    x.acts[0, J, I] = 0.6  # j uses force against i
+    partner, rival = with_alignment({(I, J): 0.8}), with_alignment({(I, J): -0.8})
+    neutral = with_alignment({})
+
+    def intent(state, inputs=x, p=P):
+        return dynamics.perceive(state.memory, state.alignment, inputs, p, state)[0][0, I, J]
+
+    assert intent(partner) < intent(neutral) == intent(rival)
+    answered = year()
+    answered.acts[0, J, I] = answered.acts[0, I, J] = 0.6  # a clash: i fired back
+    assert intent(partner, answered) == intent(neutral, answered)
+    off = dataclasses.replace(P, attribution_weight=0.0)
+    assert intent(partner, p=off) == intent(neutral, p=off)
+    # a third party excuses its partner's act against someone else, too
+    witness = ix("USA")
+    seen = year()
+    seen.acts[0, J, K] = 0.6
+    friend = with_alignment({(witness, J): 0.8})
+
+    def witnessed(state):
+        return dynamics.perceive(state.memory, state.alignment, seen, P, state)[0][0, witness, J]
+
+    assert witnessed(friend) < witnessed(neutral)

@@ -91,7 +91,8 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     memory = threat.forget_on_regime_change(memory, x.regime_change, per_run(p.regime_reset, 2))
     memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
                                          w3(p.intent_memory), w3(p.act_impact), w3(p.act_spillover),
-                                         w3(p.near_victim_weight), w3(p.outside_witness_share))
+                                         w3(p.near_victim_weight), w3(p.outside_witness_share),
+                                         threat.attribution(alignment, w3(p.attribution_weight)))
     grievance = x.dispute + w3(p.sanction_grievance) * np.swapaxes(past.sanction, 1, 2)
     distance = threat.ideological_distance(x.ideology)
     intent = threat.perceived_intent(memory, grievance, distance,

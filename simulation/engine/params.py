@@ -29,6 +29,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "without self-interest": {"interest_weight": 0.0},
     "without inertia": {"inertia": 0.0, "bipolar_inertia": 0.0},
     "without structural balance": {"structural_weight": 0.0},
+    "without attribution asymmetry": {"attribution_weight": 0.0},
 }
 
 
@@ -81,6 +82,9 @@ class Parameters:
     act_spillover: Weight = _p(
         0.35, 0.0, 1.0, "share of a hostile act's impact felt by third parties (aggression reveals intentions to all)"
     )
+    attribution_weight: Weight = _p(
+        0.5, 0.0, 1.0, "share of a partner's hostile act excused as forced by circumstance, per unit of alignment, "
+        "unless answered in kind (Jervis 1976; Mercer 1996; rules.threat.attribution)")
     ideology_weight: Weight = _p(
         0.25, 0.0, 1.0, "perceived intent contributed by ideological distance (Walt: ideology matters less than threat)"
     )

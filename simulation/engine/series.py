@@ -46,7 +46,8 @@ class YearInputs:
     arms_export_share: Array = _series("state", "share of the six", (0.0, 1.0), 0.0,
                                        "share of the six's arms exports, 5-year mean (supplier capacity)")
     # --- force and its history (data and timeline) -------------------------------------------------
-    acts: Array = _series("pair", "intensity", (0.0, 1.0), 0.0, "intensity of j's hostile acts against i this year")
+    acts: Array = _series("pair", "intensity", (0.0, 1.0), 0.0,
+                          "intensity of i's hostile acts against j this year (read [actor, target])")
     outside_acts: Array = _series("state", "intensity", (0.0, 1.0), 0.0,
                                   "intensity of the state's aggression against states outside the six")
     nuclear: Array = _series("state", "0/1", (0.0, 1.0), 0.0, "1 when the state holds nuclear weapons")

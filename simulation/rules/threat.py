@@ -20,14 +20,16 @@ MAX_IDEOLOGY_DISTANCE = float(np.sqrt(2.0**2 + 1.0 + 1.0))
 
 def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proximity: Array,
                          persistence: Weight, impact: Weight, spillover: Weight, near_victim: Weight,
-                         outside_share: Weight) -> Array:
+                         outside_share: Weight, excused: Array | float = 0.0) -> Array:
     """Perceived aggressive intent of j held by i, after this year's hostile acts, in [0, 1].
 
     Perceptions fade without new acts and jump after one (docs/theory.md §2.4, Walt's fourth source).
     `acts[b, j, k]` is j's act against k. The victim feels it fully; a third party i feels a share
     `spillover`, more when it is near the victim (a share `near_victim` of it depends on nearness:
     the 1979 invasion alarmed Pakistan most); aggression against a state outside the six is
-    witnessed by all at `outside_share` of that share.
+    witnessed by all at `outside_share` of that share. `excused[b, i, j]` is the share of j's acts
+    that i puts down to circumstance (`attribution`): fully for acts it witnesses, and for acts
+    against itself as far as it did not answer them in kind.
     """
     direct = np.swapaxes(acts, 1, 2)  # [i, j] = j's act against i
     # witnessed[b, i, j] = max over k != i of acts[j, k] * nearness(i, k), as a running maximum
@@ -37,8 +39,21 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
         acts.shape, nearness.shape)).copy()
     for k in range(acts.shape[-1]):
         np.maximum(witnessed, nearness[:, :, k, None] * acts[:, None, :, k], out=witnessed)
-    new = persistence * memory + impact * (direct + spillover * witnessed)
+    # an act answered in kind is a clash, read as hostile whoever the other side is
+    answered = np.minimum(acts, direct) / np.maximum(direct, 1e-12)  # [i, j]: i's act against j, per unit of j's
+    direct = direct * (1.0 - excused * (1.0 - answered))
+    new = persistence * memory + impact * (direct + spillover * witnessed * (1.0 - excused))
     return np.clip(clear_diagonal(new), 0.0, 1.0)
+
+
+def attribution(alignment: Array, weight: Weight) -> Array:
+    """x[b, i, j] in [0, 1]: the share of j's hostile acts that i puts down to circumstance.
+
+    Observers read a rival's force as disposition and a partner's as forced by events (Jervis 1976,
+    ch. 8; Mercer 1996, ch. 2): the closer i is aligned with j, the more of j's act it excuses.
+    Hostile and neutral pairs excuse nothing. docs/theory.md §8.1.
+    """
+    return weight * np.clip(alignment, 0.0, 1.0)
 
 
 def forget_on_regime_change(memory: Array, regime_change: Array, reset: Weight) -> Array:
