@@ -70,3 +70,24 @@ def test_attribution_a_partners_unanswered_force_counts_less():
         return dynamics.perceive(state.memory, state.alignment, seen, P, state)[0][0, witness, J]
 
     assert witnessed(friend) < witnessed(neutral)
+
+
+def test_deterrence_a_nuclear_rival_threatens_a_nuclear_state_less():
+    """Waltz 1981: j's nuclear arms raise its threat to a non-nuclear i (offensive power) but, once
+    i is nuclear-armed too, j's power threatens i less; j's hostile intent is still read in full."""
+    state = quiet_state(intent=0.4)
+
+    def seen(i_nuclear, p=P):
+        x = year()
+        x.nuclear[0, J] = 1.0
+        x.nuclear[0, I] = i_nuclear
+        return dynamics.perceive(state.memory, state.alignment, x, p, state)[1]
+
+    exposed, deterred = seen(0.0), seen(1.0)
+    assert deterred.walt_threat[0, I, J] < exposed.walt_threat[0, I, J]
+    assert deterred.power_threat[0, I, J] < exposed.power_threat[0, I, J]
+    assert deterred.intent[0, I, J] == exposed.intent[0, I, J]
+    # a third, non-nuclear state's threat from j is unchanged by i's bomb
+    assert deterred.walt_threat[0, K, J] == exposed.walt_threat[0, K, J]
+    off = dataclasses.replace(P, deterrence_weight=0.0)
+    assert seen(1.0, off).power_threat[0, I, J] == seen(0.0, off).power_threat[0, I, J]

@@ -101,11 +101,12 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     offence = power.offence(x.nuclear, x.milex_share, per_run(p.nuclear_offence, 2))
     capacity = threat.threat_capacity(x.capability, coalition, prox, offence,
                                       w3(p.offence_weight))
-    walt = threat.walt_threat(capacity, intent)
+    deterred = threat.deterrence(x.nuclear, w3(p.deterrence_weight))
+    walt = threat.walt_threat(capacity * deterred, intent)
     # polarity by military spending: superpower status is military, and CINC (population, steel)
     # ranks China first from the mid-1990s, which no account of the period does
     bipolar = power.bipolarity(x.milex_share)
-    waltz = threat.power_threat(rel, prox, power.poles(x.milex_share), bipolar, w3(p.pole_weight))
+    waltz = threat.power_threat(rel, prox, power.poles(x.milex_share), bipolar, w3(p.pole_weight)) * deterred
     effective = threat.effective_threat(walt, intent, waltz, w3(p.threat_weight), w3(p.intent_weight),
                                         w3(p.power_weight))
     reliance = power.self_reliance(np.broadcast_to(x.capability, effective.shape[:2]), effective)

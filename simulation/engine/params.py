@@ -30,6 +30,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "without inertia": {"inertia": 0.0, "bipolar_inertia": 0.0},
     "without structural balance": {"structural_weight": 0.0},
     "without attribution asymmetry": {"attribution_weight": 0.0},
+    "without nuclear deterrence": {"deterrence_weight": 0.0},
 }
 
 
@@ -111,6 +112,9 @@ class Parameters:
         0.5, 0.0, 3.0, "weight of Waltz's pure power term (a neighbour's relative power; the rival pole) in the effective threat"
     )
     pole_weight: Weight = _p(0.5, 0.0, 2.0, "extra power threat between the two poles, scaled by how bipolar the system is")
+    deterrence_weight: Weight = _p(
+        0.3, 0.0, 1.0, "share of a nuclear-armed rival's power threat discounted when the perceiver is nuclear-armed "
+        "too (mutual deterrence: Waltz 1981; Jervis 1989; rules.threat.deterrence)")
     # --- Alignment choice ----------------------------------------------------------------------
     balancing_weight: Weight = _p(
         2.0, 0.0, 6.0, "pull toward a state that shares i's threats and can help against them (external balancing)"

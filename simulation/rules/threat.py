@@ -109,6 +109,17 @@ def threat_capacity(capability: Array, coalition: Array, proximity: Array, offen
     return relative * proximity * offensive
 
 
+def deterrence(nuclear: Array, weight: Weight) -> Array:
+    """m[b, i, j] in [0, 1]: the share of j's capacity to hurt i that still threatens i.
+
+    Between two nuclear-armed states a second strike makes war too costly to contemplate, so the
+    rival's power threatens less (Waltz 1981; Jervis 1989): a share `weight` of it is discounted
+    when both hold nuclear arms. Intent alone is not discounted: a nuclear rival is still read as
+    hostile. docs/theory.md §8.7.
+    """
+    return 1.0 - weight * nuclear[:, :, None] * nuclear[:, None, :]
+
+
 def walt_threat(capacity: Array, intent: Array) -> Array:
     """Balance-of-threat threat of j to i: capability that could hurt i times intent to, in [0, 1]."""
     return clear_diagonal(capacity * intent)
