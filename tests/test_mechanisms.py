@@ -9,7 +9,7 @@ import numpy as np
 
 from simulation.engine import dynamics
 from simulation.engine.params import Parameters
-from simulation.rules import choice
+from simulation.rules import choice, interest
 from tests.conftest import N, ix, quiet_state, year
 
 P = Parameters()
@@ -91,3 +91,20 @@ def test_deterrence_a_nuclear_rival_threatens_a_nuclear_state_less():
     assert deterred.walt_threat[0, K, J] == exposed.walt_threat[0, K, J]
     off = dataclasses.replace(P, deterrence_weight=0.0)
     assert seen(1.0, off).power_threat[0, I, J] == seen(0.0, off).power_threat[0, I, J]
+
+
+def test_interdependence_a_larger_nearer_economy_pulls_more():
+    """Gravity and the liberal peace: j's pull on i grows with j's economy and falls with distance;
+    shares of i's predicted trade sum to one; weight 0 switches the motive off."""
+    small, large = year(), year()
+    large.gdp[0, J] = 5000.0
+    base = desired(quiet_state(), small)[0, I, J]
+    assert desired(quiet_state(), large)[0, I, J] > base
+    distance = year().distance_km.copy()
+    distance[I, J] = distance[J, I] = 1000.0
+    near = year(distance_km=distance)
+    assert desired(quiet_state(), near)[0, I, J] > base
+    shares = interest.trade_dependence(large.gdp, large.distance_km)
+    assert np.allclose(shares.sum(axis=2), 1.0) and np.all(np.diagonal(shares, axis1=1, axis2=2) == 0)
+    off = dataclasses.replace(P, trade_weight=0.0)
+    assert np.all(dynamics.assess(quiet_state(), large, off, False).motives["interdependence"] == 0)

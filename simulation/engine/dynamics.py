@@ -76,6 +76,7 @@ class Perception:
     arms_need: Array  # (B, N)
     aid_need: Array  # (B, N)
     aid_capacity: Array  # (B, N)
+    trade: Array  # [i, j] j's share of i's trade as size and distance predict it
 
 
 def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
@@ -119,7 +120,7 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
                                    w3(p.installed_base_weight), w3(p.stake_weight))
     military = power.relative_power(x.milex_share)
     return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar,
-                              need, aid_need, aid_capacity)
+                              need, aid_need, aid_capacity, interest.trade_dependence(x.gdp, x.distance_km))
 
 
 def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Array]:
@@ -141,6 +142,7 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
         "bandwagoning": w3(p.bandwagon_weight) * choice.bandwagoning(overwhelming, seen.military_balance, alignment),
         "interest": w3(p.interest_weight) * seen.interest,
         "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance),
+        "interdependence": w3(p.trade_weight) * seen.trade,
         "structural balance": -w3(p.structural_weight) * choice.structural_balance(alignment),
     }
 

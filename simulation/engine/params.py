@@ -31,6 +31,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "without structural balance": {"structural_weight": 0.0},
     "without attribution asymmetry": {"attribution_weight": 0.0},
     "without nuclear deterrence": {"deterrence_weight": 0.0},
+    "without interdependence": {"trade_weight": 0.0},
 }
 
 
@@ -145,6 +146,9 @@ class Parameters:
     structural_weight: Weight = _p(
         0.5, 0.0, 3.0, "cost of warming to the enemy of a friend, per unit of the friendship times the enmity "
         "(structural balance: Heider 1946; Cartwright & Harary 1956; rules.choice.structural_balance)")
+    trade_weight: Weight = _p(
+        0.5, 0.0, 3.0, "pull of expected gains from trade, per unit of the partner's share of the trade a gravity "
+        "model predicts from GDP and distance (Russett & Oneal 2001; rules.interest.trade_dependence)")
     gain: Weight = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
     # --- Dynamics ------------------------------------------------------------------------------
     inertia: Weight = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")
