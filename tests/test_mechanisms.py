@@ -108,3 +108,31 @@ def test_interdependence_a_larger_nearer_economy_pulls_more():
     assert np.allclose(shares.sum(axis=2), 1.0) and np.all(np.diagonal(shares, axis1=1, axis2=2) == 0)
     off = dataclasses.replace(P, trade_weight=0.0)
     assert np.all(dynamics.assess(quiet_state(), large, off, False).motives["interdependence"] == 0)
+
+
+def test_divisive_doctrine_near_equal_adherents_become_rivals():
+    """Walt ch. 6: two regimes of a one-centre doctrine read hostile intent into each other, more
+    when nearer in power; a regime outside the doctrine, or weight 0, sees none of it."""
+    state = quiet_state()
+
+    def intent(vanguard, cap_j=0.1, p=P):
+        v = np.zeros((1, N))
+        v[0, list(vanguard)] = 1.0
+        cap = np.full((1, N), 0.1)
+        cap[0, J] = cap_j
+        x = year(vanguard=v, capability=cap)
+        return dynamics.perceive(state.memory, state.alignment, x, p, state)[1].intent[0, I, J]
+
+    plain = intent([])
+    assert intent([I, J]) > plain
+    assert intent([I]) == intent([J]) == plain  # it takes two adherents
+    assert intent([I, J], cap_j=0.1) > intent([I, J], cap_j=0.9)  # parity sharpens the contest
+    assert intent([I, J], p=dataclasses.replace(P, schism_weight=0.0)) == plain
+
+
+def test_a_regime_sets_its_doctrine_from_the_regime_table(baseline_inputs):
+    """The vanguard series comes from regimes.csv through each regime event (USSR to 1991)."""
+    t = {int(y): k for k, y in enumerate(baseline_inputs.years)}
+    assert baseline_inputs.vanguard[t[1960], ix("RUS")] == 1.0
+    assert baseline_inputs.vanguard[t[1995], ix("RUS")] == 0.0
+    assert baseline_inputs.vanguard[t[1960], ix("USA")] == 0.0

@@ -97,7 +97,8 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     grievance = x.dispute + w3(p.sanction_grievance) * np.swapaxes(past.sanction, 1, 2)
     distance = threat.ideological_distance(x.ideology)
     intent = threat.perceived_intent(memory, grievance, distance,
-                                     threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight))
+                                     threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight),
+                                     w3(p.schism_weight) * threat.divisive_doctrine(x.vanguard, rel))
     coalition = threat.coalition_power(x.capability, alignment, w3(p.coalition_weight))
     offence = power.offence(x.nuclear, x.milex_share, per_run(p.nuclear_offence, 2))
     capacity = threat.threat_capacity(x.capability, coalition, prox, offence,
@@ -121,6 +122,19 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     military = power.relative_power(x.milex_share)
     return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar,
                               need, aid_need, aid_capacity, interest.trade_dependence(x.gdp, x.distance_km))
+
+
+#: Each motive of `motives`, in its order, with a plain-language label and a short name for figures
+#: (what `explain`, `motives.csv` and the app call it). A new motive adds its row here.
+MOTIVES: dict[str, tuple[str, str]] = {
+    "balancing": ("external balancing (an ally against shared threats)", "external balancing"),
+    "threat": ("threat (balance against it)", "threat"),
+    "bandwagoning": ("bandwagoning (join an overwhelming threat)", "bandwagoning"),
+    "interest": ("self-interest (arms, aid, energy, investment)", "self-interest"),
+    "affinity": ("ideology (affinity of regimes)", "ideology"),
+    "interdependence": ("interdependence (trade that size and distance predict)", "expected trade"),
+    "structural balance": ("structural balance (the cost of courting a friend's enemy)", "friend's enemy"),
+}
 
 
 def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Array]:

@@ -32,6 +32,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "without attribution asymmetry": {"attribution_weight": 0.0},
     "without nuclear deterrence": {"deterrence_weight": 0.0},
     "without interdependence": {"trade_weight": 0.0},
+    "without divisive doctrine": {"schism_weight": 0.0},
 }
 
 
@@ -90,6 +91,9 @@ class Parameters:
     ideology_weight: Weight = _p(
         0.25, 0.0, 1.0, "perceived intent contributed by ideological distance (Walt: ideology matters less than threat)"
     )
+    schism_weight: Weight = _p(
+        0.5, 0.0, 2.0, "perceived intent between two near-equal regimes whose common doctrine admits one centre "
+        "(Walt 1987 ch. 6: divisive ideologies; rules.threat.divisive_doctrine)")
     regime_reset: Weight = _p(
         0.6, 0.0, 1.0,
         "share of remembered grievances dropped when a state's regime changes: new rulers perceive, and are "

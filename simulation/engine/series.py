@@ -54,6 +54,9 @@ class YearInputs:
     # --- regimes (timeline) --------------------------------------------------------------------------
     ideology: Array = _series("ideology", "coordinates", (-1.0, 1.0), 0.0,
                               "the regime's position on the ideology axes", editable=False)
+    vanguard: Array = _series("state", "0/1", (0.0, 1.0), 0.0,
+                              "1 when the regime's doctrine claims one legitimate centre for a universal movement "
+                              "(Marxism-Leninism; Walt 1987 ch. 6), set by the regime", editable=False)
     regime_change: Array = _series("state", "0/1", (0.0, 1.0), 0.0, "1 in a year a new regime takes power",
                                    editable=False)
     # --- geography and standing issues (data and timeline) -------------------------------------------

@@ -83,12 +83,25 @@ def security_dilemma(alignment: Array) -> Array:
     return through_third(rivals, friends)
 
 
+def divisive_doctrine(vanguard: Array, relative_power: Array) -> Array:
+    """r[b, i, j] in [0, 1]: rivalry between two regimes whose shared doctrine admits one centre.
+
+    Walt (1987, ch. 6): a creed that demands a single leadership divides its adherents, and the
+    more so the nearer they are in power, since each can contest the other's claim. Parity is
+    1 - |2 r - 1| for j's relative power r; it is 0 unless both regimes hold such a doctrine.
+    docs/theory.md §8.4.
+    """
+    parity = 1.0 - np.abs(2.0 * relative_power - 1.0)
+    return clear_diagonal(vanguard[:, :, None] * vanguard[:, None, :] * parity)
+
+
 def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array, dilemma: Array,
-                     ideology_weight: Weight, dilemma_weight: Weight) -> Array:
+                     ideology_weight: Weight, dilemma_weight: Weight, schism: Array | float = 0.0) -> Array:
     """Total perceived aggressive intent of j held by i, in [0, 1): acts remembered, disputes,
-    ideology (a weak source for Walt) and the security dilemma. The sources add up and saturate
-    smoothly (1 - e^-x), so that piling grievances still count without exceeding certainty."""
-    raw = memory + dispute + ideology_weight * ideological_distance + dilemma_weight * dilemma
+    ideology (a weak source for Walt), the security dilemma and a divisive doctrine's rivalry
+    (`schism`, already weighted). The sources add up and saturate smoothly (1 - e^-x), so that
+    piling grievances still count without exceeding certainty."""
+    raw = memory + dispute + ideology_weight * ideological_distance + dilemma_weight * dilemma + schism
     return clear_diagonal(1.0 - np.exp(-np.clip(raw, 0.0, None)))
 
 
