@@ -25,7 +25,8 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "full model": {},
     "balance of threat only": {"power_weight": 0.0, "pole_weight": 0.0},
     "balance of power only": {"threat_weight": 0.0, "intent_weight": 0.0, "affinity_weight": 0.0,
-                              "interest_weight": 0.0, "dilemma_weight": 0.0},
+                              "interest_weight": 0.0, "dilemma_weight": 0.0, "structural_weight": 0.0,
+                              "trade_weight": 0.0},
     "without self-interest": {"interest_weight": 0.0},
     "without inertia": {"inertia": 0.0, "bipolar_inertia": 0.0},
     "without structural balance": {"structural_weight": 0.0},
@@ -155,7 +156,8 @@ class Parameters:
         "model predicts from GDP and distance (Russett & Oneal 2001; rules.interest.trade_dependence)")
     gain: Weight = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
     # --- Dynamics ------------------------------------------------------------------------------
-    inertia: Weight = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")
+    inertia: Weight = _p(0.75, 0.0, 0.95, "share of last year's stance kept each year (alignments are sticky; the "
+                         "lower bound was 0.3 until the 1947-1990 fit pressed on it)", "per year")
     bipolar_inertia: Weight = _p(
         0.1, 0.0, 0.3, "extra stickiness in a bipolar system (Waltz: bipolarity stabilises alignments)", "per year"
     )
