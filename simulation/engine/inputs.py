@@ -27,7 +27,7 @@ import pandas as pd
 
 from simulation.engine.params import Parameters
 from simulation.engine.series import IDEOLOGY_AXES, Inputs, schema
-from simulation.engine.timeline import KINDS, OUTSIDE, Event, load_events, needs_target
+from simulation.engine.timeline import KINDS, OUTSIDE, PER_YEAR, Event, load_events, needs_target
 from simulation.errors import InputError
 from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
 
@@ -213,7 +213,8 @@ def _borders(path: Path) -> np.ndarray:
 
 def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndarray],
                  regimes: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Compile the timeline into yearly arrays: a stateful event holds from its year on.
+    """Compile the timeline into yearly arrays: a stateful event holds from its year on, an
+    aggression or an internal conflict in each of its years only (timeline.PER_YEAR).
 
     Events are applied in year order (file order within a year); each writes the series its kind
     names in the schema (timeline.KINDS), and no series is, or can become, an alignment.
@@ -227,16 +228,13 @@ def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndar
     out["contiguity"] = np.repeat(base["contiguity"][None], T, axis=0)
     for ev in sorted(events, key=lambda e: e.year):  # stable: file order within a year
         a, series = INDEX[ev.actor], KINDS[ev.kind][0]
-        if ev.kind == "aggression":  # an act in each of its years
+        if ev.kind in PER_YEAR:  # a value in each of its years; where events overlap, the highest
+            cell: tuple[int, ...] = (a, INDEX[ev.target]) if needs_target(ev.kind) and ev.target != OUTSIDE else (a,)
+            arr = out["outside_acts"] if ev.target == OUTSIDE else out[series]
             for year in ev.years:
                 t = year - first
-                if not 0 <= t < T:
-                    continue
-                if ev.target == OUTSIDE:
-                    out["outside_acts"][t, a] = max(out["outside_acts"][t, a], float(ev.value))
-                else:
-                    b = INDEX[ev.target]
-                    out["acts"][t, a, b] = max(out["acts"][t, a, b], float(ev.value))
+                if 0 <= t < T:
+                    arr[(t, *cell)] = max(arr[(t, *cell)], float(ev.value))
             continue
         t0 = max(ev.year - first, 0)  # a state that holds from its year on
         if t0 >= T:
