@@ -136,3 +136,24 @@ def test_a_regime_sets_its_doctrine_from_the_regime_table(baseline_inputs):
     assert baseline_inputs.vanguard[t[1960], ix("RUS")] == 1.0
     assert baseline_inputs.vanguard[t[1995], ix("RUS")] == 0.0
     assert baseline_inputs.vanguard[t[1960], ix("USA")] == 0.0
+
+
+def test_omnibalancing_a_government_at_war_at_home_seeks_a_strong_patron():
+    """David 1991: civil war at home pulls i toward a state with the military means to help, more
+    when its power reaches i and the war is more intense; a state at peace at home feels none of it."""
+    def pull(intensity, spend=0.8, contiguous=False, p=P):
+        x = year()
+        x.internal_threat[0, I] = intensity
+        x.milex_share[0, J] = spend
+        if contiguous:
+            x.contiguity[0, I, J] = x.contiguity[0, J, I] = 1.0
+        return dynamics.assess(quiet_state(), x, p, False).motives["omnibalancing"][0, I, J]
+
+    assert pull(0.0) == 0.0
+    assert pull(1.0) > pull(0.5) > 0.0
+    assert pull(1.0, spend=0.8) > pull(1.0, spend=0.2)
+    assert pull(1.0, contiguous=True) > pull(1.0)
+    assert pull(1.0, p=dataclasses.replace(P, omnibalancing_weight=0.0)) == 0.0
+    x = year()
+    x.internal_threat[0, I] = 1.0
+    assert desired(quiet_state(), x)[0, I, J] > desired(quiet_state())[0, I, J]

@@ -77,6 +77,7 @@ class Perception:
     aid_need: Array  # (B, N)
     aid_capacity: Array  # (B, N)
     trade: Array  # [i, j] j's share of i's trade as size and distance predict it
+    patronage: Array  # [i, j] j's worth as a patron against i's insurgents
 
 
 def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
@@ -121,7 +122,8 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
                                    w3(p.installed_base_weight), w3(p.stake_weight))
     military = power.relative_power(x.milex_share)
     return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar,
-                              need, aid_need, aid_capacity, interest.trade_dependence(x.gdp, x.distance_km))
+                              need, aid_need, aid_capacity, interest.trade_dependence(x.gdp, x.distance_km),
+                              choice.omnibalancing(x.internal_threat, prox, x.milex_share))
 
 
 #: Each motive of `motives`, in its order, with a plain-language label and a short name for figures
@@ -133,6 +135,7 @@ MOTIVES: dict[str, tuple[str, str]] = {
     "interest": ("self-interest (arms, aid, energy, investment)", "self-interest"),
     "affinity": ("ideology (affinity of regimes)", "ideology"),
     "interdependence": ("interdependence (trade that size and distance predict)", "expected trade"),
+    "omnibalancing": ("omnibalancing (a patron against insurgents at home)", "patron at home"),
     "structural balance": ("structural balance (the cost of courting a friend's enemy)", "friend's enemy"),
 }
 
@@ -157,6 +160,7 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
         "interest": w3(p.interest_weight) * seen.interest,
         "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance),
         "interdependence": w3(p.trade_weight) * seen.trade,
+        "omnibalancing": w3(p.omnibalancing_weight) * seen.patronage,
         "structural balance": -w3(p.structural_weight) * choice.structural_balance(alignment),
     }
 

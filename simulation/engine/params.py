@@ -26,7 +26,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "balance of threat only": {"power_weight": 0.0, "pole_weight": 0.0},
     "balance of power only": {"threat_weight": 0.0, "intent_weight": 0.0, "affinity_weight": 0.0,
                               "interest_weight": 0.0, "dilemma_weight": 0.0, "structural_weight": 0.0,
-                              "trade_weight": 0.0},
+                              "trade_weight": 0.0, "omnibalancing_weight": 0.0},
     "without self-interest": {"interest_weight": 0.0},
     "without inertia": {"inertia": 0.0, "bipolar_inertia": 0.0},
     "without structural balance": {"structural_weight": 0.0},
@@ -34,6 +34,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "without nuclear deterrence": {"deterrence_weight": 0.0},
     "without interdependence": {"trade_weight": 0.0},
     "without divisive doctrine": {"schism_weight": 0.0},
+    "without omnibalancing": {"omnibalancing_weight": 0.0},
 }
 
 
@@ -148,6 +149,10 @@ class Parameters:
     stake_weight: Weight = _p(
         0.5, 0.0, 2.0, "pull of last year's aid and invited troops between giver and receiver, per unit of flow "
         "(rules.interest.self_interest)")
+    omnibalancing_weight: Weight = _p(
+        1.0, 0.0, 4.0, "pull of a government fighting insurgents at home toward a patron whose military power "
+        "reaches it, per unit of conflict intensity times the patron's spending (David 1991; "
+        "rules.choice.omnibalancing)")
     structural_weight: Weight = _p(
         0.5, 0.0, 3.0, "cost of warming to the enemy of a friend, per unit of the friendship times the enmity "
         "(structural balance: Heider 1946; Cartwright & Harary 1956; rules.choice.structural_balance)")

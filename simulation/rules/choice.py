@@ -79,6 +79,18 @@ def structural_balance(alignment: Array) -> Array:
     return through_third(friends, rivals)
 
 
+def omnibalancing(internal_threat: Array, proximity: Array, milex_share: Array) -> Array:
+    """o[b, i, j] >= 0: value of j as a patron to a government that fights insurgents at home.
+
+    Rulers of weak states balance against threats to their own hold on power as much as against
+    states, and seek the patron that can help them survive (David 1991): money, arms and advisers
+    from a state with the military means, whose power reaches them. It grows with the intensity of
+    i's internal conflict and j's military spending, times how much of j's power reaches i.
+    docs/theory.md §8.2.
+    """
+    return clear_diagonal(internal_threat[:, :, None] * proximity * milex_share[:, None, :])
+
+
 def ideological_affinity(distance: Array) -> Array:
     """f[b, i, j] in [0, 1]: solidarity between close regimes, 0 beyond half the largest distance."""
     return clear_diagonal(np.clip(1.0 - 2.0 * distance, 0.0, 1.0))
