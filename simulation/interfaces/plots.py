@@ -274,7 +274,8 @@ def plot_theories(table: pd.DataFrame, path: Path) -> None:
         for c, theory in enumerate(theories):
             row = flags.loc[(a, b, theory)]
             mark = "•" if row.robust else ("" if row.clear else "×")
-            ax.text(c, r, f"{row.effect:+.2f}{mark}", ha="center", va="center", fontsize=8)
+            ax.text(c, r, f"{row.effect:+.2f}{mark}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(row.effect) > 0.6 * limit else "black")
     ax.set_xticks(range(len(theories)), [t.replace(" only", "\nonly").replace("without ", "without\n")
                                          for t in theories], fontsize=8)
     ax.set_yticks(range(len(pairs)), [f"{a}–{b}" + ("  (depends)" if depends.loc[(a, b)] else "")
