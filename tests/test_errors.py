@@ -45,6 +45,8 @@ def fails(capsys, args: list[str], out: Path, *expected: str) -> str:
     ('x1,1980,,aggression,IND,PAK,0.5,,t', ["events.csv:2", "field 'source'"]),
     ('x1,1980,,regime,IND,,fascism,"seed",t', ["events.csv:2", "field 'value'", "unknown regime"]),
     ('x1,1980,,aggression,IND,PAK,0.5,"seed",t,extra', ["events.csv:2", "more fields"]),
+    ('x1,1980,,internal_conflict,IND,PAK,0.5,"seed",t', ["events.csv:2", "field 'target'", "takes no target"]),
+    ('x1,1980,1985,regime,IND,,secular_democracy,"seed",t', ["events.csv:2", "field 'until'", "internal_conflict"]),
 ])
 def test_malformed_timeline_row(tmp_path, capsys, row, expected):
     path = scenario(tmp_path, rows=[GOOD_ROW.replace("x1", "x0"), row])

@@ -124,6 +124,33 @@ def test_geography_changes_with_history(baseline_inputs):
     assert baseline_inputs.presence[2022 - 1947, usa, afg] == 0.0
 
 
+@pytest.mark.parametrize("state,year,value", [
+    ("AFG", 1985, 1.0),  # UCDP 333, war: the PDPA government and the mujahideen
+    ("AFG", 2003, 0.5),  # 333 at minor intensity, 2002-2004
+    ("AFG", 2022, 0.5),  # the Taliban emirate vs NRF and AFF
+    ("CHN", 1947, 1.0),  # 202, the civil war (and 217, Taiwan)
+    ("CHN", 1957, 0.0),  # between the Tibetan conflict-years 1956 and 1959
+    ("IND", 1990, 1.0),  # Punjab (351) at war; Kashmir (364) minor: the highest holds
+    ("IND", 1995, 0.5),  # Kashmir, Nagaland, Assam ... all minor: not their sum
+    ("PAK", 1971, 1.0),  # 312, East Pakistan
+    ("PAK", 1972, 0.0),  # between East Pakistan (1971) and Balochistan (from 1974)
+    ("PAK", 2010, 1.0),  # 404, the TTP at war
+    ("RUS", 1997, 0.0),  # between the Chechen wars
+    ("RUS", 2000, 1.0),  # 401, the second Chechen war
+])
+def test_internal_threat_reproduces_the_ucdp_intensities(baseline_inputs, state, year, value):
+    assert baseline_inputs.internal_threat[year - 1947, INDEX[state]] == value
+
+
+def test_internal_threat_is_coded_levels_and_none_for_the_united_states(baseline_inputs):
+    """Every value is a coded UCDP level or 0; the US fought no internal conflict at home (its war
+    with al-Qaida, UCDP 418, was fought abroad)."""
+    threat = baseline_inputs.internal_threat
+    assert set(np.unique(threat)) <= {0.0, 0.5, 1.0}
+    assert not threat[:, INDEX["USA"]].any()
+    assert all(threat[:, INDEX[s]].any() for s in ("AFG", "CHN", "IND", "PAK", "RUS"))
+
+
 def test_stepping_past_the_last_year_does_nothing(baseline_inputs):
     """An app may ask for more steps than years are left: the run stops cleanly at the period's end."""
     model = run(baseline_inputs)

@@ -8,11 +8,12 @@ settlements timed by the relation) is the agents' choice (rules/instruments.py),
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
 from simulation.engine.inputs import DATA_DIR, regime_labels
-from simulation.engine.timeline import KINDS, OUTSIDE, load_events
+from simulation.engine.timeline import INTERNAL_CONFLICT_INTENSITY, KINDS, OUTSIDE, load_events
 
 EVENTS = load_events(DATA_DIR / "events.csv", regime_labels())
 BY_ID = {e.id: e for e in EVENTS}
@@ -28,6 +29,10 @@ ALLOWED_BETWEEN_SIX = {
 #: the last year a dispute may start: inherited in 1947 or created by the Tibet border of 1950
 LAST_INHERITED_DISPUTE = 1950
 PAIR_EVENTS = [e for e in EVENTS if e.target and e.target != OUTSIDE]
+#: per-state domestic upheavals: regime changes and armed internal conflicts (no target, never an act
+#: of one of the six toward another; who helps either side is not coded)
+DOMESTIC_KINDS = {"regime", "internal_conflict"}
+INTERNAL = [e for e in EVENTS if e.kind == "internal_conflict"]
 
 
 def test_no_kind_can_express_a_relation():
@@ -104,3 +109,33 @@ def test_provenance_lists_every_event():
     text = (DATA_DIR / "PROVENANCE.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"^\| `([a-z0-9_]+)` \| \d{4}", text, re.M))
     assert listed == {e.id for e in EVENTS}
+
+
+def test_domestic_kinds_name_no_other_state():
+    assert DOMESTIC_KINDS <= set(KINDS)
+    assert all(not e.target for e in EVENTS if e.kind in DOMESTIC_KINDS)
+
+
+@pytest.mark.parametrize("event", INTERNAL, ids=lambda e: e.id)
+def test_an_internal_conflict_names_its_ucdp_conflict_and_codes_its_level(event):
+    """Each internal conflict cites the UCDP/PRIO conflict it codes, and its value is that level by the
+    coding convention (intensity 2, war = 1.0; 1, minor = 0.5; PROVENANCE.md)."""
+    conflict = re.match(r"UCDP conflict (\d+) '[^']+': ", event.description)
+    assert conflict, f"{event.id}: the description must start with \"UCDP conflict N 'name': \""
+    assert event.source.startswith("UCDP/PRIO Armed Conflict Dataset v25.1")
+    assert event.source.endswith(f"conflict {conflict.group(1)}")
+    level = re.search(r"intensity ([12]) \(", event.description)
+    assert level and float(event.value) == INTERNAL_CONFLICT_INTENSITY[int(level.group(1))], event.id
+
+
+def test_internal_conflict_runs_are_disjoint_and_maximal():
+    """One event per run of years at one intensity: a conflict's runs never overlap, and two runs
+    that touch differ in intensity (else they would be one event)."""
+    runs: dict[str, list] = {}
+    for e in INTERNAL:
+        runs.setdefault(e.source, []).append(e)
+    for conflict in runs.values():
+        conflict.sort(key=lambda e: e.year)
+        for before, after in pairwise(conflict):
+            assert before.until < after.year, (before.id, after.id)
+            assert before.until + 1 < after.year or before.value != after.value, (before.id, after.id)

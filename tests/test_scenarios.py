@@ -73,6 +73,27 @@ inputs:
     assert inputs.mandate[2000 - 1947, 5, 3] == 0.25
 
 
+def test_a_scenario_edits_internal_threat(tmp_path):
+    """The series is editable like any per-state input, and its events can be removed or scaled:
+    removing a conflict leaves the state's other conflicts that year (the highest still holds)."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"""name: s
+extends: {BASELINE}
+events:
+  remove: [ind_kashmir_2002]
+  scale: [{{id: rus_chechnya_1995, factor: 0.5}}]
+inputs:
+  - {{series: internal_threat, actor: USA, from: 1968, until: 1970, set: 0.5}}
+""")
+    inputs, _ = scenario_inputs(load_scenario(path)[0])
+    base, _ = scenario_inputs(load_scenario(BASELINE)[0])
+    usa, ind, rus = 5, 2, 4
+    assert base.internal_threat[2003 - 1947, ind] == 1.0 and inputs.internal_threat[2003 - 1947, ind] == 0.5
+    assert base.internal_threat[1995 - 1947, rus] == 1.0 and inputs.internal_threat[1995 - 1947, rus] == 0.5
+    assert inputs.internal_threat[1968 - 1947: 1971 - 1947, usa].tolist() == [0.5, 0.5, 0.5]
+    assert inputs.internal_threat[1971 - 1947, usa] == 0.0 and not base.internal_threat[:, usa].any()
+
+
 @pytest.mark.slow
 def test_us_india_counterfactual_lowers_us_india_alignment_after_2005(tmp_path, capsys):
     out = tmp_path / "cmp"

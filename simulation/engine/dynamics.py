@@ -76,6 +76,8 @@ class Perception:
     arms_need: Array  # (B, N)
     aid_need: Array  # (B, N)
     aid_capacity: Array  # (B, N)
+    trade: Array  # [i, j] j's share of i's trade as size and distance predict it
+    patronage: Array  # [i, j] j's worth as a patron against i's insurgents
 
 
 def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
@@ -91,20 +93,23 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     memory = threat.forget_on_regime_change(memory, x.regime_change, per_run(p.regime_reset, 2))
     memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
                                          w3(p.intent_memory), w3(p.act_impact), w3(p.act_spillover),
-                                         w3(p.near_victim_weight), w3(p.outside_witness_share))
+                                         w3(p.near_victim_weight), w3(p.outside_witness_share),
+                                         threat.attribution(alignment, w3(p.attribution_weight)))
     grievance = x.dispute + w3(p.sanction_grievance) * np.swapaxes(past.sanction, 1, 2)
     distance = threat.ideological_distance(x.ideology)
     intent = threat.perceived_intent(memory, grievance, distance,
-                                     threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight))
+                                     threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight),
+                                     w3(p.schism_weight) * threat.divisive_doctrine(x.vanguard, rel))
     coalition = threat.coalition_power(x.capability, alignment, w3(p.coalition_weight))
     offence = power.offence(x.nuclear, x.milex_share, per_run(p.nuclear_offence, 2))
     capacity = threat.threat_capacity(x.capability, coalition, prox, offence,
                                       w3(p.offence_weight))
-    walt = threat.walt_threat(capacity, intent)
+    deterred = threat.deterrence(x.nuclear, w3(p.deterrence_weight))
+    walt = threat.walt_threat(capacity * deterred, intent)
     # polarity by military spending: superpower status is military, and CINC (population, steel)
     # ranks China first from the mid-1990s, which no account of the period does
     bipolar = power.bipolarity(x.milex_share)
-    waltz = threat.power_threat(rel, prox, power.poles(x.milex_share), bipolar, w3(p.pole_weight))
+    waltz = threat.power_threat(rel, prox, power.poles(x.milex_share), bipolar, w3(p.pole_weight)) * deterred
     effective = threat.effective_threat(walt, intent, waltz, w3(p.threat_weight), w3(p.intent_weight),
                                         w3(p.power_weight))
     reliance = power.self_reliance(np.broadcast_to(x.capability, effective.shape[:2]), effective)
@@ -117,7 +122,22 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
                                    w3(p.installed_base_weight), w3(p.stake_weight))
     military = power.relative_power(x.milex_share)
     return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar,
-                              need, aid_need, aid_capacity)
+                              need, aid_need, aid_capacity, interest.trade_dependence(x.gdp, x.distance_km),
+                              choice.omnibalancing(x.internal_threat, prox, x.milex_share))
+
+
+#: Each motive of `motives`, in its order, with a plain-language label and a short name for figures
+#: (what `explain`, `motives.csv` and the app call it). A new motive adds its row here.
+MOTIVES: dict[str, tuple[str, str]] = {
+    "balancing": ("external balancing (an ally against shared threats)", "external balancing"),
+    "threat": ("threat (balance against it)", "threat"),
+    "bandwagoning": ("bandwagoning (join an overwhelming threat)", "bandwagoning"),
+    "interest": ("self-interest (arms, aid, energy, investment)", "self-interest"),
+    "affinity": ("ideology (affinity of regimes)", "ideology"),
+    "interdependence": ("interdependence (trade that size and distance predict)", "expected trade"),
+    "omnibalancing": ("omnibalancing (a patron against insurgents at home)", "patron at home"),
+    "structural balance": ("structural balance (the cost of courting a friend's enemy)", "friend's enemy"),
+}
 
 
 def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Array]:
@@ -139,6 +159,9 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
         "bandwagoning": w3(p.bandwagon_weight) * choice.bandwagoning(overwhelming, seen.military_balance, alignment),
         "interest": w3(p.interest_weight) * seen.interest,
         "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance),
+        "interdependence": w3(p.trade_weight) * seen.trade,
+        "omnibalancing": w3(p.omnibalancing_weight) * seen.patronage,
+        "structural balance": -w3(p.structural_weight) * choice.structural_balance(alignment),
     }
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from simulation.engine.params import Parameters
 from simulation.engine.series import IDEOLOGY_AXES, Inputs, schema
-from simulation.engine.timeline import KINDS, OUTSIDE, Event, load_events, needs_target
+from simulation.engine.timeline import KINDS, OUTSIDE, PER_YEAR, Event, load_events, needs_target
 from simulation.errors import InputError
 from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
 
@@ -176,9 +176,22 @@ def _distances(path: Path) -> np.ndarray:
     return 2 * 6371.0 * np.arcsin(np.sqrt(h))
 
 
-def _regimes(path: Path) -> dict[str, np.ndarray]:
-    frame = read_table(path, ["regime", *IDEOLOGY_AXES])
-    return {r.regime: np.array([getattr(r, a) for a in IDEOLOGY_AXES], dtype=float)
+#: The per-state series a regime sets (regimes.csv): its ideology and whether its doctrine claims one centre.
+REGIME_SERIES = ("ideology", "vanguard")
+
+
+def _regimes(path: Path) -> dict[str, dict[str, np.ndarray]]:
+    """regime label -> the value of each series in REGIME_SERIES it sets."""
+    frame = read_table(path, ["regime", *IDEOLOGY_AXES, "vanguard"])
+    for line, r in enumerate(frame.itertuples(index=False), start=2):
+        for col in (*IDEOLOGY_AXES, "vanguard"):
+            low, high = (0.0, 1.0) if col == "vanguard" else schema()["ideology"]["bounds"]
+            value = getattr(r, col)
+            if not isinstance(value, (int, float)) or not low <= float(value) <= high:
+                raise InputError(f"{col} must be a number in [{low:g}, {high:g}], got {value!r}",
+                                 file=path, line=line, field=col)
+    return {r.regime: {"ideology": np.array([getattr(r, a) for a in IDEOLOGY_AXES], dtype=float),
+                       "vanguard": np.array(float(r.vanguard))}
             for r in frame.itertuples(index=False)}
 
 
@@ -199,14 +212,15 @@ def _borders(path: Path) -> np.ndarray:
 
 
 def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndarray],
-                 regimes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Compile the timeline into yearly arrays: a stateful event holds from its year on.
+                 regimes: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Compile the timeline into yearly arrays: a stateful event holds from its year on, an
+    aggression or an internal conflict in each of its years only (timeline.PER_YEAR).
 
     Events are applied in year order (file order within a year); each writes the series its kind
     names in the schema (timeline.KINDS), and no series is, or can become, an alignment.
     """
     T, first = len(years), int(years[0])
-    written = {series for series, _ in KINDS.values()} | {"outside_acts", "regime_change"}
+    written = {series for series, _ in KINDS.values()} | {"outside_acts", "regime_change", *REGIME_SERIES}
     out = {name: np.zeros((T, N_STATES) if schema()[name]["per"] == "state" else (T, N_STATES, N_STATES))
            for name in written - {"ideology"}}
     out["ideology"] = np.zeros((T, N_STATES, len(IDEOLOGY_AXES)))
@@ -214,22 +228,20 @@ def apply_events(events: list[Event], years: np.ndarray, base: dict[str, np.ndar
     out["contiguity"] = np.repeat(base["contiguity"][None], T, axis=0)
     for ev in sorted(events, key=lambda e: e.year):  # stable: file order within a year
         a, series = INDEX[ev.actor], KINDS[ev.kind][0]
-        if ev.kind == "aggression":  # an act in each of its years
+        if ev.kind in PER_YEAR:  # a value in each of its years; where events overlap, the highest
+            cell: tuple[int, ...] = (a, INDEX[ev.target]) if needs_target(ev.kind) and ev.target != OUTSIDE else (a,)
+            arr = out["outside_acts"] if ev.target == OUTSIDE else out[series]
             for year in ev.years:
                 t = year - first
-                if not 0 <= t < T:
-                    continue
-                if ev.target == OUTSIDE:
-                    out["outside_acts"][t, a] = max(out["outside_acts"][t, a], float(ev.value))
-                else:
-                    b = INDEX[ev.target]
-                    out["acts"][t, a, b] = max(out["acts"][t, a, b], float(ev.value))
+                if 0 <= t < T:
+                    arr[(t, *cell)] = max(arr[(t, *cell)], float(ev.value))
             continue
         t0 = max(ev.year - first, 0)  # a state that holds from its year on
         if t0 >= T:
             continue
         if ev.kind == "regime":
-            out["ideology"][t0:, a] = regimes[str(ev.value)]
+            for name, value in regimes[str(ev.value)].items():
+                out[name][t0:, a] = value
             if ev.year > first:
                 out["regime_change"][t0, a] = 1.0
         elif not needs_target(ev.kind):

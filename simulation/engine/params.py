@@ -25,9 +25,16 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "full model": {},
     "balance of threat only": {"power_weight": 0.0, "pole_weight": 0.0},
     "balance of power only": {"threat_weight": 0.0, "intent_weight": 0.0, "affinity_weight": 0.0,
-                              "interest_weight": 0.0, "dilemma_weight": 0.0},
+                              "interest_weight": 0.0, "dilemma_weight": 0.0, "structural_weight": 0.0,
+                              "trade_weight": 0.0, "omnibalancing_weight": 0.0},
     "without self-interest": {"interest_weight": 0.0},
     "without inertia": {"inertia": 0.0, "bipolar_inertia": 0.0},
+    "without structural balance": {"structural_weight": 0.0},
+    "without attribution asymmetry": {"attribution_weight": 0.0},
+    "without nuclear deterrence": {"deterrence_weight": 0.0},
+    "without interdependence": {"trade_weight": 0.0},
+    "without divisive doctrine": {"schism_weight": 0.0},
+    "without omnibalancing": {"omnibalancing_weight": 0.0},
 }
 
 
@@ -80,9 +87,15 @@ class Parameters:
     act_spillover: Weight = _p(
         0.35, 0.0, 1.0, "share of a hostile act's impact felt by third parties (aggression reveals intentions to all)"
     )
+    attribution_weight: Weight = _p(
+        0.5, 0.0, 1.0, "share of a partner's hostile act excused as forced by circumstance, per unit of alignment, "
+        "unless answered in kind (Jervis 1976; Mercer 1996; rules.threat.attribution)")
     ideology_weight: Weight = _p(
         0.25, 0.0, 1.0, "perceived intent contributed by ideological distance (Walt: ideology matters less than threat)"
     )
+    schism_weight: Weight = _p(
+        0.5, 0.0, 2.0, "perceived intent between two near-equal regimes whose common doctrine admits one centre "
+        "(Walt 1987 ch. 6: divisive ideologies; rules.threat.divisive_doctrine)")
     regime_reset: Weight = _p(
         0.6, 0.0, 1.0,
         "share of remembered grievances dropped when a state's regime changes: new rulers perceive, and are "
@@ -106,6 +119,9 @@ class Parameters:
         0.5, 0.0, 3.0, "weight of Waltz's pure power term (a neighbour's relative power; the rival pole) in the effective threat"
     )
     pole_weight: Weight = _p(0.5, 0.0, 2.0, "extra power threat between the two poles, scaled by how bipolar the system is")
+    deterrence_weight: Weight = _p(
+        0.3, 0.0, 1.0, "share of a nuclear-armed rival's power threat discounted when the perceiver is nuclear-armed "
+        "too (mutual deterrence: Waltz 1981; Jervis 1989; rules.threat.deterrence)")
     # --- Alignment choice ----------------------------------------------------------------------
     balancing_weight: Weight = _p(
         2.0, 0.0, 6.0, "pull toward a state that shares i's threats and can help against them (external balancing)"
@@ -133,9 +149,20 @@ class Parameters:
     stake_weight: Weight = _p(
         0.5, 0.0, 2.0, "pull of last year's aid and invited troops between giver and receiver, per unit of flow "
         "(rules.interest.self_interest)")
+    omnibalancing_weight: Weight = _p(
+        1.0, 0.0, 4.0, "pull of a government fighting insurgents at home toward a patron whose military power "
+        "reaches it, per unit of conflict intensity times the patron's spending (David 1991; "
+        "rules.choice.omnibalancing)")
+    structural_weight: Weight = _p(
+        0.5, 0.0, 3.0, "cost of warming to the enemy of a friend, per unit of the friendship times the enmity "
+        "(structural balance: Heider 1946; Cartwright & Harary 1956; rules.choice.structural_balance)")
+    trade_weight: Weight = _p(
+        0.5, 0.0, 3.0, "pull of expected gains from trade, per unit of the partner's share of the trade a gravity "
+        "model predicts from GDP and distance (Russett & Oneal 2001; rules.interest.trade_dependence)")
     gain: Weight = _p(2.0, 0.2, 6.0, "steepness of the map from net motive to desired stance (tanh)")
     # --- Dynamics ------------------------------------------------------------------------------
-    inertia: Weight = _p(0.75, 0.3, 0.95, "share of last year's stance kept each year (alignments are sticky)", "per year")
+    inertia: Weight = _p(0.75, 0.0, 0.95, "share of last year's stance kept each year (alignments are sticky; the "
+                         "lower bound was 0.3 until the 1947-1990 fit pressed on it)", "per year")
     bipolar_inertia: Weight = _p(
         0.1, 0.0, 0.3, "extra stickiness in a bipolar system (Waltz: bipolarity stabilises alignments)", "per year"
     )

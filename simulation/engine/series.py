@@ -46,15 +46,22 @@ class YearInputs:
     arms_export_share: Array = _series("state", "share of the six", (0.0, 1.0), 0.0,
                                        "share of the six's arms exports, 5-year mean (supplier capacity)")
     # --- force and its history (data and timeline) -------------------------------------------------
-    acts: Array = _series("pair", "intensity", (0.0, 1.0), 0.0, "intensity of j's hostile acts against i this year")
+    acts: Array = _series("pair", "intensity", (0.0, 1.0), 0.0,
+                          "intensity of i's hostile acts against j this year (read [actor, target])")
     outside_acts: Array = _series("state", "intensity", (0.0, 1.0), 0.0,
                                   "intensity of the state's aggression against states outside the six")
     nuclear: Array = _series("state", "0/1", (0.0, 1.0), 0.0, "1 when the state holds nuclear weapons")
-    # --- regimes (timeline) --------------------------------------------------------------------------
+    # --- regimes and domestic upheavals (timeline) ----------------------------------------------------
     ideology: Array = _series("ideology", "coordinates", (-1.0, 1.0), 0.0,
                               "the regime's position on the ideology axes", editable=False)
+    vanguard: Array = _series("state", "0/1", (0.0, 1.0), 0.0,
+                              "1 when the regime's doctrine claims one legitimate centre for a universal movement "
+                              "(Marxism-Leninism; Walt 1987 ch. 6), set by the regime", editable=False)
     regime_change: Array = _series("state", "0/1", (0.0, 1.0), 0.0, "1 in a year a new regime takes power",
                                    editable=False)
+    internal_threat: Array = _series("state", "intensity", (0.0, 1.0), 0.0,
+                                     "armed internal conflict (civil war, insurgency) the government fights on its "
+                                     "own territory: UCDP/PRIO intensity, 1 war (1,000+ battle deaths), 0.5 minor")
     # --- geography and standing issues (data and timeline) -------------------------------------------
     contiguity: Array = _series("pair", "0..1", (0.0, 1.0), 0.0, "symmetric: 1 a land border, 0 none")
     presence: Array = _series("pair", "0..1", (0.0, 1.0), 0.0,

@@ -7,7 +7,8 @@ what one of the six does toward another that expresses their relation (arms, san
 lifted, aid, investment, invited troops) is the agents' choice (simulation.rules.instruments), never
 an event (tests/test_provenance.py enforces the allowed kinds per pair). A stateful kind holds its
 value until a later event of the same kind and states changes it; an aggression is an act in `year`
-(repeated each year to `until`).
+(repeated each year to `until`), and an internal conflict likewise holds in each year from `year`
+to `until` only. Where such events overlap in a year, the highest value holds.
 """
 
 from __future__ import annotations
@@ -37,7 +38,16 @@ KINDS: dict[str, tuple[str, str]] = {
                  "target's neighbours; never a stake)"),
     "dispute": ("dispute", "territorial dispute between actor and target inherited at the start or created by a "
                 "change of geography"),
+    "internal_conflict": ("internal_threat", "intensity of an armed internal conflict (civil war, insurgency) that "
+                          "actor's government fights on its own territory, in each year to `until` "
+                          "(UCDP/PRIO intensity coded by INTERNAL_CONFLICT_INTENSITY)"),
 }
+#: Kinds that hold only in their own years, `year` to `until` (the others are stateful).
+PER_YEAR = ("aggression", "internal_conflict")
+#: The coding of the UCDP/PRIO intensity level of an internal conflict-year into its value in
+#: `internal_threat` (simulation/data/PROVENANCE.md): 2, war (1,000 or more battle-related deaths),
+#: and 1, minor (25-999). A data-coding convention, not a model parameter.
+INTERNAL_CONFLICT_INTENSITY: dict[int, float] = {2: 1.0, 1: 0.5}
 
 
 def needs_target(kind: str) -> bool:
@@ -105,8 +115,9 @@ def parse_event(row: dict[str, str], *, file: Path, line: int, regimes: set[str]
     kind = get("kind")
     if kind not in KINDS:
         raise InputError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})", file=file, line=line, field="kind")
-    if until != year and kind != "aggression":
-        raise InputError("only an aggression can last several years ('until')", file=file, line=line, field="until")
+    if until != year and kind not in PER_YEAR:
+        raise InputError(f"only {' or '.join(PER_YEAR)} events can last several years ('until')",
+                         file=file, line=line, field="until")
     actor = _state(get("actor"), field="actor", file=file, line=line)
     target = get("target")
     if needs_target(kind):

@@ -370,9 +370,18 @@ def theory_dependence(table: pd.DataFrame) -> pd.DataFrame:
     the conclusion depends on the theory (the theories do not all agree)."""
     sign = np.where(table.clear, np.sign(table.effect), 0).astype(int)
     wide = table.assign(sign=sign).pivot_table(index=["a", "b"], columns="theory", values="sign", sort=False)
-    wide = wide[list(dict.fromkeys(table.theory))]
-    wide["depends_on_theory"] = wide.nunique(axis=1) > 1
+    names = list(dict.fromkeys(table.theory))
+    wide = wide[names]
+    # a theory under which no pair changes is silent on the scenario (it leaves out the channels the
+    # scenario acts through); it is reported once, not counted as disagreeing on every pair
+    voices = [n for n in names if n not in silent_theories(wide, names)] or names
+    wide["depends_on_theory"] = wide[voices].nunique(axis=1) > 1
     return wide.reset_index()
+
+
+def silent_theories(wide: pd.DataFrame, names: list[str]) -> list[str]:
+    """The theories under which no pair changes clearly."""
+    return [n for n in names if not (wide[n] != 0).any()]
 
 
 def theories_markdown(table: pd.DataFrame) -> str:
@@ -386,19 +395,21 @@ def theories_markdown(table: pd.DataFrame) -> str:
              f"difference from {start}, the first year the inputs differ. `theories.csv` has every number, "
              "`theories.png` the picture.", ""]
     moved = wide[(wide[names] != 0).any(axis=1)]
-    agree = moved[~moved.depends_on_theory]
-    depend = moved[moved.depends_on_theory]
+    silent = silent_theories(wide, names)
+    voices = [n for n in names if n not in silent] or names
+    agree, depend = moved[~moved.depends_on_theory], moved[moved.depends_on_theory]
+    qualifier = " that sees the scenario's channels" if silent else ""
     if not agree.empty:
-        lines += ["**Holds under every theory:**", ""]
-        lines += [f"- {display_name(r.a)}–{display_name(r.b)}: {symbol[int(r[names[0]])]}." for _, r in agree.iterrows()]
+        lines += [f"**Holds under every theory{qualifier}:**", ""]
+        lines += [f"- {display_name(r.a)}–{display_name(r.b)}: {symbol[int(r[voices[0]])]}." for _, r in agree.iterrows()]
         lines.append("")
     if not depend.empty:
-        lines += ["**Depends on the theory:**", ""]
+        lines += ["**Depends on the theory** (the first theory's answer, then the theories that differ):", ""]
         for _, r in depend.iterrows():
-            says = "; ".join(f"{n}: {symbol[int(r[n])]}" for n in names)
-            lines.append(f"- {display_name(r.a)}–{display_name(r.b)} — {says}.")
+            first = int(r[voices[0]])
+            others = "; ".join(f"{n}: {symbol[int(r[n])]}" for n in voices[1:] if int(r[n]) != first)
+            lines.append(f"- {display_name(r.a)}–{display_name(r.b)} — {voices[0]}: {symbol[first]}; but {others}.")
         lines.append("")
-    silent = [n for n in names if not (wide[n] != 0).any()]
     if silent and not moved.empty:
         lines += [f"Under {', '.join(silent)} no pair changes clearly: the scenario acts through channels that "
                   f"{'this theory leaves' if len(silent) == 1 else 'these theories leave'} out.", ""]

@@ -39,21 +39,15 @@ from simulation.rules import choice
 from simulation.states import INDEX, N_STATES, STATES, display_name
 
 #: The motives of the net pull, in the order the rules add them, with a plain-language label.
-MOTIVES: dict[str, str] = {
-    "balancing": "external balancing (an ally against shared threats)",
-    "threat": "threat (balance against it)",
-    "bandwagoning": "bandwagoning (join an overwhelming threat)",
-    "interest": "self-interest (arms, aid, energy, investment)",
-    "affinity": "ideology (affinity of regimes)",
-}
+MOTIVES: dict[str, str] = {name: label for name, (label, _) in dynamics.MOTIVES.items()}
 #: Every additive part of a year's stance, in table order.
 PARTS: tuple[str, ...] = ("inertia", *MOTIVES, "shock", "clip")
 LABELS: dict[str, str] = {"inertia": "inertia (last year's stance kept)", **MOTIVES,
                           "shock": "random shock", "clip": "clipped at ±1"}
 #: Short names for figures.
-SHORT: dict[str, str] = {"inertia": "inertia: earlier stance faded", "balancing": "external balancing", "threat": "threat",
-                         "bandwagoning": "bandwagoning", "interest": "self-interest", "affinity": "ideology",
-                         "shock": "random shock", "clip": "clipped at ±1", "mutuality": "mutuality: other side was lower"}
+SHORT: dict[str, str] = {"inertia": "inertia: earlier stance faded",
+                         **{name: short for name, (_, short) in dynamics.MOTIVES.items()}, "shock": "random shock",
+                         "clip": "clipped at ±1", "mutuality": "mutuality: other side was lower"}
 #: Below this |sum of parts| a motive's share is taken in the limit (target / sum -> gain).
 _TINY = 1e-12
 

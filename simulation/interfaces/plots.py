@@ -113,12 +113,12 @@ def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path
 
 def plot_ablation(table: pd.DataFrame, path: Path) -> None:
     """Bars of in-sample and out-of-sample score per model variant, with the spread across seeds."""
-    fig = Figure(figsize=(9, 4.5))
+    fig = Figure(figsize=(10, 5))
     ax = fig.subplots()
     x = np.arange(len(table))
     for k, (col, label) in enumerate((("in_sample", "in sample"), ("out_of_sample", "out of sample"))):
         ax.bar(x + (k - 0.5) * 0.38, table[col], 0.38, yerr=table[f"{col}_sd"], capsize=3, label=label)
-    ax.set_xticks(x, table["variant"], rotation=15)
+    ax.set_xticks(x, table["variant"], rotation=30, ha="right", rotation_mode="anchor")
     ax.set_ylim(0, 1)
     ax.set_ylabel("score (share of the record reproduced)")
     ax.set_title("Which theory explains what: each variant calibrated on the same budget")
@@ -274,7 +274,8 @@ def plot_theories(table: pd.DataFrame, path: Path) -> None:
         for c, theory in enumerate(theories):
             row = flags.loc[(a, b, theory)]
             mark = "•" if row.robust else ("" if row.clear else "×")
-            ax.text(c, r, f"{row.effect:+.2f}{mark}", ha="center", va="center", fontsize=8)
+            ax.text(c, r, f"{row.effect:+.2f}{mark}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(row.effect) > 0.6 * limit else "black")
     ax.set_xticks(range(len(theories)), [t.replace(" only", "\nonly").replace("without ", "without\n")
                                          for t in theories], fontsize=8)
     ax.set_yticks(range(len(pairs)), [f"{a}–{b}" + ("  (depends)" if depends.loc[(a, b)] else "")

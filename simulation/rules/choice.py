@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from simulation.rules.pairs import clear_diagonal
+from simulation.rules.pairs import clear_diagonal, through_third
 from simulation.rules.types import Array, Weight
 
 
@@ -64,6 +64,31 @@ def _third_party_masks(n: int) -> np.ndarray:
     """m[k, i, j] = 1 when k is neither i nor j."""
     eye = np.eye(n, dtype=bool)
     return (~eye[:, :, None] & ~eye[:, None, :]).astype(float)
+
+
+def structural_balance(alignment: Array) -> Array:
+    """c[b, i, j] in [0, 1]: how far j is the enemy of a friend of i, a cost of warming to j.
+
+    Balance theory (Heider 1946; Cartwright & Harary 1956): a triad with one hostile tie among
+    friends is under strain, so courting a valued partner's enemy costs the partner's goodwill
+    (Snyder 1984: the fear of abandonment). The weight on i's friendship with k is how closely the
+    two are aligned; on j's enmity with k, how hostile. docs/theory.md §8.6.
+    """
+    friends = np.clip(alignment, 0.0, None)  # [i, k]
+    rivals = np.clip(-alignment, 0.0, None)  # [j, k]
+    return through_third(friends, rivals)
+
+
+def omnibalancing(internal_threat: Array, proximity: Array, milex_share: Array) -> Array:
+    """o[b, i, j] >= 0: value of j as a patron to a government that fights insurgents at home.
+
+    Rulers of weak states balance against threats to their own hold on power as much as against
+    states, and seek the patron that can help them survive (David 1991): money, arms and advisers
+    from a state with the military means, whose power reaches them. It grows with the intensity of
+    i's internal conflict and j's military spending, times how much of j's power reaches i.
+    docs/theory.md §8.2.
+    """
+    return clear_diagonal(internal_threat[:, :, None] * proximity * milex_share[:, None, :])
 
 
 def ideological_affinity(distance: Array) -> Array:

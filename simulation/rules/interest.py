@@ -52,3 +52,18 @@ def self_interest(arms_need: Array, arms_capacity: Array, aid_need: Array, aid_c
     bound = base_weight * (np.swapaxes(installed_base, 1, 2) + installed_base)
     stake = stake_weight * (np.swapaxes(aid, 1, 2) + aid + np.swapaxes(presence, 1, 2) + presence)
     return clear_diagonal(buy + sell + energy + bound + stake)
+
+
+def trade_dependence(gdp: Array, distance_km: Array) -> Array:
+    """g[b, i, j] in [0, 1): j's share of the trade a gravity model predicts for i among the six.
+
+    Trade between two economies grows with their product and falls with the distance between them
+    (Tinbergen 1962; distance elasticity about 1: Head & Mayer 2014), so i's expected trade with j
+    is proportional to gdp_j / distance_ij. Expected gains from trade raise the cost of hostility
+    (Russett & Oneal 2001); observed trade is shaped by alignment (Gowa & Mansfield 1993), so the
+    model reads the trade that size and distance predict, never the trade that happened.
+    docs/theory.md §8.5.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):  # the diagonal's zero distance is cleared below
+        pull = clear_diagonal(gdp[:, None, :] / distance_km)
+    return pull / np.maximum(pull.sum(axis=2, keepdims=True), 1e-300)

@@ -26,3 +26,16 @@ def row_max(x: Array) -> Array:
     for k in range(1, x.shape[-1]):
         np.maximum(out, x[..., k], out=out)
     return out
+
+
+def through_third(a: Array, b: Array) -> Array:
+    """t[b, i, j] = max over third states k of a[i, k] * b[j, k], for a, b >= 0 with zero diagonals.
+
+    How strongly i and j are tied through some k: i's relation to k and j's to k. The security
+    dilemma (j the friend of i's rival) and structural balance (j the enemy of i's friend) are both
+    this, with other ties. A running maximum over k, since numpy reduces a 6-long axis slowly.
+    """
+    out = np.zeros(np.broadcast_shapes(a.shape, b.shape))
+    for k in range(a.shape[-1]):
+        np.maximum(out, a[:, :, k, None] * b[:, None, :, k], out=out)
+    return clear_diagonal(out)

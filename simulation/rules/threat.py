@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.rules.pairs import clear_diagonal
+from simulation.rules.pairs import clear_diagonal, through_third
 from simulation.rules.types import Array, Weight
 
 #: Largest possible distance between two regimes in ideology space
@@ -20,14 +20,16 @@ MAX_IDEOLOGY_DISTANCE = float(np.sqrt(2.0**2 + 1.0 + 1.0))
 
 def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proximity: Array,
                          persistence: Weight, impact: Weight, spillover: Weight, near_victim: Weight,
-                         outside_share: Weight) -> Array:
+                         outside_share: Weight, excused: Array | float = 0.0) -> Array:
     """Perceived aggressive intent of j held by i, after this year's hostile acts, in [0, 1].
 
     Perceptions fade without new acts and jump after one (docs/theory.md §2.4, Walt's fourth source).
     `acts[b, j, k]` is j's act against k. The victim feels it fully; a third party i feels a share
     `spillover`, more when it is near the victim (a share `near_victim` of it depends on nearness:
     the 1979 invasion alarmed Pakistan most); aggression against a state outside the six is
-    witnessed by all at `outside_share` of that share.
+    witnessed by all at `outside_share` of that share. `excused[b, i, j]` is the share of j's acts
+    that i puts down to circumstance (`attribution`): fully for acts it witnesses, and for acts
+    against itself as far as it did not answer them in kind.
     """
     direct = np.swapaxes(acts, 1, 2)  # [i, j] = j's act against i
     # witnessed[b, i, j] = max over k != i of acts[j, k] * nearness(i, k), as a running maximum
@@ -37,8 +39,21 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
         acts.shape, nearness.shape)).copy()
     for k in range(acts.shape[-1]):
         np.maximum(witnessed, nearness[:, :, k, None] * acts[:, None, :, k], out=witnessed)
-    new = persistence * memory + impact * (direct + spillover * witnessed)
+    # an act answered in kind is a clash, read as hostile whoever the other side is
+    answered = np.minimum(acts, direct) / np.maximum(direct, 1e-12)  # [i, j]: i's act against j, per unit of j's
+    direct = direct * (1.0 - excused * (1.0 - answered))
+    new = persistence * memory + impact * (direct + spillover * witnessed * (1.0 - excused))
     return np.clip(clear_diagonal(new), 0.0, 1.0)
+
+
+def attribution(alignment: Array, weight: Weight) -> Array:
+    """x[b, i, j] in [0, 1]: the share of j's hostile acts that i puts down to circumstance.
+
+    Observers read a rival's force as disposition and a partner's as forced by events (Jervis 1976,
+    ch. 8; Mercer 1996, ch. 2): the closer i is aligned with j, the more of j's act it excuses.
+    Hostile and neutral pairs excuse nothing. docs/theory.md §8.1.
+    """
+    return weight * np.clip(alignment, 0.0, 1.0)
 
 
 def forget_on_regime_change(memory: Array, regime_change: Array, reset: Weight) -> Array:
@@ -65,18 +80,28 @@ def security_dilemma(alignment: Array) -> Array:
     """
     friends = np.clip(alignment, 0.0, None)  # [j, k]
     rivals = np.clip(-alignment, 0.0, None)  # [i, k]
-    s = np.zeros(alignment.shape)  # max over k of rivals[i, k] * friends[j, k], all terms >= 0
-    for k in range(alignment.shape[-1]):
-        np.maximum(s, rivals[:, :, k, None] * friends[:, None, :, k], out=s)
-    return clear_diagonal(s)
+    return through_third(rivals, friends)
+
+
+def divisive_doctrine(vanguard: Array, relative_power: Array) -> Array:
+    """r[b, i, j] in [0, 1]: rivalry between two regimes whose shared doctrine admits one centre.
+
+    Walt (1987, ch. 6): a creed that demands a single leadership divides its adherents, and the
+    more so the nearer they are in power, since each can contest the other's claim. Parity is
+    1 - |2 r - 1| for j's relative power r; it is 0 unless both regimes hold such a doctrine.
+    docs/theory.md §8.4.
+    """
+    parity = 1.0 - np.abs(2.0 * relative_power - 1.0)
+    return clear_diagonal(vanguard[:, :, None] * vanguard[:, None, :] * parity)
 
 
 def perceived_intent(memory: Array, dispute: Array, ideological_distance: Array, dilemma: Array,
-                     ideology_weight: Weight, dilemma_weight: Weight) -> Array:
+                     ideology_weight: Weight, dilemma_weight: Weight, schism: Array | float = 0.0) -> Array:
     """Total perceived aggressive intent of j held by i, in [0, 1): acts remembered, disputes,
-    ideology (a weak source for Walt) and the security dilemma. The sources add up and saturate
-    smoothly (1 - e^-x), so that piling grievances still count without exceeding certainty."""
-    raw = memory + dispute + ideology_weight * ideological_distance + dilemma_weight * dilemma
+    ideology (a weak source for Walt), the security dilemma and a divisive doctrine's rivalry
+    (`schism`, already weighted). The sources add up and saturate smoothly (1 - e^-x), so that
+    piling grievances still count without exceeding certainty."""
+    raw = memory + dispute + ideology_weight * ideological_distance + dilemma_weight * dilemma + schism
     return clear_diagonal(1.0 - np.exp(-np.clip(raw, 0.0, None)))
 
 
@@ -95,6 +120,17 @@ def threat_capacity(capability: Array, coalition: Array, proximity: Array, offen
     relative = coalition / np.maximum(coalition + capability[:, :, None], 1e-12)
     offensive = (1.0 - offence_weight) + offence_weight * offence[:, None, :]
     return relative * proximity * offensive
+
+
+def deterrence(nuclear: Array, weight: Weight) -> Array:
+    """m[b, i, j] in [0, 1]: the share of j's capacity to hurt i that still threatens i.
+
+    Between two nuclear-armed states a second strike makes war too costly to contemplate, so the
+    rival's power threatens less (Waltz 1981; Jervis 1989): a share `weight` of it is discounted
+    when both hold nuclear arms. Intent alone is not discounted: a nuclear rival is still read as
+    hostile. docs/theory.md §8.7.
+    """
+    return 1.0 - weight * nuclear[:, :, None] * nuclear[:, None, :]
 
 
 def walt_threat(capacity: Array, intent: Array) -> Array:

@@ -1,0 +1,159 @@
+"""Comparative statics of the mechanisms added for the post-Cold War record (docs/theory.md §8):
+each test would fail if the theory it names broke, and each checks that the weight switches it off."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from simulation.engine import dynamics
+from simulation.engine.params import Parameters
+from simulation.rules import choice, interest
+from tests.conftest import N, ix, quiet_state, year
+
+P = Parameters()
+I, J, K = ix("RUS"), ix("PAK"), ix("IND")
+
+
+def desired(state, x=None, p=P):
+    """The stances the motives call for this year."""
+    return dynamics.assess(state, x if x is not None else year(), p, first_year=False).target
+
+
+def with_alignment(pairs: dict[tuple[int, int], float]):
+    alignment = np.zeros((1, N, N))
+    for (a, b), v in pairs.items():
+        alignment[0, a, b] = alignment[0, b, a] = v
+    state = quiet_state()
+    return dataclasses.replace(state, alignment=alignment, stance=alignment.copy())
+
+
+def test_structural_balance_courting_a_friends_enemy_costs():
+    """Heider: i allied with k warms less to j when j is k's enemy, the more so the closer i and k
+    and the more hostile j and k."""
+    alone = with_alignment({(I, K): 0.8})
+    strained = with_alignment({(I, K): 0.8, (J, K): -0.8})
+    assert choice.structural_balance(strained.alignment)[0, I, J] > 0.5
+    assert choice.structural_balance(alone.alignment)[0, I, J] == 0.0
+    assert desired(strained)[0, I, J] < desired(alone)[0, I, J]
+    closer = with_alignment({(I, K): 0.9, (J, K): -0.8})
+    assert choice.structural_balance(closer.alignment)[0, I, J] > choice.structural_balance(strained.alignment)[0, I, J]
+    off = dataclasses.replace(P, structural_weight=0.0)
+    assert np.allclose(dynamics.assess(strained, year(), off, False).motives["structural balance"], 0.0)
+
+
+def test_attribution_a_partners_unanswered_force_counts_less():
+    """Jervis, Mercer: the same use of force raises i's perceived intent of j less when j is i's
+    partner, unless i answered it in kind; a rival's counts in full; weight 0 switches it off."""
+    x = year()
+    x.acts[0, J, I] = 0.6  # j uses force against i
+    partner, rival = with_alignment({(I, J): 0.8}), with_alignment({(I, J): -0.8})
+    neutral = with_alignment({})
+
+    def intent(state, inputs=x, p=P):
+        return dynamics.perceive(state.memory, state.alignment, inputs, p, state)[0][0, I, J]
+
+    assert intent(partner) < intent(neutral) == intent(rival)
+    answered = year()
+    answered.acts[0, J, I] = answered.acts[0, I, J] = 0.6  # a clash: i fired back
+    assert intent(partner, answered) == intent(neutral, answered)
+    off = dataclasses.replace(P, attribution_weight=0.0)
+    assert intent(partner, p=off) == intent(neutral, p=off)
+    # a third party excuses its partner's act against someone else, too
+    witness = ix("USA")
+    seen = year()
+    seen.acts[0, J, K] = 0.6
+    friend = with_alignment({(witness, J): 0.8})
+
+    def witnessed(state):
+        return dynamics.perceive(state.memory, state.alignment, seen, P, state)[0][0, witness, J]
+
+    assert witnessed(friend) < witnessed(neutral)
+
+
+def test_deterrence_a_nuclear_rival_threatens_a_nuclear_state_less():
+    """Waltz 1981: j's nuclear arms raise its threat to a non-nuclear i (offensive power) but, once
+    i is nuclear-armed too, j's power threatens i less; j's hostile intent is still read in full."""
+    state = quiet_state(intent=0.4)
+
+    def seen(i_nuclear, p=P):
+        x = year()
+        x.nuclear[0, J] = 1.0
+        x.nuclear[0, I] = i_nuclear
+        return dynamics.perceive(state.memory, state.alignment, x, p, state)[1]
+
+    exposed, deterred = seen(0.0), seen(1.0)
+    assert deterred.walt_threat[0, I, J] < exposed.walt_threat[0, I, J]
+    assert deterred.power_threat[0, I, J] < exposed.power_threat[0, I, J]
+    assert deterred.intent[0, I, J] == exposed.intent[0, I, J]
+    # a third, non-nuclear state's threat from j is unchanged by i's bomb
+    assert deterred.walt_threat[0, K, J] == exposed.walt_threat[0, K, J]
+    off = dataclasses.replace(P, deterrence_weight=0.0)
+    assert seen(1.0, off).power_threat[0, I, J] == seen(0.0, off).power_threat[0, I, J]
+
+
+def test_interdependence_a_larger_nearer_economy_pulls_more():
+    """Gravity and the liberal peace: j's pull on i grows with j's economy and falls with distance;
+    shares of i's predicted trade sum to one; weight 0 switches the motive off."""
+    small, large = year(), year()
+    large.gdp[0, J] = 5000.0
+    base = desired(quiet_state(), small)[0, I, J]
+    assert desired(quiet_state(), large)[0, I, J] > base
+    distance = year().distance_km.copy()
+    distance[I, J] = distance[J, I] = 1000.0
+    near = year(distance_km=distance)
+    assert desired(quiet_state(), near)[0, I, J] > base
+    shares = interest.trade_dependence(large.gdp, large.distance_km)
+    assert np.allclose(shares.sum(axis=2), 1.0) and np.all(np.diagonal(shares, axis1=1, axis2=2) == 0)
+    off = dataclasses.replace(P, trade_weight=0.0)
+    assert np.all(dynamics.assess(quiet_state(), large, off, False).motives["interdependence"] == 0)
+
+
+def test_divisive_doctrine_near_equal_adherents_become_rivals():
+    """Walt ch. 6: two regimes of a one-centre doctrine read hostile intent into each other, more
+    when nearer in power; a regime outside the doctrine, or weight 0, sees none of it."""
+    state = quiet_state()
+
+    def intent(vanguard, cap_j=0.1, p=P):
+        v = np.zeros((1, N))
+        v[0, list(vanguard)] = 1.0
+        cap = np.full((1, N), 0.1)
+        cap[0, J] = cap_j
+        x = year(vanguard=v, capability=cap)
+        return dynamics.perceive(state.memory, state.alignment, x, p, state)[1].intent[0, I, J]
+
+    plain = intent([])
+    assert intent([I, J]) > plain
+    assert intent([I]) == intent([J]) == plain  # it takes two adherents
+    assert intent([I, J], cap_j=0.1) > intent([I, J], cap_j=0.9)  # parity sharpens the contest
+    assert intent([I, J], p=dataclasses.replace(P, schism_weight=0.0)) == plain
+
+
+def test_a_regime_sets_its_doctrine_from_the_regime_table(baseline_inputs):
+    """The vanguard series comes from regimes.csv through each regime event (USSR to 1991)."""
+    t = {int(y): k for k, y in enumerate(baseline_inputs.years)}
+    assert baseline_inputs.vanguard[t[1960], ix("RUS")] == 1.0
+    assert baseline_inputs.vanguard[t[1995], ix("RUS")] == 0.0
+    assert baseline_inputs.vanguard[t[1960], ix("USA")] == 0.0
+
+
+def test_omnibalancing_a_government_at_war_at_home_seeks_a_strong_patron():
+    """David 1991: civil war at home pulls i toward a state with the military means to help, more
+    when its power reaches i and the war is more intense; a state at peace at home feels none of it."""
+    def pull(intensity, spend=0.8, contiguous=False, p=P):
+        x = year()
+        x.internal_threat[0, I] = intensity
+        x.milex_share[0, J] = spend
+        if contiguous:
+            x.contiguity[0, I, J] = x.contiguity[0, J, I] = 1.0
+        return dynamics.assess(quiet_state(), x, p, False).motives["omnibalancing"][0, I, J]
+
+    assert pull(0.0) == 0.0
+    assert pull(1.0) > pull(0.5) > 0.0
+    assert pull(1.0, spend=0.8) > pull(1.0, spend=0.2)
+    assert pull(1.0, contiguous=True) > pull(1.0)
+    assert pull(1.0, p=dataclasses.replace(P, omnibalancing_weight=0.0)) == 0.0
+    x = year()
+    x.internal_threat[0, I] = 1.0
+    assert desired(quiet_state(), x)[0, I, J] > desired(quiet_state())[0, I, J]
