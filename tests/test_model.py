@@ -57,6 +57,24 @@ def test_mesa_model_equals_batch_rules(baseline_inputs):
     assert np.array_equal(np.stack(out), model.series("alignment"))
 
 
+def test_a_few_run_batch_equals_the_mesa_model_run_by_run():
+    """`run` steps a few seeds in one batch, each with its posterior draw (runner.run_scenario, which
+    does not import Mesa); every run equals the Mesa model for its seed and weights, to the bit."""
+    from simulation.experiments.posterior import ParameterSource
+    from simulation.experiments.runner import run_results, run_scenario
+    from simulation.experiments.scenario import load_scenario
+
+    scenario, _ = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    source = ParameterSource.parse("posterior")
+    inputs, params, trace, _ = run_scenario(scenario, [5, 0, 2], source=source)
+    for result in run_results(trace):
+        model = run(inputs, result.seed, source.for_runs(params, [result.seed]))
+        assert np.array_equal(result.alignment, model.series("alignment"))
+        assert np.array_equal(result.threat, model.series("threat"))
+        for name in dynamics.INSTRUMENTS:
+            assert np.array_equal(result.instruments[name], model.series(name)), name
+
+
 def test_alignment_is_only_the_mutual_consent_of_stances(baseline_inputs):
     model = run(baseline_inputs)
     stance, alignment = model.series("stance"), model.series("alignment")

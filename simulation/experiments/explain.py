@@ -90,6 +90,7 @@ class Trace:
     keep: np.ndarray
     parts: dict[str, np.ndarray]
     raw: dict[str, np.ndarray] = field(default_factory=dict)
+    instruments: dict[str, np.ndarray] = field(default_factory=dict)  # those asked for: name -> (B, T, N, N)
 
     def t(self, year: int) -> int:
         if not int(self.years[0]) <= year <= int(self.years[-1]):
@@ -105,7 +106,8 @@ class Stepper:
     the rules, simultaneously, reading only last year's state), which is how role play runs.
     """
 
-    def __init__(self, inputs: Inputs, params: Parameters, seeds: Iterable[int]) -> None:
+    def __init__(self, inputs: Inputs, params: Parameters, seeds: Iterable[int],
+                 keep_instruments: Iterable[str] = ()) -> None:
         self.inputs, self.params, self.seeds = inputs, params, tuple(int(s) for s in seeds)
         B, T, N = len(self.seeds), inputs.n_years, N_STATES
         self.shocks = stance_shocks(self.seeds, inputs.years)  # (T, B, N, N): the runs' own draws
@@ -119,6 +121,8 @@ class Stepper:
         self.keep = np.zeros((B, T))
         self.parts: dict[str, np.ndarray] = {}  # filled in the engine's order: inertia, motives, shock, clip
         self.raw: dict[str, np.ndarray] = {}
+        # the instruments named (dynamics.INSTRUMENTS), as the state holds them after each year
+        self.instruments = {name: np.zeros((B, T, N, N)) for name in keep_instruments}
 
     @property
     def done(self) -> bool:
@@ -169,6 +173,8 @@ class Stepper:
         for k, v in year.motives.items():
             self.raw.setdefault(k, np.zeros_like(self.stance))[:, t] = v
         self.stance[:, t], self.alignment[:, t], self.threat[:, t] = stance, self.state.alignment, year.seen.threat
+        for name, series in self.instruments.items():
+            series[:, t] = getattr(self.state, name)
         self.keep[:, t] = keep
         self.t += 1
         return True
@@ -179,12 +185,13 @@ class Stepper:
             self.parts = {k: np.zeros_like(self.stance) for k in PARTS}
         return Trace(self.inputs.years[:T], self.seeds, self.stance[:, :T], self.alignment[:, :T],
                      self.threat[:, :T], self.keep[:, :T], {k: v[:, :T] for k, v in self.parts.items()},
-                     {k: v[:, :T] for k, v in self.raw.items()})
+                     {k: v[:, :T] for k, v in self.raw.items()}, {k: v[:, :T] for k, v in self.instruments.items()})
 
 
-def trace(inputs: Inputs, params: Parameters, seeds: Iterable[int]) -> Trace:
-    """Run the whole period for each seed (the same runs as the Mesa model) and record the parts."""
-    s = Stepper(inputs, params, seeds)
+def trace(inputs: Inputs, params: Parameters, seeds: Iterable[int], keep_instruments: Iterable[str] = ()) -> Trace:
+    """Run the whole period for each seed (the same runs as the Mesa model) and record the parts,
+    and the instruments named in `keep_instruments`."""
+    s = Stepper(inputs, params, seeds, keep_instruments)
     while s.step():
         pass
     return s.trace()

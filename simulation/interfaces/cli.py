@@ -4,8 +4,8 @@ Every command validates everything first (arguments, files, the output folder, t
 then computes, then publishes its folder whole (`output.write_atomically`). A user's mistake prints
 one line naming the file, line and field, or the argument, and exits with code 2; --out is left as
 it was. The contract and its limits are in `contract.py` and the README ("Errors and limits").
-Each command imports what it needs when it runs, so `compare` never loads Mesa and `run --no-plots`
-never loads matplotlib.
+Each command imports what it needs when it runs, so `run` and `compare` never load Mesa (the app and
+the notebooks step the Mesa model) and `run --no-plots` never loads matplotlib.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _seeds(first: int, runs: int, argument: str) -> list[int]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from simulation.experiments.periods import split_year
-    from simulation.experiments.runner import MESA_MAX_RUNS
+    from simulation.experiments.runner import FULL_MAX_RUNS
     from simulation.experiments.scenario import load_scenario
     from simulation.interfaces import output
 
@@ -40,13 +40,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         seeds = [args.seed] if args.seed is not None else list(scenario.seeds)
     years = scenario.period.end - scenario.period.start + 1
-    if args.full and len(seeds) <= MESA_MAX_RUNS:
-        raise InputError(f"--full is for more than {MESA_MAX_RUNS} runs (fewer are always written in full)",
+    if args.full and len(seeds) <= FULL_MAX_RUNS:
+        raise InputError(f"--full is for more than {FULL_MAX_RUNS} runs (fewer are always written in full)",
                          field="--full")
     output.check_out(Path(args.out), "run", args.force)
     split = split_year()
     started = time.perf_counter()
-    if len(seeds) <= MESA_MAX_RUNS:
+    if len(seeds) <= FULL_MAX_RUNS:
         report = _run_few(args, scenario, seeds, split)
     else:
         report = _run_many(args, scenario, seeds, split)
@@ -95,30 +95,29 @@ def _write_run_record(folder: Path, args: argparse.Namespace, scenario, seeds: l
 
 
 def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -> dict:
-    """A few runs on the Mesa model, every run written in full."""
+    """A few runs in one batch, every run written in full with the parts of every stance."""
     import numpy as np
 
     from simulation.engine.dynamics import INSTRUMENTS
     from simulation.experiments import explain
     from simulation.experiments.instrument_score import instruments_frame
     from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
-    from simulation.experiments.runner import run_scenario
+    from simulation.experiments.runner import run_results, run_scenario
     from simulation.experiments.score import load_targets
     from simulation.interfaces import output
 
     targets = load_targets()
-    inputs, params, runs, events = run_scenario(scenario, seeds, progress=True, source=_source(args))
+    inputs, params, trace, events = run_scenario(scenario, seeds, source=_source(args))
+    runs = run_results(trace)
     alignments = output.alignments_frame(runs)
-    instruments = {k: np.stack([r.instruments[k] for r in runs]) for k in SCORED_INSTRUMENTS}
-    report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split, seeds,
+    instruments = {k: trace.instruments[k] for k in SCORED_INSTRUMENTS}
+    report = score_report(np.ascontiguousarray(trace.alignment), inputs, targets, params, split, seeds,
                           instruments=instruments, statistical=False)
 
     def write(folder: Path) -> None:
         output.write_csv(alignments, folder / "alignments.csv")
         output.write_csv(output.threats_frame(runs), folder / "threats.csv")
-        # the same runs again, recording each stance's parts (each run with its own weights, as above)
-        weights = _source(args).for_runs(params, seeds, tuple(scenario.overrides()))
-        output.write_csv(explain.motives_frame(explain.trace(inputs, weights, seeds)), folder / "motives.csv")
+        output.write_csv(explain.motives_frame(trace), folder / "motives.csv")
         output.write_csv(instruments_frame(runs, INSTRUMENTS), folder / "instruments.csv")
         _write_run_record(folder, args, scenario, seeds, inputs, events, report, params)
         if not args.no_plots:

@@ -1,7 +1,7 @@
 """Result files (the output contract) and how they are written: all or nothing.
 
 `alignments.csv`: run,year,a,b,alignment (unordered pairs, a < b, alignment in [-1, 1]); for more
-                  than `runner.MESA_MAX_RUNS` runs, year,a,b,alignment,q05,q50,q95,runs (the mean
+                  than `runner.FULL_MAX_RUNS` runs, year,a,b,alignment,q05,q50,q95,runs (the mean
                   and quantiles over runs), and with --full every run in alignments.parquet.
 `threats.csv`:    run,year,i,j,threat (directed: threat of j as perceived by i); for many runs
                   year,i,j,threat,sd,runs (mean and standard deviation), every run in threats.parquet.
