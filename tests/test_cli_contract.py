@@ -371,7 +371,9 @@ import sys
 from simulation.interfaces.cli import main
 assert main(["run", {str(short(tmp_path))!r}, "--seed", "1", "--out", {str(tmp_path / 'r')!r}, "--no-plots"]) == 0
 assert "matplotlib" not in sys.modules, "run --no-plots loaded matplotlib"
-assert "mesa" not in sys.modules, "run loaded mesa"
+assert main(["run", {str(short(tmp_path))!r}, "--runs", "12", "--out", {str(tmp_path / 'r12')!r}]) == 0
+for heavy in ("mesa", "pandas", "scipy"):  # each costs more to import than a whole one-run `run`
+    assert heavy not in sys.modules, f"run loaded {{heavy}}"
 """
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=ROOT)
     code = f"""

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simulation.engine import dynamics
 from simulation.engine.inputs import Inputs
@@ -37,6 +37,9 @@ from simulation.engine.params import Parameters
 from simulation.engine.shocks import stance_shocks
 from simulation.rules import choice
 from simulation.states import INDEX, N_STATES, STATES, display_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The motives of the net pull, in the order the rules add them, with a plain-language label.
 MOTIVES: dict[str, str] = {
@@ -197,22 +200,22 @@ def trace(inputs: Inputs, params: Parameters, seeds: Iterable[int], keep_instrum
     return s.trace()
 
 
-def motives_frame(tr: Trace) -> pd.DataFrame:
+def motives_columns(tr: Trace) -> dict[str, np.ndarray]:
     """`motives.csv`: run, year, i, j, stance and its parts (i's stance toward j; they add up to it)."""
     n = N_STATES
     i, j = np.nonzero(~np.eye(n, dtype=bool))
     B, T = tr.stance.shape[:2]
-    frame = pd.DataFrame({
-        "run": np.repeat(tr.seeds, T * len(i)),
+    columns = {
+        "run": np.repeat(np.asarray(tr.seeds, dtype=np.int64), T * len(i)),
         "year": np.tile(np.repeat(tr.years, len(i)), B),
         "i": np.tile(np.array(STATES)[i], B * T),
         "j": np.tile(np.array(STATES)[j], B * T),
         "stance": tr.stance[:, :, i, j].reshape(-1),
-    })
+    }
     for k in tr.parts:
-        frame[k] = tr.parts[k][:, :, i, j].reshape(-1)
-    frame["keep"] = np.repeat(tr.keep.reshape(-1), len(i))
-    return frame
+        columns[k] = tr.parts[k][:, :, i, j].reshape(-1)
+    columns["keep"] = np.repeat(tr.keep.reshape(-1), len(i))
+    return columns
 
 
 def carried(tr: Trace, i: int, j: int, start: int, end: int) -> dict[str, np.ndarray]:
@@ -252,6 +255,8 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
     `end`, plus (if the other stance bound at `start`) a 'mutuality' row for the switch. Per run,
     then averaged: every column adds up to the mean change exactly.
     """
+    import pandas as pd
+
     if start >= end:
         raise ValueError("the window must run forward: start < end")
     i, j = INDEX[a], INDEX[b]
@@ -279,6 +284,8 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
 
 def year_table(tr: Trace, a: str, b: str, year: int, run: int = 0) -> pd.DataFrame:
     """One year's parts of a's stance toward b and b's toward a, for one run (the app's 'why' panel)."""
+    import pandas as pd
+
     t, i, j = tr.t(year), INDEX[a], INDEX[b]
     return pd.DataFrame([{"part": k, "label": LABELS.get(k, k), "a_to_b": float(tr.parts[k][run, t, i, j]),
                           "b_to_a": float(tr.parts[k][run, t, j, i])} for k in tr.parts])
@@ -316,6 +323,8 @@ def difference(base: Trace, alt: Trace, a: str, b: str, start: int, end: int) ->
     """Why two runs of the same seeds differ: each part's share of the pair's alignment change from
     `start` to `end` in both, and alt minus base (ranked by size). With `start` a year before the
     runs part, the difference column explains the counterfactual's effect by motive."""
+    import pandas as pd
+
     tb = explain_change(base, a, b, start, end).table.set_index("part")
     ta = explain_change(alt, a, b, start, end).table.set_index("part")
     out = pd.DataFrame({"label": tb.label, "base": tb.alignment, "alt": ta.alignment.reindex(tb.index)})

@@ -22,29 +22,28 @@ from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import ABLATIONS, Parameters
 from simulation.experiments.baselines import persistence_with_jitter, statistical_baselines
-from simulation.experiments.score import SHIFT_TOLERANCE, TOLERANCE, Score, TargetCells, score, target_cells
+from simulation.experiments.score import SHIFT_TOLERANCE, TOLERANCE, Score, Target, TargetCells, score, target_cells
 from simulation.states import INDEX, N_STATES, PAIRS
 
 RANDOM_WALK_STEP = 0.1
 
 
-def documented_series(targets: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+def documented_series(targets: Iterable[Target], years: np.ndarray) -> np.ndarray:
     """(T, N, N) documented levels (NaN where the record is silent)."""
     out = np.full((len(years), N_STATES, N_STATES), np.nan)
-    for r in targets.itertuples(index=False):
+    for r in targets:
         t0, t1 = max(r.start - years[0], 0), min(r.end - years[0], len(years) - 1)
         i, j = INDEX[r.a], INDEX[r.b]
         out[t0:t1 + 1, i, j] = out[t0:t1 + 1, j, i] = r.level
     return out
 
 
-def persistence(targets: pd.DataFrame, years: np.ndarray, from_year: int) -> np.ndarray:
+def persistence(targets: Iterable[Target], years: np.ndarray, from_year: int) -> np.ndarray:
     """The documented level at `from_year` held for every year (1, T, N, N)."""
     record = documented_series(targets, years)
     held = np.nan_to_num(record[from_year - years[0]])
@@ -125,7 +124,7 @@ def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) 
         yield series(list(seeds[k:k + CHUNK_RUNS])), None
 
 
-def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: pd.DataFrame,
+def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: list[Target],
                  params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True,
                  statistical: bool = True,
                  instruments: dict[str, np.ndarray] | None = None,

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
@@ -20,8 +19,12 @@ from matplotlib.figure import Figure
 from simulation.states import PAIRS, STATES, display_name
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from simulation.experiments.compare import Paired
     from simulation.experiments.explain import Explanation
+    from simulation.experiments.instrument_score import SupplierShares
+    from simulation.experiments.score import Target
 
 NETWORK_YEARS = (1955, 1972, 1985, 2003, 2022)
 #: Fixed, roughly geographic layout so that the pictures can be compared year to year.
@@ -31,29 +34,21 @@ CMAP = colormaps["RdBu"]
 NORM = TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0)
 
 
-def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.DataFrame | None = None,
+def plot_alignment_series(years: np.ndarray, mean: np.ndarray, path: Path,
+                          band: tuple[np.ndarray, np.ndarray] | None = None, targets: list[Target] | None = None,
                           title: str = "Alignment by pair") -> None:
-    """One panel per pair: the mean over runs, a band (5-95% across runs) when there are several,
-    and the documented target levels when given (columns a, b, start, end, level)."""
+    """One panel per pair: the mean over runs (T, P: pairs in PAIRS order), a band (5-95% across
+    runs, each (T, P)) when there are several, and the documented target levels when given
+    (score.load_targets)."""
     fig = Figure(figsize=(17, 8.5))
     axes = fig.subplots(3, 5, sharex=True, sharey=True)
-    if "q05" in alignments.columns:  # a many-run summary: the mean and quantiles are already there
-        columns = {"alignment": "mean", "q05": "lo", "q95": "hi"}
-        stats = alignments.set_index(["a", "b", "year"]).sort_index().rename(columns=columns)
-        many = True
-    else:
-        grouped = alignments.groupby(["a", "b", "year"])["alignment"]
-        stats = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.quantile(0.05), "hi": grouped.quantile(0.95)})
-        many = alignments["run"].nunique() > 1
-    for ax, (a, b) in zip(axes.flat, PAIRS, strict=True):
-        s = stats.loc[(a, b)]
+    for p, (ax, (a, b)) in enumerate(zip(axes.flat, PAIRS, strict=True)):
         ax.axhline(0, color="0.6", lw=0.8)
-        if many:
-            ax.fill_between(s.index, s["lo"], s["hi"], color="tab:blue", alpha=0.2, lw=0)
-        ax.plot(s.index, s["mean"], color="tab:blue", lw=1.8, label="model")
+        if band is not None:
+            ax.fill_between(years, band[0][:, p], band[1][:, p], color="tab:blue", alpha=0.2, lw=0)
+        ax.plot(years, mean[:, p], color="tab:blue", lw=1.8, label="model")
         if targets is not None:
-            rows = targets[(targets.a == a) & (targets.b == b)]
-            for k, r in enumerate(rows.itertuples(index=False)):
+            for k, r in enumerate(t for t in targets if (t.a, t.b) == (a, b)):
                 ax.hlines(r.level, r.start, r.end + 1, color="black", lw=2.5, alpha=0.6,
                           label="documented" if k == 0 else None)
         ax.set_title(f"{a}–{b}", fontsize=10)
@@ -88,23 +83,23 @@ def draw_network(ax: Axes, alignment: np.ndarray, capability: np.ndarray, year: 
     ax.axis("off")
 
 
-def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path,
-                  years: tuple[int, ...] = NETWORK_YEARS) -> None:
-    """The alignment network at chosen years (mean over runs). `capability` has columns year, state, value."""
-    years = tuple(y for y in years if y in set(alignments["year"]))
-    if not years:
+def plot_networks(years: np.ndarray, mean: np.ndarray, capability: np.ndarray, path: Path,
+                  shown: tuple[int, ...] = NETWORK_YEARS) -> None:
+    """The alignment network in the `shown` years among `years`: `mean` is the mean alignment over
+    runs (T, P: pairs in PAIRS order), `capability` (T, N) each state's CINC."""
+    shown = tuple(y for y in shown if y in set(years.tolist()))
+    if not shown:
         return
-    mean = alignments.groupby(["year", "a", "b"])["alignment"].mean()
-    cap = capability.set_index(["year", "state"])["value"]
-    fig = Figure(figsize=(4.2 * len(years), 4.6))
-    axes = fig.subplots(1, len(years))
+    fig = Figure(figsize=(4.2 * len(shown), 4.6))
+    axes = fig.subplots(1, len(shown))
     axes = np.atleast_1d(axes)
-    for ax, year in zip(axes, years, strict=True):
+    for ax, year in zip(axes, shown, strict=True):
+        t = year - int(years[0])
         matrix = np.zeros((len(STATES), len(STATES)))
-        for a, b in PAIRS:
+        for p, (a, b) in enumerate(PAIRS):
             i, j = STATES.index(a), STATES.index(b)
-            matrix[i, j] = matrix[j, i] = mean.loc[(year, a, b)]
-        draw_network(ax, matrix, np.array([cap.loc[(year, s)] for s in STATES]), year)
+            matrix[i, j] = matrix[j, i] = mean[t, p]
+        draw_network(ax, matrix, capability[t], year)
     sm = ScalarMappable(cmap=CMAP, norm=NORM)
     fig.colorbar(sm, ax=list(axes), shrink=0.7, label="alignment (dashed: hostile)")
     fig.suptitle("Alignment network (node size: capability, CINC)")
@@ -223,10 +218,11 @@ def plot_explanation(e: Explanation, path: Path) -> None:
 SUPPLIER_COLOURS = {"CHN": "tab:red", "RUS": "tab:blue", "USA": "tab:green", "other": "tab:gray"}
 
 
-def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFrame, path: Path,
+def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: SupplierShares, path: Path,
                          recipients: tuple[str, ...] = ("PAK", "IND")) -> None:
     """Each recipient's arms supplier shares: the model's yearly shares (mean over runs, lines; `arms`
     is (B, T, N, N) [supplier, recipient]) against SIPRI's by five-year window (steps)."""
+    from simulation.experiments.instrument_score import SUPPLIERS
     from simulation.states import INDEX
 
     fig = Figure(figsize=(11, 4.2))
@@ -240,9 +236,9 @@ def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFra
             model = 1.0 - mean[:, :, j].sum(axis=1) if supplier == "other" else mean[:, INDEX[supplier], j]
             name = display_name(supplier) if supplier != "other" else "outside the six"
             ax.plot(years, model, color=colour, lw=1.6, label=f"{name} (model)")
-            rows = record[(record.recipient == recipient) & (record.supplier == supplier)]
-            for k, row in enumerate(rows.itertuples(index=False)):
-                ax.hlines(row.share, row.start, row.end + 1, color=colour, lw=4, alpha=0.45,
+            windows = [(w, start, end) for w, (start, end) in enumerate(record.windows) if record.imported[w, j]]
+            for k, (w, start, end) in enumerate(windows):
+                ax.hlines(record.share[w, j, SUPPLIERS.index(supplier)], start, end + 1, color=colour, lw=4, alpha=0.45,
                           label="SIPRI, 5-year window" if k == 0 and supplier == "CHN" else None)
         ax.set_title(f"{display_name(recipient)}: who supplies its arms")
         ax.set_ylim(0, 1)
@@ -257,6 +253,8 @@ def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFra
 def plot_theories(table: pd.DataFrame, path: Path) -> None:
     """Pairs x theories: the counterfactual's effect under each theory (colour), with a cross where
     it is not clear and a dot where it is robust; the rows where the theories disagree are marked."""
+    import pandas as pd
+
     from simulation.experiments.compare import theory_dependence
 
     theories = list(dict.fromkeys(table.theory))
@@ -294,7 +292,7 @@ def plot_predictive(check: dict, path: Path) -> None:
     for k, (ax, (a, b)) in enumerate(zip(axes.flat, PAIRS, strict=True)):
         ax.fill_between(years, lo[:, k], hi[:, k], color="tab:blue", alpha=0.25, lw=0, label="95% band")
         ax.plot(years, mean[:, k], color="tab:blue", lw=1.2, label="posterior mean")
-        for n, r in enumerate(targets[(targets.a == a) & (targets.b == b)].itertuples(index=False)):
+        for n, r in enumerate(t for t in targets if (t.a, t.b) == (a, b)):
             ax.hlines(r.level, r.start, r.end + 1, color="black", lw=2.2, alpha=0.7, label="documented" if n == 0 else None)
         cov = [check["coverage"][w].get(f"{a}-{b}", float("nan")) for w in ("in_sample", "out_of_sample")]
         ax.set_title(f"{a}–{b}  inside: {cov[0]:.0%} / {cov[1]:.0%}", fontsize=9)
