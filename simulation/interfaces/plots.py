@@ -47,10 +47,10 @@ def plot_alignment_series(years: np.ndarray, mean: np.ndarray, path: Path,
         if band is not None:
             ax.fill_between(years, band[0][:, p], band[1][:, p], color="tab:blue", alpha=0.2, lw=0)
         ax.plot(years, mean[:, p], color="tab:blue", lw=1.8, label="model")
-        if targets is not None:
-            for k, r in enumerate(t for t in targets if (t.a, t.b) == (a, b)):
-                ax.hlines(r.level, r.start, r.end + 1, color="black", lw=2.5, alpha=0.6,
-                          label="documented" if k == 0 else None)
+        documented = [t for t in targets or () if (t.a, t.b) == (a, b)]
+        if documented:  # one collection per panel: the pixels of one per period, with far fewer artists
+            ax.hlines([r.level for r in documented], [r.start for r in documented],
+                      [r.end + 1 for r in documented], color="black", lw=2.5, alpha=0.6, label="documented")
         ax.set_title(f"{a}–{b}", fontsize=10)
         ax.set_ylim(-1.05, 1.05)
         ax.grid(alpha=0.3)
@@ -236,10 +236,11 @@ def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: SupplierSh
             model = 1.0 - mean[:, :, j].sum(axis=1) if supplier == "other" else mean[:, INDEX[supplier], j]
             name = display_name(supplier) if supplier != "other" else "outside the six"
             ax.plot(years, model, color=colour, lw=1.6, label=f"{name} (model)")
-            windows = [(w, start, end) for w, (start, end) in enumerate(record.windows) if record.imported[w, j]]
-            for k, (w, start, end) in enumerate(windows):
-                ax.hlines(record.share[w, j, SUPPLIERS.index(supplier)], start, end + 1, color=colour, lw=4, alpha=0.45,
-                          label="SIPRI, 5-year window" if k == 0 and supplier == "CHN" else None)
+            w = np.flatnonzero(record.imported[:, j])  # the windows in which the recipient imported
+            if len(w):
+                ax.hlines(record.share[w, j, SUPPLIERS.index(supplier)], [record.windows[k][0] for k in w],
+                          [record.windows[k][1] + 1 for k in w], color=colour, lw=4, alpha=0.45,
+                          label="SIPRI, 5-year window" if supplier == "CHN" else None)
         ax.set_title(f"{display_name(recipient)}: who supplies its arms")
         ax.set_ylim(0, 1)
         ax.set_xlim(years[0], years[-1])
