@@ -59,17 +59,22 @@ def test_mesa_model_equals_batch_rules(baseline_inputs):
 
 def test_a_few_run_batch_equals_the_mesa_model_run_by_run():
     """`run` steps a few seeds in one batch, each with its posterior draw (runner.run_scenario, which
-    does not import Mesa); every run equals the Mesa model for its seed and weights, to the bit."""
+    does not import Mesa); every run equals the Mesa model for its seed and weights, to the bit, and
+    so does the score's balance-of-power-only baseline stepped in the same batch."""
     from simulation.experiments.posterior import ParameterSource
+    from simulation.experiments.report import balance_of_power_only
     from simulation.experiments.runner import run_results, run_scenario
     from simulation.experiments.scenario import load_scenario
 
     scenario, _ = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     source = ParameterSource.parse("posterior")
-    inputs, params, trace, _ = run_scenario(scenario, [5, 0, 2], source=source)
-    for result in run_results(trace):
-        model = run(inputs, result.seed, source.for_runs(params, [result.seed]))
+    few = run_scenario(scenario, [5, 0, 2], source=source)
+    for b, result in enumerate(run_results(few.trace)):
+        model = run(few.inputs, result.seed, source.for_runs(few.params, [result.seed]))
         assert np.array_equal(result.alignment, model.series("alignment"))
+        # and the score's baseline, stepped in the same batch with its own weights
+        baseline = run(few.inputs, result.seed, balance_of_power_only(few.params))
+        assert np.array_equal(few.baseline[b], baseline.series("alignment"))
         assert np.array_equal(result.threat, model.series("threat"))
         for name in dynamics.INSTRUMENTS:
             assert np.array_equal(result.instruments[name], model.series(name)), name

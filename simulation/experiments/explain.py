@@ -95,6 +95,14 @@ class Trace:
     raw: dict[str, np.ndarray] = field(default_factory=dict)
     instruments: dict[str, np.ndarray] = field(default_factory=dict)  # those asked for: name -> (B, T, N, N)
 
+    def runs(self, rows: slice) -> Trace:
+        """The trace of some of its runs (views, not copies)."""
+        def pick(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {k: v[rows] for k, v in d.items()}
+
+        return Trace(self.years, self.seeds[rows], self.stance[rows], self.alignment[rows], self.threat[rows],
+                     self.keep[rows], pick(self.parts), pick(self.raw), pick(self.instruments))
+
     def t(self, year: int) -> int:
         if not int(self.years[0]) <= year <= int(self.years[-1]):
             raise ValueError(f"year {year} outside {self.years[0]}-{self.years[-1]}")

@@ -128,13 +128,15 @@ def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, target
                  params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True,
                  statistical: bool = True,
                  instruments: dict[str, np.ndarray] | None = None,
-                 shift_tolerance: float = SHIFT_TOLERANCE) -> dict:
+                 shift_tolerance: float = SHIFT_TOLERANCE, balance_of_power: np.ndarray | None = None) -> dict:
     """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
     per pair, and (optionally) for every baseline over the same seeds (the first `BASELINE_RUNS`); with the runs' `instruments`
     ("arms" and "sanction", (B, T, N, N)), their scores too (experiments.instrument_score).
     `alignment` may instead be chunks of runs in seed order, each (alignments, instruments or
     None), so that memory stays flat in the number of runs. `shift_tolerance` is the scorer's
-    (score.SHIFT_TOLERANCE); 0 re-scores a record made before that rule."""
+    (score.SHIFT_TOLERANCE); 0 re-scores a record made before that rule. `balance_of_power` is the
+    balance-of-power-only baseline's (B, T, N, N) alignments over the baseline seeds when the caller
+    has simulated them already (runner.run_scenario steps them beside its runs)."""
     years = inputs.years
     windows = {"in_sample": (int(years[0]), split_year), "out_of_sample": (split_year + 1, int(years[-1])),
                "all": (int(years[0]), int(years[-1]))}
@@ -163,7 +165,8 @@ def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, target
         seeds = list(seeds[:BASELINE_RUNS])
         series: dict[str, Iterable[Chunk]] = {
             "persistence_1947": [(persistence(targets, years, int(years[0])), None)],
-            "balance_of_power_only": _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment),
+            "balance_of_power_only": ([(balance_of_power, None)] if balance_of_power is not None else
+                                      _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment)),
             "random_walk": _in_chunks(seeds, lambda s: random_walk(years, s)),
         }
         if statistical and "in_sample" in cells:  # fitting them takes seconds: `score` does, `run` does not

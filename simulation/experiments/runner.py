@@ -42,22 +42,46 @@ class RunResult:
     instruments: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, N, N) [from, to]
 
 
+@dataclass(frozen=True)
+class FewRuns:
+    """What a few-run `run` computes: the scenario's inputs, parameters and events, its runs traced
+    (`explain.trace`), and the balance-of-power-only baseline's alignments over the same seeds."""
+
+    inputs: Inputs
+    params: Parameters
+    events: list[Event]
+    trace: Trace
+    baseline: np.ndarray  # (B, T, N, N): report.balance_of_power_only(params), seeds[:report.BASELINE_RUNS]
+
+
+def _batch(*groups: tuple[Parameters, int]) -> Parameters:
+    """One Parameters for consecutive groups of runs, each (weights, runs) with its own weights (a
+    point, or one value per run)."""
+    return Parameters(**{name: np.concatenate([np.broadcast_to(np.asarray(getattr(p, name), dtype=float), (k,))
+                                               for p, k in groups]) for name in Parameters.names()})
+
+
 def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None,
-                 source: ParameterSource | None = None) -> tuple[Inputs, Parameters, Trace, list[Event]]:
+                 source: ParameterSource | None = None) -> FewRuns:
     """Every seed in one batch, with every year's stance split into its parts and the instruments
     chosen (`explain.trace`): what a few-run `run` writes. With a posterior `source`, each run takes
     its seed's draw (the scenario's own parameter overrides kept).
 
     The batch steps the same yearly functions as the Mesa model (`engine/dynamics.py`) and equals
     it, run by run, to the bit (tests/test_model.py); it does not import Mesa, whose import alone
-    takes longer than the whole run."""
+    takes longer than the whole run. The score's balance-of-power-only baseline rides in the same
+    batch (its own rows, its own weights): a year's step costs about as much for 2 runs as for 1."""
     from simulation.experiments.explain import trace
+    from simulation.experiments.report import BASELINE_RUNS, balance_of_power_only
 
     events = scenario_events(scenario)
     inputs, params = scenario_inputs(scenario, events)
     seeds = list(scenario.seeds if seeds is None else seeds)
-    weights = (source or ParameterSource()).for_runs(params, seeds, tuple(scenario.overrides()))
-    return inputs, params, trace(inputs, weights, seeds, dynamics.INSTRUMENTS), events
+    base = seeds[:BASELINE_RUNS]
+    weights = _batch(((source or ParameterSource()).for_runs(params, seeds, tuple(scenario.overrides())), len(seeds)),
+                     (balance_of_power_only(params), len(base)))
+    both = trace(inputs, weights, seeds + base, dynamics.INSTRUMENTS)
+    return FewRuns(inputs, params, events, both.runs(slice(0, len(seeds))), both.alignment[len(seeds):])
 
 
 def run_results(tr: Trace) -> list[RunResult]:

@@ -102,10 +102,11 @@ def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -
     from simulation.states import PAIR_A, PAIR_B
 
     targets = load_targets()
-    inputs, params, trace, events = run_scenario(scenario, seeds, source=_source(args))
+    few = run_scenario(scenario, seeds, source=_source(args))
+    inputs, params, trace, events = few.inputs, few.params, few.trace, few.events
     instruments = {k: trace.instruments[k] for k in SCORED_INSTRUMENTS}
-    report = score_report(np.ascontiguousarray(trace.alignment), inputs, targets, params, split, seeds,
-                          instruments=instruments, statistical=False)
+    report = score_report(trace.alignment, inputs, targets, params, split, seeds, instruments=instruments,
+                          statistical=False, balance_of_power=few.baseline)
 
     def write(folder: Path) -> None:
         output.write_columns(output.alignments_columns(seeds, inputs.years, trace.alignment), folder / "alignments.csv")

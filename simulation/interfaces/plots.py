@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, rcParams
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
@@ -32,6 +33,25 @@ LAYOUT = {"USA": (-1.0, 0.55), "RUS": (0.2, 1.0), "CHN": (1.0, 0.35), "AFG": (-0
           "PAK": (-0.1, -0.55), "IND": (0.55, -0.75)}
 CMAP = colormaps["RdBu"]
 NORM = TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0)
+#: Resolution of the figures a run writes.
+DPI = 110
+#: Where fig.tight_layout() puts the 3 x 5 panels of the alignment figure at its size and with its
+#: labels (the same for any period, title or number of runs). Fixed, because tight_layout lays the
+#: figure out by measuring every tick label of the 15 panels, which took 40% of the figure's time;
+#: tests/test_plots.py checks that tight_layout still chooses these.
+SERIES_LAYOUT = {"left": 0.0579, "right": 0.9912, "bottom": 0.0454, "top": 0.9225, "wspace": 0.0659, "hspace": 0.174}
+
+
+def _save(fig: Figure, path: Path, crop: bool = False) -> None:
+    """Write `fig` as a PNG at DPI with the Agg renderer. `crop` trims the margins the way
+    savefig's bbox_inches="tight" does, measured from the figure's artists: "tight" first draws the
+    whole figure (with drawing switched off) only to measure it, a fifth of the network figure's
+    time; the pixels are the same (tests/test_plots.py)."""
+    box = None
+    if crop:
+        fig.set_dpi(DPI)  # measure at the resolution the file is written at, as "tight" does
+        box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(rcParams["savefig.pad_inches"])
+    fig.savefig(path, dpi=DPI, bbox_inches=box)
 
 
 def plot_alignment_series(years: np.ndarray, mean: np.ndarray, path: Path,
@@ -40,6 +60,12 @@ def plot_alignment_series(years: np.ndarray, mean: np.ndarray, path: Path,
     """One panel per pair: the mean over runs (T, P: pairs in PAIRS order), a band (5-95% across
     runs, each (T, P)) when there are several, and the documented target levels when given
     (score.load_targets)."""
+    _save(alignment_series_figure(years, mean, band, targets, title), path)
+
+
+def alignment_series_figure(years: np.ndarray, mean: np.ndarray, band: tuple[np.ndarray, np.ndarray] | None = None,
+                            targets: list[Target] | None = None, title: str = "Alignment by pair") -> Figure:
+    """The figure `plot_alignment_series` writes."""
     fig = Figure(figsize=(17, 8.5))
     axes = fig.subplots(3, 5, sharex=True, sharey=True)
     for p, (ax, (a, b)) in enumerate(zip(axes.flat, PAIRS, strict=True)):
@@ -58,8 +84,8 @@ def plot_alignment_series(years: np.ndarray, mean: np.ndarray, path: Path,
     for ax in axes[:, 0]:
         ax.set_ylabel("alignment\n(-1 rivalry, +1 alliance)")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.subplots_adjust(**SERIES_LAYOUT)
+    return fig
 
 
 def draw_network(ax: Axes, alignment: np.ndarray, capability: np.ndarray, year: int) -> None:
@@ -85,11 +111,19 @@ def draw_network(ax: Axes, alignment: np.ndarray, capability: np.ndarray, year: 
 
 def plot_networks(years: np.ndarray, mean: np.ndarray, capability: np.ndarray, path: Path,
                   shown: tuple[int, ...] = NETWORK_YEARS) -> None:
-    """The alignment network in the `shown` years among `years`: `mean` is the mean alignment over
-    runs (T, P: pairs in PAIRS order), `capability` (T, N) each state's CINC."""
+    """The alignment network in the `shown` years among `years` (none: no file): `mean` is the mean
+    alignment over runs (T, P: pairs in PAIRS order), `capability` (T, N) each state's CINC."""
+    fig = network_figure(years, mean, capability, shown)
+    if fig is not None:
+        _save(fig, path, crop=True)
+
+
+def network_figure(years: np.ndarray, mean: np.ndarray, capability: np.ndarray,
+                   shown: tuple[int, ...] = NETWORK_YEARS) -> Figure | None:
+    """The figure `plot_networks` writes (None if no year of `shown` lies in `years`)."""
     shown = tuple(y for y in shown if y in set(years.tolist()))
     if not shown:
-        return
+        return None
     fig = Figure(figsize=(4.2 * len(shown), 4.6))
     axes = fig.subplots(1, len(shown))
     axes = np.atleast_1d(axes)
@@ -103,7 +137,7 @@ def plot_networks(years: np.ndarray, mean: np.ndarray, capability: np.ndarray, p
     sm = ScalarMappable(cmap=CMAP, norm=NORM)
     fig.colorbar(sm, ax=list(axes), shrink=0.7, label="alignment (dashed: hostile)")
     fig.suptitle("Alignment network (node size: capability, CINC)")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return fig
 
 
 def plot_ablation(table: pd.DataFrame, path: Path) -> None:
@@ -248,7 +282,7 @@ def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: SupplierSh
     np.atleast_1d(axes)[0].set_ylabel("share of arms imports")
     np.atleast_1d(axes)[-1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
 
 
 def plot_theories(table: pd.DataFrame, path: Path) -> None:
