@@ -167,7 +167,11 @@ def _cells(values: Any, rows: int) -> list[str]:
     if array.ndim == 0:
         array = np.broadcast_to(array, (rows,))
     if array.dtype.kind == "f":
-        return ["" if v != v else FLOAT_FORMAT % v for v in array.tolist()]
+        # one %-formatting of the whole column: its loop runs in C, not a Python step per cell
+        cells = ((FLOAT_FORMAT + "\n") * len(array) % tuple(array.tolist())).split("\n")[:-1]
+        return ["" if v != v else c for v, c in zip(array.tolist(), cells)] if np.isnan(array).any() else cells
+    if array.dtype.kind in "iuU":  # whole numbers and text: numpy's own conversion, the same digits
+        return array.astype(str).tolist()
     return ["" if v is None else str(v) for v in array.tolist()]
 
 
