@@ -63,21 +63,20 @@ def test_a_few_run_batch_equals_the_mesa_model_run_by_run():
     so does the score's balance-of-power-only baseline stepped in the same batch."""
     from simulation.experiments.posterior import ParameterSource
     from simulation.experiments.report import balance_of_power_only
-    from simulation.experiments.runner import run_results, run_scenario
+    from simulation.experiments.runner import run_scenario
     from simulation.experiments.scenario import load_scenario
 
     scenario, _ = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     source = ParameterSource.parse("posterior")
     few = run_scenario(scenario, [5, 0, 2], source=source)
-    for b, result in enumerate(run_results(few.trace)):
-        model = run(few.inputs, result.seed, source.for_runs(few.params, [result.seed]))
-        assert np.array_equal(result.alignment, model.series("alignment"))
-        # and the score's baseline, stepped in the same batch with its own weights
-        baseline = run(few.inputs, result.seed, balance_of_power_only(few.params))
-        assert np.array_equal(few.baseline[b], baseline.series("alignment"))
-        assert np.array_equal(result.threat, model.series("threat"))
+    for b, seed in enumerate(few.trace.seeds):
+        model = run(few.inputs, seed, source.for_runs(few.params, [seed]))
+        assert np.array_equal(few.trace.alignment[b], model.series("alignment"))
+        assert np.array_equal(few.trace.threat[b], model.series("threat"))
         for name in dynamics.INSTRUMENTS:
-            assert np.array_equal(result.instruments[name], model.series(name)), name
+            assert np.array_equal(few.trace.instruments[name][b], model.series(name)), name
+        baseline = run(few.inputs, seed, balance_of_power_only(few.params))
+        assert np.array_equal(few.baseline[b], baseline.series("alignment"))
 
 
 def test_alignment_is_only_the_mutual_consent_of_stances(baseline_inputs):

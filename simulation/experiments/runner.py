@@ -5,7 +5,7 @@ to 1e-9), keeping summaries so that memory stays flat in the number of runs."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,17 +29,6 @@ CHUNK_RUNS = 500
 #: Quantiles of many-run alignments are read off a histogram of this bin width over [-1, 1].
 QUANTILE_STEP = 1e-3
 QUANTILES = (0.05, 0.5, 0.95)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """One run's yearly series, each (T, N, N)."""
-
-    seed: int
-    years: np.ndarray
-    alignment: np.ndarray
-    threat: np.ndarray
-    instruments: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, N, N) [from, to]
 
 
 @dataclass(frozen=True)
@@ -82,12 +71,6 @@ def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None,
                      (balance_of_power_only(params), len(base)))
     both = trace(inputs, weights, seeds + base, dynamics.INSTRUMENTS)
     return FewRuns(inputs, params, events, both.runs(slice(0, len(seeds))), both.alignment[len(seeds):])
-
-
-def run_results(tr: Trace) -> list[RunResult]:
-    """The runs of a trace, one RunResult each (views, not copies)."""
-    return [RunResult(seed, tr.years, tr.alignment[b], tr.threat[b], {k: v[b] for k, v in tr.instruments.items()})
-            for b, seed in enumerate(tr.seeds)]
 
 
 def run_chunks(inputs: Inputs, params: Parameters, seeds: Sequence[int], chunk: int = CHUNK_RUNS,
