@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from simulation.engine.dynamics import State
 from simulation.engine.inputs import build_inputs
 from simulation.engine.params import Parameters
 from simulation.engine.series import Inputs, YearInputs, schema
+from simulation.experiments.score import Target
 from simulation.states import INDEX, N_STATES
 
 N = N_STATES
@@ -29,12 +29,12 @@ def year(**overrides: np.ndarray) -> YearInputs:
 YEARS = np.arange(1947, 1967)
 
 
-def hand_targets() -> pd.DataFrame:
+def hand_targets() -> list[Target]:
     """A synthetic record for scoring tests: two pairs, each with a documented shift, no level near 0."""
-    return pd.DataFrame([
-        ("IND", "PAK", 1947, 1956, -0.8, "test"), ("IND", "PAK", 1957, 1966, -0.4, "test"),
-        ("PAK", "USA", 1947, 1953, 0.5, "test"), ("PAK", "USA", 1954, 1966, 0.9, "test"),
-    ], columns=["a", "b", "start", "end", "level", "source"])
+    return [
+        Target("IND", "PAK", 1947, 1956, -0.8, "test"), Target("IND", "PAK", 1957, 1966, -0.4, "test"),
+        Target("PAK", "USA", 1947, 1953, 0.5, "test"), Target("PAK", "USA", 1954, 1966, 0.9, "test"),
+    ]
 
 
 def quiet_state(intent: float = 0.0) -> State:

@@ -23,6 +23,13 @@ def scenarios():
     return base, alt
 
 
+def test_the_t_quantile_is_scipy_stats_to_the_bit():
+    from scipy import stats
+
+    for df in (1, 2, 19, 199, 1999, 99_999):
+        assert compare.t_975(df) == stats.t.ppf(0.975, df)
+
+
 def test_a_posterior_of_one_repeated_point_gives_the_point_intervals(scenarios):
     base, alt = scenarios
     point = compare.alignment_differences(compare.run_paired(base, alt, 20))

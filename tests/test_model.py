@@ -57,6 +57,28 @@ def test_mesa_model_equals_batch_rules(baseline_inputs):
     assert np.array_equal(np.stack(out), model.series("alignment"))
 
 
+def test_a_few_run_batch_equals_the_mesa_model_run_by_run():
+    """`run` steps a few seeds in one batch, each with its posterior draw (runner.run_scenario, which
+    does not import Mesa); every run equals the Mesa model for its seed and weights, to the bit, and
+    so does the score's balance-of-power-only baseline stepped in the same batch."""
+    from simulation.experiments.posterior import ParameterSource
+    from simulation.experiments.report import balance_of_power_only
+    from simulation.experiments.runner import run_scenario
+    from simulation.experiments.scenario import load_scenario
+
+    scenario, _ = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    source = ParameterSource.parse("posterior")
+    few = run_scenario(scenario, [5, 0, 2], source=source)
+    for b, seed in enumerate(few.trace.seeds):
+        model = run(few.inputs, seed, source.for_runs(few.params, [seed]))
+        assert np.array_equal(few.trace.alignment[b], model.series("alignment"))
+        assert np.array_equal(few.trace.threat[b], model.series("threat"))
+        for name in dynamics.INSTRUMENTS:
+            assert np.array_equal(few.trace.instruments[name][b], model.series(name)), name
+        baseline = run(few.inputs, seed, balance_of_power_only(few.params))
+        assert np.array_equal(few.baseline[b], baseline.series("alignment"))
+
+
 def test_alignment_is_only_the_mutual_consent_of_stances(baseline_inputs):
     model = run(baseline_inputs)
     stance, alignment = model.series("stance"), model.series("alignment")

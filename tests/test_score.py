@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from simulation.engine.ensemble import simulate
@@ -11,7 +10,7 @@ from simulation.engine.params import Parameters
 from simulation.errors import InputError
 from simulation.experiments.calibrate import Objective, fit
 from simulation.experiments.report import documented_series, persistence, random_walk
-from simulation.experiments.score import TARGETS, load_targets, score, target_cells
+from simulation.experiments.score import TARGETS, Target, load_targets, score, target_cells
 from simulation.states import INDEX, PAIRS
 from tests.conftest import YEARS, hand_targets
 
@@ -65,11 +64,12 @@ def test_baselines_persistence_and_random_walk():
 
 def test_the_target_record_validates_and_covers_every_pair():
     targets = load_targets()
-    assert set(zip(targets.a, targets.b)) == set(PAIRS)
-    assert targets.groupby(["a", "b"]).size().min() >= 6
+    pairs = [(t.a, t.b) for t in targets]
+    assert set(pairs) == set(PAIRS)
+    assert min(pairs.count(p) for p in PAIRS) >= 6
     assert len(targets) >= 110
-    assert targets.source.str.strip().str.len().min() > 0
-    assert targets.start.min() == 1947 and targets.end.max() == 2024
+    assert all(t.source.strip() for t in targets)
+    assert min(t.start for t in targets) == 1947 and max(t.end for t in targets) == 2024
 
 
 @pytest.mark.parametrize("row,message", [
@@ -99,12 +99,12 @@ def test_calibration_improves_the_objective_from_a_bad_start(baseline_inputs):
     inputs = baseline_inputs.until(1966)
     truth = Parameters(noise=0.0, inertia=0.6, threat_weight=1.5)
     series = simulate(inputs, truth, [0], keep_threat=False).alignment[0]
-    rows = []
+    rows: list[Target] = []
     for a, b in PAIRS:
         for start in range(1947, 1967, 5):
             level = float(series[start - 1947:start - 1942, INDEX[a], INDEX[b]].mean())
-            rows.append((a, b, start, start + 4, level, "synthetic"))
-    targets = pd.DataFrame(rows, columns=["a", "b", "start", "end", "level", "source"])
+            rows.append(Target(a, b, start, start + 4, level, "synthetic"))
+    targets = rows
     cells = target_cells(targets, inputs.years)
     objective = Objective(inputs, cells, ("inertia", "threat_weight"), (0,),
                           fixed={"noise": 0.0})

@@ -11,7 +11,7 @@ import pytest
 
 from simulation.experiments import baselines
 from simulation.experiments.report import documented_series, persistence
-from simulation.experiments.score import SHIFT_TOLERANCE, load_targets, score, target_cells
+from simulation.experiments.score import SHIFT_TOLERANCE, Target, load_targets, score, target_cells
 from simulation.states import INDEX, PAIRS
 from tests.conftest import YEARS, hand_targets
 
@@ -76,9 +76,8 @@ def test_ridge_recovers_a_target_linear_in_one_feature(baseline_inputs):
     x = features[..., names.index("log_gdp_a")]
     level = 0.5 * (x - x.mean()) / (3 * x.std())
     years = baseline_inputs.years
-    rows = [(a, b, int(y), int(y), float(level[t, p]), "synthetic")
-            for p, (a, b) in enumerate(PAIRS) for t, y in enumerate(years)]
-    targets = pd.DataFrame(rows, columns=["a", "b", "start", "end", "level", "source"])
+    targets = [Target(a, b, int(y), int(y), float(level[t, p]), "synthetic")
+               for p, (a, b) in enumerate(PAIRS) for t, y in enumerate(years)]
     train = target_cells(targets, years, (1947, 1990))
     pred = baselines.fit_predict("ridge_pair_effects", features, train)
     test = target_cells(targets, years, (1991, 2024))
@@ -96,7 +95,7 @@ def test_statistical_baselines_see_only_the_training_cells(baseline_inputs):
     targets = load_targets()
     years = baseline_inputs.years
     train = target_cells(targets, years, (1947, 1990))
-    changed = targets.assign(level=np.where(targets.start > 1990, -targets.level, targets.level))
+    changed = [t._replace(level=-t.level) if t.start > 1990 else t for t in targets]
     again = target_cells(changed, years, (1947, 1990))
     first = baselines.statistical_baselines(baseline_inputs, train)
     second = baselines.statistical_baselines(baseline_inputs, again)

@@ -20,10 +20,12 @@ How each series is extended past its last observed year (and filled inside gaps)
 
 from __future__ import annotations
 
+import csv
+from collections import namedtuple
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from simulation.engine.params import Parameters
 from simulation.engine.series import IDEOLOGY_AXES, Inputs, schema
@@ -34,69 +36,144 @@ from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
 DATA_DIR = Path(__file__).parents[1] / "data"
 
 
+def _typed(cells: list[str], text: bool) -> list[Any]:
+    """A column's cells as one type: whole numbers (int), numbers with empty cells as NaN (float), or
+    text with empty cells as None; `text` keeps it text (state codes, say, whatever they look like)."""
+    if not text:
+        try:
+            return [int(c) for c in cells]
+        except ValueError:
+            pass
+        try:
+            return [float(c) if c.strip() else np.nan for c in cells]
+        except ValueError:
+            pass
+    return [c if c else None for c in cells]
+
 
 def read_table(path: Path, columns: list[str], not_found: str = "data file not found",
-               dtype: dict | None = None) -> pd.DataFrame:
-    """Read a CSV file, failing with a clear message if it, or one of `columns`, is missing."""
+               text: tuple[str, ...] = ()) -> list[Any]:
+    """A CSV file's rows as named tuples (blank lines skipped), each column typed as a whole
+    (`_typed`); fails with a clear message if the file, or one of `columns`, is missing. Read with
+    the csv module: the data files are small, and pandas' import alone costs more than a run."""
     try:
-        frame = pd.read_csv(path, dtype=dtype)
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            lines = [(n, cells) for n, cells in enumerate(csv.reader(handle), start=1) if cells]
     except FileNotFoundError:
         raise InputError(not_found, file=path) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", file=path) from None
-    missing = [c for c in columns if c not in frame.columns]
+    if not lines:
+        raise InputError("cannot parse CSV: no header", file=path)
+    header = lines[0][1]
+    missing = [c for c in columns if c not in header]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1, field=missing[0])
-    return frame
+    for n, cells in lines[1:]:
+        if len(cells) > len(header):
+            raise InputError(f"cannot parse CSV: expected {len(header)} fields, saw {len(cells)}", file=path, line=n)
+    body = [cells + [""] * (len(header) - len(cells)) for _, cells in lines[1:]]
+    values = [_typed([row[k] for row in body], name in text) for k, name in enumerate(header)]
+    Row = namedtuple("Row", header, rename=True)  # type: ignore[misc]  # the file's own columns
+    return [Row(*cells) for cells in zip(*values, strict=True)] if body else []
 
 
-def _state_year_matrix(frame: pd.DataFrame, value: str, years: np.ndarray, path: Path,
+def column(rows: list[Any], name: str) -> np.ndarray:
+    """One column of `read_table`'s rows as an array."""
+    return np.array([getattr(r, name) for r in rows])
+
+
+def _fill(table: np.ndarray) -> np.ndarray:
+    """Fill the NaN of each column of a (years, k) table: linearly between observed years, and the
+    first or last observation held beyond them (np.interp does both: the same numbers as
+    interpolating inside, then carrying the ends). A column with no observation stays NaN."""
+    out = table.copy()
+    index = np.arange(len(table), dtype=float)
+    for k in range(table.shape[1]):
+        seen = ~np.isnan(table[:, k])
+        if seen.any() and not seen.all():
+            out[~seen, k] = np.interp(index[~seen], index[seen], table[seen, k])
+    return out
+
+
+def _pivot(keys: list[Any], years: np.ndarray, values: np.ndarray, labels: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(years observed, (Y, len(labels)) table): the mean of `values` per year and label, NaN where
+    there is none; a year or cell whose values are all NaN counts as unobserved."""
+    observed = ~np.isnan(values)
+    rows = np.unique(years[observed])
+    total = np.zeros((len(rows), len(labels)))
+    count = np.zeros((len(rows), len(labels)))
+    position = {label: k for k, label in enumerate(labels)}
+    for key, year, value, ok in zip(keys, years, values, observed, strict=True):
+        if ok and key in position:
+            r = int(np.searchsorted(rows, year))
+            total[r, position[key]] += value
+            count[r, position[key]] += 1
+    with np.errstate(invalid="ignore"):
+        return rows, np.where(count > 0, total / count, np.nan)
+
+
+def _span(observed: np.ndarray, table: np.ndarray, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+    """The table laid on every year from `first` to `last` (NaN in the years not observed)."""
+    span = np.arange(first, last + 1)
+    full = np.full((len(span), table.shape[1]), np.nan)
+    inside = (observed >= first) & (observed <= last)
+    full[observed[inside] - first] = table[inside]
+    return span, full
+
+
+def _state_year_matrix(rows: list[Any], value: str, years: np.ndarray, path: Path,
                        state_col: str = "ccode") -> np.ndarray:
     """Pivot a state-year series into (T, N), interpolating gaps and holding the ends."""
-    codes = frame[state_col].map(STATE_OF_COW)
-    if codes.isna().any():
-        bad = frame.loc[codes.isna(), state_col].iloc[0]
-        line = int(codes.isna().to_numpy().nonzero()[0][0]) + 2
-        raise InputError(f"unknown COW state code {bad!r}", file=path, line=line, field=state_col)
-    table = (frame.assign(state=codes).pivot_table(index="year", columns="state", values=value, aggfunc="mean")
-             .reindex(columns=list(STATES)))
-    full = table.reindex(range(min(table.index.min(), years[0]), max(table.index.max(), years[-1]) + 1))
-    full = full.interpolate(limit_area="inside").ffill().bfill()
-    if full.isna().any().any():
-        state = full.columns[full.isna().any()][0]
-        raise InputError(f"no observed {value} for {state}", file=path, field=value)
-    return full.loc[years[0]: years[-1]].to_numpy(dtype=float)
+    codes = [STATE_OF_COW.get(getattr(r, state_col)) for r in rows]
+    if None in codes:
+        k = codes.index(None)
+        raise InputError(f"unknown COW state code {getattr(rows[k], state_col)!r}", file=path, line=k + 2,
+                         field=state_col)
+    observed, table = _pivot(codes, column(rows, "year"), column(rows, value).astype(float), list(STATES))
+    span, full = _span(observed, table, min(int(observed[0]), int(years[0])), max(int(observed[-1]), int(years[-1])))
+    full = _fill(full)
+    if np.isnan(full).any():
+        raise InputError(f"no observed {value} for {STATES[int(np.isnan(full).any(axis=0).argmax())]}", file=path,
+                         field=value)
+    return full[int(years[0]) - span[0]: int(years[-1]) - span[0] + 1]
 
 
 def _gdp(path: Path, years: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    frame = read_table(path, ["ccode", "year", "pwtrgdp", "pwtpop", "wb_gdp_current_usd"])
-    real = frame.pivot_table(index="year", columns="ccode", values="pwtrgdp")
-    wb = frame.pivot_table(index="year", columns="ccode", values="wb_gdp_current_usd")
-    pop = frame.pivot_table(index="year", columns="ccode", values="pwtpop")
-    span = range(min(years[0], int(real.index.min())), max(years[-1], int(wb.index.max())) + 1)
-    real, wb, pop = (x.reindex(span) for x in (real, wb, pop))
-    last = int(real.dropna(how="all").index.max())
-    growth = (wb / wb.shift(1)).loc[last + 1:]
-    for year in growth.index:  # carry real GDP forward with World Bank growth
-        real.loc[year] = real.loc[year - 1] * growth.loc[year].fillna(1.0)
-    pop_growth = (pop / pop.shift(1)).loc[:last].tail(5).mean()
-    for year in range(last + 1, span[-1] + 1):
-        pop.loc[year] = pop.loc[year - 1] * pop_growth
-    real = real.interpolate(limit_area="inside").ffill().bfill()
-    pop = pop.interpolate(limit_area="inside").ffill().bfill()
-    order = [c for s in STATES for c, v in STATE_OF_COW.items() if v == s]
-    gdp = real.loc[years[0]: years[-1], order].to_numpy(dtype=float)
-    population = pop.loc[years[0]: years[-1], order].to_numpy(dtype=float)
-    return gdp, gdp / population
+    rows = read_table(path, ["ccode", "year", "pwtrgdp", "pwtpop", "wb_gdp_current_usd"])
+    # every country listed counts for the years observed; the six are taken in STATES order
+    ccode, year = [r.ccode for r in rows], column(rows, "year")
+    listed = sorted(set(ccode))
+    six = [listed.index(c) for s in STATES for c, v in STATE_OF_COW.items() if v == s]
+    real_years, real = _pivot(ccode, year, column(rows, "pwtrgdp").astype(float), listed)
+    wb_years, wb = _pivot(ccode, year, column(rows, "wb_gdp_current_usd").astype(float), listed)
+    pop_years, pop = _pivot(ccode, year, column(rows, "pwtpop").astype(float), listed)
+    real, wb, pop = real[:, six], wb[:, six], pop[:, six]
+    first, end = min(int(years[0]), int(real_years[0])), max(int(years[-1]), int(wb_years[-1]))
+    span, real = _span(real_years, real, first, end)
+    wb = _span(wb_years, wb, first, end)[1]
+    pop = _span(pop_years, pop, first, end)[1]
+    last = int(real_years[-1]) - first  # the last year with real GDP, as a row of the span
+    for t in range(last + 1, len(span)):  # carry real GDP forward with World Bank growth
+        growth = wb[t] / wb[t - 1]
+        real[t] = real[t - 1] * np.where(np.isnan(growth), 1.0, growth)
+    ratios = pop[max(last - 4, 1): last + 1] / pop[max(last - 4, 1) - 1: last]  # the last five years' growth
+    seen = ~np.isnan(ratios)
+    pop_growth = np.where(seen, ratios, 0.0).sum(axis=0) / seen.sum(axis=0)
+    for t in range(last + 1, len(span)):
+        pop[t] = pop[t - 1] * pop_growth
+    rows_of_years = slice(int(years[0]) - first, int(years[-1]) - first + 1)
+    gdp = _fill(real)[rows_of_years]
+    return gdp, gdp / _fill(pop)[rows_of_years]
 
 
 def _energy(path: Path, years: np.ndarray, gdp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(T, N) energy need and supply: economy size (GDP relative to the largest of the six) in the
     years a state is a net importer, or exporter, of energy (energy_status.csv)."""
-    frame = read_table(path, ["state", "start", "end", "status", "source"])
+    rows = read_table(path, ["state", "start", "end", "status", "source"])
     size = gdp / gdp.max(axis=1, keepdims=True)
     need, supply = np.zeros_like(size), np.zeros_like(size)
-    for line, row in enumerate(frame.itertuples(index=False), start=2):
+    for line, row in enumerate(rows, start=2):
         if row.state not in INDEX:
             raise InputError(f"unknown state code {row.state!r}", file=path, line=line, field="state")
         if row.status not in ("importer", "exporter", "none"):
@@ -110,20 +187,25 @@ def _energy(path: Path, years: np.ndarray, gdp: np.ndarray) -> tuple[np.ndarray,
 
 
 def _arms_shares(path: Path, years: np.ndarray) -> np.ndarray:
-    frame = read_table(path, ["ccode", "year", "tiv_exports_musd"])
-    out = []
-    for col in ("tiv_exports_musd",):
-        table = frame.assign(state=frame.ccode.map(STATE_OF_COW)).pivot_table(
-            index="year", columns="state", values=col).reindex(columns=list(STATES)).fillna(0.0)
-        smooth = table.rolling(5, min_periods=1).mean()
-        share = smooth.div(smooth.sum(axis=1).replace(0, np.nan), axis=0).fillna(0.0)
-        last = share.index.max()
-        tail = share.loc[last - 4: last].mean()
-        full = share.reindex(range(min(years[0], share.index.min()), max(years[-1], last) + 1))
-        full.loc[last + 1:] = tail.to_numpy()
-        full = full.bfill()
-        out.append(full.loc[years[0]: years[-1]].to_numpy(dtype=float))
-    return out[0]
+    """(T, N) each state's share of the six's arms exports: 5-year trailing means of its exports
+    (years without a record count as none), the last five years' mean held after the record, the
+    first year's share before it."""
+    rows = read_table(path, ["ccode", "year", "tiv_exports_musd"])
+    observed, table = _pivot([STATE_OF_COW.get(r.ccode) for r in rows], column(rows, "year"),
+                             column(rows, "tiv_exports_musd").astype(float), list(STATES))
+    table = np.nan_to_num(table, nan=0.0)
+    smooth = np.stack([table[max(k - 4, 0): k + 1].mean(axis=0) for k in range(len(table))])  # over listed years
+    total = smooth.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total != 0, smooth / np.where(total != 0, total, 1.0), 0.0)
+    last = int(observed[-1])
+    tail = share[observed >= last - 4].mean(axis=0)
+    span, full = _span(observed, share, min(int(years[0]), int(observed[0])), max(int(years[-1]), last))
+    full[span > last] = tail
+    for t in range(len(span) - 2, -1, -1):  # a year without a record takes the next year's shares
+        if np.isnan(full[t]).all():
+            full[t] = full[t + 1]
+    return full[int(years[0]) - span[0]: int(years[-1]) - span[0] + 1]
 
 
 def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray, p: Parameters) -> np.ndarray:
@@ -137,7 +219,7 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray, p: Parameter
     first = int(years[0])
     mids = read_table(mids_path, ["ccode1", "ccode2", "year", "sidea1", "sidea2", "hostlev1", "hostlev2", "fatality"])
     wars = read_table(wars_path, ["ccode1", "ccode2", "year"])
-    for row in mids.itertuples(index=False):
+    for row in mids:
         t = row.year - first
         # MID dyads are "naive": two states on the same side of a multilateral dispute are not foes
         if 0 <= t < len(years) and row.sidea1 != row.sidea2:
@@ -146,7 +228,7 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray, p: Parameter
             for actor, target, level in ((a, b, row.hostlev1), (b, a, row.hostlev2)):
                 act = hostility.get(int(level), 0.0) * (severity if int(level) == 4 else 1.0)
                 acts[t, actor, target] = max(acts[t, actor, target], act)
-    for row in wars.itertuples(index=False):
+    for row in wars:
         t = row.year - first
         if 0 <= t < len(years):
             a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
@@ -156,9 +238,9 @@ def _data_acts(mids_path: Path, wars_path: Path, years: np.ndarray, p: Parameter
 
 def _initial_intent(path: Path, start: int, level: float) -> np.ndarray:
     """Rivalries already under way before the start year: the history a state brings to 1947."""
-    frame = read_table(path, ["ccode1", "ccode2", "start", "end"])
+    rows = read_table(path, ["ccode1", "ccode2", "start", "end"])
     intent = np.zeros((N_STATES, N_STATES))
-    for row in frame.itertuples(index=False):
+    for row in rows:
         if row.start < start <= row.end:
             a, b = INDEX[STATE_OF_COW[row.ccode1]], INDEX[STATE_OF_COW[row.ccode2]]
             intent[a, b] = intent[b, a] = level
@@ -166,10 +248,11 @@ def _initial_intent(path: Path, start: int, level: float) -> np.ndarray:
 
 
 def _distances(path: Path) -> np.ndarray:
-    frame = read_table(path, ["state", "lat", "lon"]).set_index("state").reindex(list(STATES))
-    if frame.lat.isna().any():
-        raise InputError(f"no capital for {frame.index[frame.lat.isna()][0]}", file=path, field="state")
-    lat, lon = np.radians(frame.lat.to_numpy()), np.radians(frame.lon.to_numpy())
+    capitals = {r.state: (float(r.lat), float(r.lon)) for r in read_table(path, ["state", "lat", "lon"])}
+    missing = [s for s in STATES if s not in capitals or np.isnan(capitals[s]).any()]
+    if missing:
+        raise InputError(f"no capital for {missing[0]}", file=path, field="state")
+    lat, lon = np.radians(np.array([capitals[s] for s in STATES])).T
     dlat = lat[:, None] - lat[None, :]
     dlon = lon[:, None] - lon[None, :]
     h = np.sin(dlat / 2) ** 2 + np.cos(lat[:, None]) * np.cos(lat[None, :]) * np.sin(dlon / 2) ** 2
@@ -182,8 +265,8 @@ REGIME_SERIES = ("ideology", "vanguard")
 
 def _regimes(path: Path) -> dict[str, dict[str, np.ndarray]]:
     """regime label -> the value of each series in REGIME_SERIES it sets."""
-    frame = read_table(path, ["regime", *IDEOLOGY_AXES, "vanguard"])
-    for line, r in enumerate(frame.itertuples(index=False), start=2):
+    rows = read_table(path, ["regime", *IDEOLOGY_AXES, "vanguard"])
+    for line, r in enumerate(rows, start=2):
         for col in (*IDEOLOGY_AXES, "vanguard"):
             low, high = (0.0, 1.0) if col == "vanguard" else schema()["ideology"]["bounds"]
             value = getattr(r, col)
@@ -192,7 +275,7 @@ def _regimes(path: Path) -> dict[str, dict[str, np.ndarray]]:
                                  file=path, line=line, field=col)
     return {r.regime: {"ideology": np.array([getattr(r, a) for a in IDEOLOGY_AXES], dtype=float),
                        "vanguard": np.array(float(r.vanguard))}
-            for r in frame.itertuples(index=False)}
+            for r in rows}
 
 
 def regime_labels(data_dir: Path = DATA_DIR) -> set[str]:
@@ -200,9 +283,9 @@ def regime_labels(data_dir: Path = DATA_DIR) -> set[str]:
 
 
 def _borders(path: Path) -> np.ndarray:
-    frame = read_table(path, ["a", "b", "contiguity"])
+    rows = read_table(path, ["a", "b", "contiguity"])
     contiguity = np.zeros((N_STATES, N_STATES))
-    for line, row in enumerate(frame.itertuples(index=False), start=2):
+    for line, row in enumerate(rows, start=2):
         for col in ("a", "b"):
             if getattr(row, col) not in INDEX:
                 raise InputError(f"unknown state code {getattr(row, col)!r}", file=path, line=line, field=col)

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from simulation.engine import dynamics
 from simulation.engine.inputs import Inputs
@@ -37,6 +37,9 @@ from simulation.engine.params import Parameters
 from simulation.engine.shocks import stance_shocks
 from simulation.rules import choice
 from simulation.states import INDEX, N_STATES, STATES, display_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The motives of the net pull, in the order the rules add them, with a plain-language label.
 MOTIVES: dict[str, str] = {name: label for name, (label, _) in dynamics.MOTIVES.items()}
@@ -84,6 +87,15 @@ class Trace:
     keep: np.ndarray
     parts: dict[str, np.ndarray]
     raw: dict[str, np.ndarray] = field(default_factory=dict)
+    instruments: dict[str, np.ndarray] = field(default_factory=dict)  # those asked for: name -> (B, T, N, N)
+
+    def runs(self, rows: slice) -> Trace:
+        """The trace of some of its runs (views, not copies)."""
+        def pick(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {k: v[rows] for k, v in d.items()}
+
+        return Trace(self.years, self.seeds[rows], self.stance[rows], self.alignment[rows], self.threat[rows],
+                     self.keep[rows], pick(self.parts), pick(self.raw), pick(self.instruments))
 
     def t(self, year: int) -> int:
         if not int(self.years[0]) <= year <= int(self.years[-1]):
@@ -99,7 +111,8 @@ class Stepper:
     the rules, simultaneously, reading only last year's state), which is how role play runs.
     """
 
-    def __init__(self, inputs: Inputs, params: Parameters, seeds: Iterable[int]) -> None:
+    def __init__(self, inputs: Inputs, params: Parameters, seeds: Iterable[int],
+                 keep_instruments: Iterable[str] = ()) -> None:
         self.inputs, self.params, self.seeds = inputs, params, tuple(int(s) for s in seeds)
         B, T, N = len(self.seeds), inputs.n_years, N_STATES
         self.shocks = stance_shocks(self.seeds, inputs.years)  # (T, B, N, N): the runs' own draws
@@ -113,6 +126,8 @@ class Stepper:
         self.keep = np.zeros((B, T))
         self.parts: dict[str, np.ndarray] = {}  # filled in the engine's order: inertia, motives, shock, clip
         self.raw: dict[str, np.ndarray] = {}
+        # the instruments named (dynamics.INSTRUMENTS), as the state holds them after each year
+        self.instruments = {name: np.zeros((B, T, N, N)) for name in keep_instruments}
 
     @property
     def done(self) -> bool:
@@ -163,6 +178,8 @@ class Stepper:
         for k, v in year.motives.items():
             self.raw.setdefault(k, np.zeros_like(self.stance))[:, t] = v
         self.stance[:, t], self.alignment[:, t], self.threat[:, t] = stance, self.state.alignment, year.seen.threat
+        for name, series in self.instruments.items():
+            series[:, t] = getattr(self.state, name)
         self.keep[:, t] = keep
         self.t += 1
         return True
@@ -173,33 +190,34 @@ class Stepper:
             self.parts = {k: np.zeros_like(self.stance) for k in PARTS}
         return Trace(self.inputs.years[:T], self.seeds, self.stance[:, :T], self.alignment[:, :T],
                      self.threat[:, :T], self.keep[:, :T], {k: v[:, :T] for k, v in self.parts.items()},
-                     {k: v[:, :T] for k, v in self.raw.items()})
+                     {k: v[:, :T] for k, v in self.raw.items()}, {k: v[:, :T] for k, v in self.instruments.items()})
 
 
-def trace(inputs: Inputs, params: Parameters, seeds: Iterable[int]) -> Trace:
-    """Run the whole period for each seed (the same runs as the Mesa model) and record the parts."""
-    s = Stepper(inputs, params, seeds)
+def trace(inputs: Inputs, params: Parameters, seeds: Iterable[int], keep_instruments: Iterable[str] = ()) -> Trace:
+    """Run the whole period for each seed (the same runs as the Mesa model) and record the parts,
+    and the instruments named in `keep_instruments`."""
+    s = Stepper(inputs, params, seeds, keep_instruments)
     while s.step():
         pass
     return s.trace()
 
 
-def motives_frame(tr: Trace) -> pd.DataFrame:
+def motives_columns(tr: Trace) -> dict[str, np.ndarray]:
     """`motives.csv`: run, year, i, j, stance and its parts (i's stance toward j; they add up to it)."""
     n = N_STATES
     i, j = np.nonzero(~np.eye(n, dtype=bool))
     B, T = tr.stance.shape[:2]
-    frame = pd.DataFrame({
-        "run": np.repeat(tr.seeds, T * len(i)),
+    columns = {
+        "run": np.repeat(np.asarray(tr.seeds, dtype=np.int64), T * len(i)),
         "year": np.tile(np.repeat(tr.years, len(i)), B),
         "i": np.tile(np.array(STATES)[i], B * T),
         "j": np.tile(np.array(STATES)[j], B * T),
         "stance": tr.stance[:, :, i, j].reshape(-1),
-    })
+    }
     for k in tr.parts:
-        frame[k] = tr.parts[k][:, :, i, j].reshape(-1)
-    frame["keep"] = np.repeat(tr.keep.reshape(-1), len(i))
-    return frame
+        columns[k] = tr.parts[k][:, :, i, j].reshape(-1)
+    columns["keep"] = np.repeat(tr.keep.reshape(-1), len(i))
+    return columns
 
 
 def carried(tr: Trace, i: int, j: int, start: int, end: int) -> dict[str, np.ndarray]:
@@ -239,6 +257,8 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
     `end`, plus (if the other stance bound at `start`) a 'mutuality' row for the switch. Per run,
     then averaged: every column adds up to the mean change exactly.
     """
+    import pandas as pd
+
     if start >= end:
         raise ValueError("the window must run forward: start < end")
     i, j = INDEX[a], INDEX[b]
@@ -266,6 +286,8 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
 
 def year_table(tr: Trace, a: str, b: str, year: int, run: int = 0) -> pd.DataFrame:
     """One year's parts of a's stance toward b and b's toward a, for one run (the app's 'why' panel)."""
+    import pandas as pd
+
     t, i, j = tr.t(year), INDEX[a], INDEX[b]
     return pd.DataFrame([{"part": k, "label": LABELS.get(k, k), "a_to_b": float(tr.parts[k][run, t, i, j]),
                           "b_to_a": float(tr.parts[k][run, t, j, i])} for k in tr.parts])
@@ -303,6 +325,8 @@ def difference(base: Trace, alt: Trace, a: str, b: str, start: int, end: int) ->
     """Why two runs of the same seeds differ: each part's share of the pair's alignment change from
     `start` to `end` in both, and alt minus base (ranked by size). With `start` a year before the
     runs part, the difference column explains the counterfactual's effect by motive."""
+    import pandas as pd
+
     tb = explain_change(base, a, b, start, end).table.set_index("part")
     ta = explain_change(alt, a, b, start, end).table.set_index("part")
     out = pd.DataFrame({"label": tb.label, "base": tb.alignment, "alt": ta.alignment.reindex(tb.index)})

@@ -24,9 +24,9 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from simulation.engine.inputs import DATA_DIR, read_table
 from simulation.states import INDEX, STATE_OF_COW, STATES
@@ -47,38 +47,56 @@ SANCTION_ON = 0.2
 SUPPLIERS = (*STATES, "other")
 
 
-def supplier_shares(windows: tuple[tuple[int, int], ...] = WINDOWS, data_dir: Path = DATA_DIR) -> pd.DataFrame:
-    """SIPRI supplier shares: `recipient, start, end, supplier, share` (suppliers: the other five and
-    "other"), for every window in which the recipient imported anything. Computed once per windows
-    and folder (a many-run score asks for it once a chunk); a copy, so callers may change it."""
-    return _supplier_shares(tuple(windows), data_dir).copy()
+@dataclass(frozen=True)
+class SupplierShares:
+    """SIPRI supplier shares by window: `share[w, j, s]` is the share of recipient j's arms imports
+    in `windows[w]` from supplier s (SUPPLIERS: the six, then "other", suppliers outside the six; a
+    recipient never supplies itself), for the recipient-windows where `imported[w, j]`."""
+
+    windows: tuple[tuple[int, int], ...]
+    share: np.ndarray  # (W, N, N + 1)
+    imported: np.ndarray  # (W, N) bool
+
+    def of(self, recipient: str, window: tuple[int, int]) -> np.ndarray | None:
+        """(N + 1,) the recipient's shares in `window`, or None if it imported nothing then."""
+        w, j = self.windows.index(window), INDEX[recipient]
+        return self.share[w, j] if self.imported[w, j] else None
+
+
+def supplier_shares(windows: tuple[tuple[int, int], ...] = WINDOWS, data_dir: Path = DATA_DIR) -> SupplierShares:
+    """SIPRI supplier shares for `windows` (each recipient's imports from the other five and from
+    outside the six). Computed once per windows and folder (a many-run score asks for it once a
+    chunk); the arrays are read-only, since every caller shares them."""
+    return _supplier_shares(tuple(windows), data_dir)
 
 
 @functools.lru_cache(maxsize=8)
-def _supplier_shares(windows: tuple[tuple[int, int], ...], data_dir: Path) -> pd.DataFrame:
-    dyadic = read_table(data_dir / "sipri_six.csv", ["supplier_cown", "recipient_cown", "year", "tiv_musd",
-                                                     "state_to_state"])
-    totals = read_table(data_dir / "sipri_totals_six.csv", ["ccode", "year", "tiv_imports_musd"])
-    dyadic = dyadic[dyadic.state_to_state == 1].assign(supplier=lambda d: d.supplier_cown.map(STATE_OF_COW),
-                                                         recipient=lambda d: d.recipient_cown.map(STATE_OF_COW))
-    totals = totals.assign(state=totals.ccode.map(STATE_OF_COW))
-    rows = []
-    for start, end in windows:
-        d = dyadic[dyadic.year.between(start, end)]
-        for recipient in STATES:
-            six = d[d.recipient == recipient].groupby("supplier").tiv_musd.sum()
-            total = float(totals.loc[totals.year.between(start, end) & (totals.state == recipient),
-                                     "tiv_imports_musd"].sum())
-            total = max(total, float(six.sum()))
+def _supplier_shares(windows: tuple[tuple[int, int], ...], data_dir: Path) -> SupplierShares:
+    dyadic = [r for r in read_table(data_dir / "sipri_six.csv", ["supplier_cown", "recipient_cown", "year", "tiv_musd",
+                                                                 "state_to_state"])
+              if r.state_to_state == 1 and r.supplier_cown in STATE_OF_COW and r.recipient_cown in STATE_OF_COW]
+    totals = [r for r in read_table(data_dir / "sipri_totals_six.csv", ["ccode", "year", "tiv_imports_musd"])
+              if r.ccode in STATE_OF_COW]
+    n = len(STATES)
+    share, imported = np.zeros((len(windows), n, n + 1)), np.zeros((len(windows), n), dtype=bool)
+    for w, (start, end) in enumerate(windows):
+        six = np.zeros((n, n))  # [recipient, supplier]: deliveries among the six in the window
+        for r in dyadic:
+            if start <= r.year <= end:
+                six[INDEX[STATE_OF_COW[r.recipient_cown]], INDEX[STATE_OF_COW[r.supplier_cown]]] += r.tiv_musd
+        for j, recipient in enumerate(STATES):
+            total = float(sum(r.tiv_imports_musd for r in totals
+                              if start <= r.year <= end and STATE_OF_COW[r.ccode] == recipient))
+            from_six = float(six[j].sum())
+            total = max(total, from_six)
             if total <= 0:
                 continue
-            for supplier in SUPPLIERS:
-                if supplier == recipient:
-                    continue
-                tiv = total - float(six.sum()) if supplier == "other" else float(six.get(supplier, 0.0))
-                rows.append({"recipient": recipient, "start": start, "end": end, "supplier": supplier,
-                             "share": tiv / total})
-    return pd.DataFrame(rows)
+            imported[w, j] = True
+            share[w, j, :n] = six[j] / total
+            share[w, j, j] = 0.0
+            share[w, j, n] = (total - from_six) / total
+    share.flags.writeable = imported.flags.writeable = False
+    return SupplierShares(windows, share, imported)
 
 
 def model_shares(arms: np.ndarray, years: np.ndarray, start: int, end: int) -> np.ndarray:
@@ -101,25 +119,30 @@ class InstrumentScore:
     window_fit: np.ndarray
 
 
-def _window_fit(arms: np.ndarray, years: np.ndarray, record: pd.DataFrame) -> tuple[list, np.ndarray]:
+def _window_fit(arms: np.ndarray, years: np.ndarray, record: SupplierShares, inside: tuple[int, int]
+                ) -> tuple[list, np.ndarray]:
+    """Supplier fit (B, K) of the recipient-windows of `record` lying in `inside` and in `years`,
+    recipient by recipient (keys (recipient, start, end), in that order)."""
+    by_window = {}
+    for w, (start, end) in enumerate(record.windows):
+        if inside[0] <= start and end <= inside[1] and years[0] <= start and end <= years[-1]:
+            model = model_shares(arms, years, start, end)  # (B, N, N + 1), every recipient at once
+            by_window[w] = 1.0 - 0.5 * np.abs(model - record.share[w]).sum(axis=2)  # (B, N)
     keys, fits = [], []
-    for (recipient, start, end), g in record.groupby(["recipient", "start", "end"], sort=True):
-        if start < years[0] or end > years[-1]:
-            continue
-        documented = np.zeros(len(SUPPLIERS))
-        for row in g.itertuples(index=False):
-            documented[SUPPLIERS.index(row.supplier)] = row.share
-        model = model_shares(arms, years, start, end)[:, INDEX[recipient]]
-        keys.append((recipient, int(start), int(end)))
-        fits.append(1.0 - 0.5 * np.abs(model - documented).sum(axis=1))
+    for j, recipient in enumerate(STATES):
+        for w in sorted(by_window, key=lambda w: record.windows[w]):
+            if record.imported[w, j]:
+                keys.append((recipient, *record.windows[w]))
+                fits.append(by_window[w][:, j])
     return keys, (np.stack(fits, axis=1) if fits else np.zeros((arms.shape[0], 0)))
 
 
-def load_episodes(path: Path = EPISODES) -> pd.DataFrame:
-    return read_table(path, ["sanctioner", "target", "start", "end", "input", "source"], dtype={"sanctioner": str})
+def load_episodes(path: Path = EPISODES) -> list[Any]:
+    """The documented sanction episodes (rows with sanctioner, target, start, end, input, source)."""
+    return read_table(path, ["sanctioner", "target", "start", "end", "input", "source"], text=("sanctioner", "target"))
 
 
-def sanction_accuracy(sanction: np.ndarray, years: np.ndarray, episodes: pd.DataFrame, window: tuple[int, int]
+def sanction_accuracy(sanction: np.ndarray, years: np.ndarray, episodes: list[Any], window: tuple[int, int]
                       ) -> np.ndarray:
     """(B,) balanced accuracy of the model's sanctions (B, T, N, N) against the documented episodes
     over the years in `window`; pair-years of episodes that are inputs are left out."""
@@ -127,7 +150,7 @@ def sanction_accuracy(sanction: np.ndarray, years: np.ndarray, episodes: pd.Data
     t = (years >= window[0]) & (years <= window[1])
     documented = np.zeros((len(years), n, n), dtype=bool)
     excluded = np.zeros_like(documented)
-    for row in episodes.itertuples(index=False):
+    for row in episodes:
         span = (years >= row.start) & (years <= row.end)
         target = excluded if int(row.input) else documented
         target[span, INDEX[row.sanctioner], INDEX[row.target]] = True
@@ -141,12 +164,11 @@ def sanction_accuracy(sanction: np.ndarray, years: np.ndarray, episodes: pd.Data
 
 
 def instrument_score(arms: np.ndarray, sanction: np.ndarray, years: np.ndarray, window: tuple[int, int],
-                     record: pd.DataFrame | None = None, episodes: pd.DataFrame | None = None) -> InstrumentScore:
+                     record: SupplierShares | None = None, episodes: list[Any] | None = None) -> InstrumentScore:
     """Instrument scores of runs (B, T, N, N) over the windows and years inside `window`."""
     record = supplier_shares() if record is None else record
     episodes = load_episodes() if episodes is None else episodes
-    inside = record[(record.start >= window[0]) & (record.end <= window[1])]
-    keys, fits = _window_fit(arms, years, inside)
+    keys, fits = _window_fit(arms, years, record, window)
     supplier = fits.mean(axis=1) if fits.shape[1] else np.full(arms.shape[0], np.nan)
     return InstrumentScore(supplier, sanction_accuracy(sanction, years, episodes, window), keys, fits)
 
@@ -158,24 +180,10 @@ def table_5_1(arms: np.ndarray, years: np.ndarray) -> list[dict]:
     out = []
     for (start, end), thesis in TABLE_5_1.items():
         model = model_shares(arms, years, start, end)[:, INDEX["PAK"]].mean(axis=0)
-        sipri = record[(record.recipient == "PAK") & (record.start == start)].set_index("supplier").share
+        sipri = record.of("PAK", (start, end))
         for supplier, share in thesis.items():
+            k = SUPPLIERS.index(supplier)
             out.append({"window": f"{start}-{end}", "supplier": supplier,
-                        "model": round(float(model[SUPPLIERS.index(supplier)]), 3),
-                        "sipri": round(float(sipri.get(supplier, 0.0)), 3), "thesis": share})
+                        "model": round(float(model[k]), 3),
+                        "sipri": round(float(sipri[k]) if sipri is not None else 0.0, 3), "thesis": share})
     return out
-
-
-def instruments_frame(runs: list, names: tuple[str, ...]) -> pd.DataFrame:
-    """Long form of the chosen instruments (`run,year,i,j,instrument,value`, non-zero cells only):
-    `runs` are RunResults with an `instruments` dict of (T, N, N) series [from, to]."""
-    codes = np.array(STATES)
-    frames = []
-    for run in runs:
-        for name in names:
-            series = run.instruments[name]
-            t, i, j = np.nonzero(np.abs(series) > 1e-6)
-            frames.append(pd.DataFrame({"run": run.seed, "year": run.years[t], "i": codes[i], "j": codes[j],
-                                        "instrument": name, "value": np.round(series[t, i, j], 6)}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["run", "year", "i", "j", "instrument", "value"])

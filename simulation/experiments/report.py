@@ -22,29 +22,28 @@ from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import Inputs
 from simulation.engine.params import ABLATIONS, Parameters
 from simulation.experiments.baselines import persistence_with_jitter, statistical_baselines
-from simulation.experiments.score import SHIFT_TOLERANCE, TOLERANCE, Score, TargetCells, score, target_cells
+from simulation.experiments.score import SHIFT_TOLERANCE, TOLERANCE, Score, Target, TargetCells, score, target_cells
 from simulation.states import INDEX, N_STATES, PAIRS
 
 RANDOM_WALK_STEP = 0.1
 
 
-def documented_series(targets: pd.DataFrame, years: np.ndarray) -> np.ndarray:
+def documented_series(targets: Iterable[Target], years: np.ndarray) -> np.ndarray:
     """(T, N, N) documented levels (NaN where the record is silent)."""
     out = np.full((len(years), N_STATES, N_STATES), np.nan)
-    for r in targets.itertuples(index=False):
+    for r in targets:
         t0, t1 = max(r.start - years[0], 0), min(r.end - years[0], len(years) - 1)
         i, j = INDEX[r.a], INDEX[r.b]
         out[t0:t1 + 1, i, j] = out[t0:t1 + 1, j, i] = r.level
     return out
 
 
-def persistence(targets: pd.DataFrame, years: np.ndarray, from_year: int) -> np.ndarray:
+def persistence(targets: Iterable[Target], years: np.ndarray, from_year: int) -> np.ndarray:
     """The documented level at `from_year` held for every year (1, T, N, N)."""
     record = documented_series(targets, years)
     held = np.nan_to_num(record[from_year - years[0]])
@@ -125,17 +124,19 @@ def _in_chunks(seeds: Sequence[int], series: Callable[[list[int]], np.ndarray]) 
         yield series(list(seeds[k:k + CHUNK_RUNS])), None
 
 
-def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: pd.DataFrame,
+def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, targets: list[Target],
                  params: Parameters, split_year: int, seeds: Sequence[int], baselines: bool = True,
                  statistical: bool = True,
                  instruments: dict[str, np.ndarray] | None = None,
-                 shift_tolerance: float = SHIFT_TOLERANCE) -> dict:
+                 shift_tolerance: float = SHIFT_TOLERANCE, balance_of_power: np.ndarray | None = None) -> dict:
     """Scores of (B, T, N, N) alignments in sample (to split_year), out of sample, and overall,
     per pair, and (optionally) for every baseline over the same seeds (the first `BASELINE_RUNS`); with the runs' `instruments`
     ("arms" and "sanction", (B, T, N, N)), their scores too (experiments.instrument_score).
     `alignment` may instead be chunks of runs in seed order, each (alignments, instruments or
     None), so that memory stays flat in the number of runs. `shift_tolerance` is the scorer's
-    (score.SHIFT_TOLERANCE); 0 re-scores a record made before that rule."""
+    (score.SHIFT_TOLERANCE); 0 re-scores a record made before that rule. `balance_of_power` is the
+    balance-of-power-only baseline's (B, T, N, N) alignments over the baseline seeds when the caller
+    has simulated them already (runner.run_scenario steps them beside its runs)."""
     years = inputs.years
     windows = {"in_sample": (int(years[0]), split_year), "out_of_sample": (split_year + 1, int(years[-1])),
                "all": (int(years[0]), int(years[-1]))}
@@ -164,7 +165,8 @@ def score_report(alignment: np.ndarray | Iterable[Chunk], inputs: Inputs, target
         seeds = list(seeds[:BASELINE_RUNS])
         series: dict[str, Iterable[Chunk]] = {
             "persistence_1947": [(persistence(targets, years, int(years[0])), None)],
-            "balance_of_power_only": _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment),
+            "balance_of_power_only": ([(balance_of_power, None)] if balance_of_power is not None else
+                                      _in_chunks(seeds, lambda s: simulate(inputs, bop, s, keep_threat=False).alignment)),
             "random_walk": _in_chunks(seeds, lambda s: random_walk(years, s)),
         }
         if statistical and "in_sample" in cells:  # fitting them takes seconds: `score` does, `run` does not

@@ -1,11 +1,12 @@
-"""Run a scenario: build its inputs once, then run the Mesa model once per seed (a few runs), or
-the ensemble in chunks (many runs, equal to the Mesa runs to 1e-9), keeping summaries so that
-memory stays flat in the number of runs."""
+"""Run a scenario: build its inputs once, then step a few runs in one batch recording every part of
+every stance (each run written in full), or many on the ensemble in chunks (equal to the Mesa runs
+to 1e-9), keeping summaries so that memory stays flat in the number of runs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,8 +19,11 @@ from simulation.experiments.posterior import ParameterSource
 from simulation.experiments.scenario import Scenario, scenario_events, scenario_inputs
 from simulation.states import N_STATES, PAIR_A, PAIR_B, PAIRS
 
-#: Up to this many runs, `run` steps the Mesa model and writes every run; above, the ensemble and summaries.
-MESA_MAX_RUNS = 8
+if TYPE_CHECKING:
+    from simulation.experiments.explain import Trace
+
+#: Up to this many runs, `run` writes every run in full (and their motives); above, summaries.
+FULL_MAX_RUNS = 8
 #: Runs simulated at once on the ensemble (about 45 MB each chunk for 78 years).
 CHUNK_RUNS = 500
 #: Quantiles of many-run alignments are read off a histogram of this bin width over [-1, 1].
@@ -28,39 +32,45 @@ QUANTILES = (0.05, 0.5, 0.95)
 
 
 @dataclass(frozen=True)
-class RunResult:
-    """One run's yearly series, each (T, N, N)."""
+class FewRuns:
+    """What a few-run `run` computes: the scenario's inputs, parameters and events, its runs traced
+    (`explain.trace`), and the balance-of-power-only baseline's alignments over the same seeds."""
 
-    seed: int
-    years: np.ndarray
-    alignment: np.ndarray
-    threat: np.ndarray
-    instruments: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T, N, N) [from, to]
-
-
-def run_one(inputs: Inputs, params: Parameters, seed: int) -> RunResult:
-    from simulation.engine.model import AlignmentModel  # Mesa: loaded only by the commands that step it
-
-    model = AlignmentModel(inputs, params, seed=seed)
-    model.run()
-    return RunResult(seed, inputs.years, model.series("alignment"), model.series("threat"),
-                     {name: model.series(name) for name in dynamics.INSTRUMENTS})
+    inputs: Inputs
+    params: Parameters
+    events: list[Event]
+    trace: Trace
+    baseline: np.ndarray  # (B, T, N, N): report.balance_of_power_only(params), seeds[:report.BASELINE_RUNS]
 
 
-def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None, progress: bool = False,
-                 source: ParameterSource | None = None) -> tuple[Inputs, Parameters, list[RunResult], list[Event]]:
-    """Every seed on the Mesa model; with a posterior `source`, each run takes its seed's draw (the
-    scenario's own parameter overrides kept)."""
-    from tqdm import tqdm
+def _batch(*groups: tuple[Parameters, int]) -> Parameters:
+    """One Parameters for consecutive groups of runs, each (weights, runs) with its own weights (a
+    point, or one value per run)."""
+    return Parameters(**{name: np.concatenate([np.broadcast_to(np.asarray(getattr(p, name), dtype=float), (k,))
+                                               for p, k in groups]) for name in Parameters.names()})
+
+
+def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None,
+                 source: ParameterSource | None = None) -> FewRuns:
+    """Every seed in one batch, with every year's stance split into its parts and the instruments
+    chosen (`explain.trace`): what a few-run `run` writes. With a posterior `source`, each run takes
+    its seed's draw (the scenario's own parameter overrides kept).
+
+    The batch steps the same yearly functions as the Mesa model (`engine/dynamics.py`) and equals
+    it, run by run, to the bit (tests/test_model.py); it does not import Mesa, whose import alone
+    takes longer than the whole run. The score's balance-of-power-only baseline rides in the same
+    batch (its own rows, its own weights): a year's step costs about as much for 2 runs as for 1."""
+    from simulation.experiments.explain import trace
+    from simulation.experiments.report import BASELINE_RUNS, balance_of_power_only
 
     events = scenario_events(scenario)
     inputs, params = scenario_inputs(scenario, events)
     seeds = list(scenario.seeds if seeds is None else seeds)
-    source = source or ParameterSource()
-    keep = tuple(scenario.overrides())
-    runs = [run_one(inputs, source.for_runs(params, [s], keep), s)
-            for s in tqdm(seeds, desc="runs", unit="run", disable=not progress or len(seeds) < 20)]
-    return inputs, params, runs, events
+    base = seeds[:BASELINE_RUNS]
+    weights = _batch(((source or ParameterSource()).for_runs(params, seeds, tuple(scenario.overrides())), len(seeds)),
+                     (balance_of_power_only(params), len(base)))
+    both = trace(inputs, weights, seeds + base, dynamics.INSTRUMENTS)
+    return FewRuns(inputs, params, events, both.runs(slice(0, len(seeds))), both.alignment[len(seeds):])
 
 
 def run_chunks(inputs: Inputs, params: Parameters, seeds: Sequence[int], chunk: int = CHUNK_RUNS,

@@ -13,11 +13,13 @@ The score is their mean, so getting the levels and getting the turns both count.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from simulation.engine.inputs import DATA_DIR, read_table
 from simulation.engine.params import Parameters
@@ -35,13 +37,28 @@ MIN_SHIFT = 0.2
 #: Calibration records made before it (no `shift_tolerance` key in calibrated.json) used 0.
 SHIFT_TOLERANCE = 0.05
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def load_targets(path: Path = TARGETS) -> pd.DataFrame:
+
+class Target(NamedTuple):
+    """One documented period of a pair (a row of targets.csv): a < b, `level` in [-1, 1]."""
+
+    a: str
+    b: str
+    start: int
+    end: int
+    level: float
+    source: str
+    note: str | None = None
+
+
+def load_targets(path: Path = TARGETS) -> list[Target]:
     """Read and validate the target record: known states, a < b, periods in range and not
-    overlapping, levels in [-1, 1], every row sourced."""
-    frame = read_table(path, ["a", "b", "start", "end", "level", "source"], not_found="target file not found",
-                       dtype={"a": str, "b": str})
-    for k, row in enumerate(frame.itertuples(index=False), start=2):
+    overlapping, levels in [-1, 1], every row sourced. Sorted by pair and start."""
+    rows = read_table(path, ["a", "b", "start", "end", "level", "source"], not_found="target file not found",
+                      text=("a", "b", "source", "note"))
+    for k, row in enumerate(rows, start=2):
         for col in ("a", "b"):
             if getattr(row, col) not in INDEX:
                 raise InputError(f"unknown state code {getattr(row, col)!r}", file=path, line=k, field=col)
@@ -54,11 +71,12 @@ def load_targets(path: Path = TARGETS) -> pd.DataFrame:
             raise InputError(f"level {row.level} is outside [-1, 1]", file=path, line=k, field="level")
         if not isinstance(row.source, str) or not row.source.strip():
             raise InputError("every target needs a source", file=path, line=k, field="source")
-    frame = frame.sort_values(["a", "b", "start"], kind="stable").reset_index(drop=True)
-    for (a, b), g in frame.groupby(["a", "b"]):
-        if (g.start.to_numpy()[1:] <= g.end.to_numpy()[:-1]).any():
-            raise InputError(f"overlapping periods for {a}-{b}", file=path, field="start")
-    return frame
+    targets = sorted((Target(r.a, r.b, r.start, r.end, r.level, r.source, getattr(r, "note", None)) for r in rows),
+                     key=lambda t: (t.a, t.b, t.start))
+    for before, after in itertools.pairwise(targets):
+        if (before.a, before.b) == (after.a, after.b) and after.start <= before.end:
+            raise InputError(f"overlapping periods for {after.a}-{after.b}", file=path, field="start")
+    return targets
 
 
 @dataclass(frozen=True)
@@ -76,8 +94,9 @@ class TargetCells:
     shift_pair: np.ndarray  # (S,)
 
 
-def target_cells(targets: pd.DataFrame, years: np.ndarray, window: tuple[int, int] | None = None) -> TargetCells:
-    """Cells (pair-years) and shifts inside `years` and `window` (inclusive), e.g. (1991, 2024)."""
+def target_cells(targets: Iterable[Target], years: np.ndarray, window: tuple[int, int] | None = None) -> TargetCells:
+    """Cells (pair-years) and shifts inside `years` and `window` (inclusive), e.g. (1991, 2024), of
+    `targets` sorted by pair and start (as `load_targets` gives them)."""
     lo, hi = window or (int(years[0]), int(years[-1]))
     lo, hi = max(lo, int(years[0])), min(hi, int(years[-1]))
     pair_index = {p: k for k, p in enumerate(PAIRS)}
@@ -87,7 +106,7 @@ def target_cells(targets: pd.DataFrame, years: np.ndarray, window: tuple[int, in
     level: list[float] = []
     pair: list[int] = []
     period_cells: dict[int, np.ndarray] = {}
-    rows = list(targets.itertuples(index=False))
+    rows = list(targets)
     for r, row in enumerate(rows):
         ys = np.arange(max(row.start, lo), min(row.end, hi) + 1)
         first = len(t)
@@ -174,9 +193,26 @@ def score(alignment: np.ndarray, cells: TargetCells, tolerance: float = TOLERANC
 MAX_ALIGNMENT_BYTES = 256 * 1024**2
 
 
-def _first_bad(frame: pd.DataFrame, bad: np.ndarray) -> int:
+def _first_bad(bad: np.ndarray) -> int:
     """Line of the first flagged row (the header is line 1)."""
     return int(np.flatnonzero(bad)[0]) + 2
+
+
+def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
+    """A user's alignments CSV as a DataFrame (`read_alignments` checks it with pandas' vectorized
+    tests: it may hold millions of rows), failing with a clear message if it or a column is missing."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path, dtype={"a": str, "b": str})
+    except FileNotFoundError:
+        raise InputError("no alignments here", file=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", file=path) from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1, field=missing[0])
+    return frame
 
 
 def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -184,6 +220,8 @@ def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
     alignments.parquet of `run --full`), checked whole: known pairs with a < b, whole-number runs
     and years inside the period, finite alignments in [-1, 1], no duplicate rows, and every run
     holding every pair in every year of one unbroken span. Errors name the file, line and field."""
+    import pandas as pd
+
     from simulation.states import N_STATES, check_state
 
     columns = ["run", "year", "a", "b", "alignment"]
@@ -202,40 +240,40 @@ def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}", file=path, field=missing[0])
     else:
-        frame = read_table(path, columns, not_found="no alignments here", dtype={"a": str, "b": str})
+        frame = _read_frame(path, columns)
     if frame.empty:
         raise InputError("holds no rows", file=path, line=2)
     for col in ("run", "year"):
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna().to_numpy() | (values != np.floor(values)).to_numpy()
         if bad.any():
-            raise InputError(f"expected a whole number, got {frame[col].iloc[_first_bad(frame, bad) - 2]!r}",
-                             file=path, line=_first_bad(frame, bad), field=col)
+            raise InputError(f"expected a whole number, got {frame[col].iloc[_first_bad(bad) - 2]!r}",
+                             file=path, line=_first_bad(bad), field=col)
         frame[col] = values.astype(np.int64) if values.abs().max() < 2**63 else values
     bad = ((frame.run < 0) | (frame.run >= 2**63)).to_numpy()
     if bad.any():
-        raise InputError("a run's seed must lie in 0..2**63-1", file=path, line=_first_bad(frame, bad), field="run")
+        raise InputError("a run's seed must lie in 0..2**63-1", file=path, line=_first_bad(bad), field="run")
     bad = ((frame.year < FIRST_YEAR) | (frame.year > LAST_YEAR)).to_numpy()
     if bad.any():
-        raise InputError(f"year {frame.year.iloc[_first_bad(frame, bad) - 2]} is outside {FIRST_YEAR}-{LAST_YEAR}",
-                         file=path, line=_first_bad(frame, bad), field="year")
+        raise InputError(f"year {frame.year.iloc[_first_bad(bad) - 2]} is outside {FIRST_YEAR}-{LAST_YEAR}",
+                         file=path, line=_first_bad(bad), field="year")
     for col in ("a", "b"):
         known = frame[col].isin(list(INDEX)).to_numpy()
         if not known.all():
-            line = _first_bad(frame, ~known)
+            line = _first_bad(~known)
             check_state(frame[col].iloc[line - 2], file=path, line=line, field=col)
     bad = (frame.a >= frame.b).to_numpy()
     if bad.any():
-        raise InputError("write pairs with a < b", file=path, line=_first_bad(frame, bad), field="b")
+        raise InputError("write pairs with a < b", file=path, line=_first_bad(bad), field="b")
     values = pd.to_numeric(frame.alignment, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (np.abs(values) > 1.0 + 1e-9)
     if bad.any():
-        raise InputError(f"expected a number in [-1, 1], got {frame.alignment.iloc[_first_bad(frame, bad) - 2]!r}",
-                         file=path, line=_first_bad(frame, bad), field="alignment")
+        raise InputError(f"expected a number in [-1, 1], got {frame.alignment.iloc[_first_bad(bad) - 2]!r}",
+                         file=path, line=_first_bad(bad), field="alignment")
     dup = frame.duplicated(["run", "year", "a", "b"]).to_numpy()
     if dup.any():
         raise InputError("duplicate row (same run, year and pair as an earlier one)", file=path,
-                         line=_first_bad(frame, dup))
+                         line=_first_bad(dup))
     years = np.arange(int(frame.year.min()), int(frame.year.max()) + 1)
     if len(years) < 2:
         raise InputError("holds one year only; a score needs at least two", file=path, field="year")

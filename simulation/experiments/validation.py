@@ -35,7 +35,7 @@ from simulation.engine.params import Parameters
 from simulation.experiments import baselines
 from simulation.experiments.calibrate import Fit, Objective, fit, free_parameters
 from simulation.experiments.report import documented_series, persistence
-from simulation.experiments.score import TargetCells, load_targets, score, target_cells
+from simulation.experiments.score import Target, TargetCells, load_targets, score, target_cells
 from simulation.states import PAIRS
 
 FIRST, LAST = 1947, 2024
@@ -120,7 +120,7 @@ def _prefixed(prefix: str, values: Mapping[str, float]) -> dict[str, float]:
     return {f"{prefix}_{k}": v for k, v in values.items()}
 
 
-def _baseline_series(inputs: Inputs, targets: pd.DataFrame, train: TargetCells, origin: int,
+def _baseline_series(inputs: Inputs, targets: list[Target], train: TargetCells, origin: int,
                      seeds: Sequence[int], noise: float) -> dict[str, np.ndarray]:
     """Every baseline fitted on `train` (the model's fitted cells), the origin's levels held and held
     with jitter."""

@@ -22,7 +22,7 @@ from simulation.engine.params import Parameters
 from simulation.engine.timeline import Event
 from simulation.experiments import explain
 from simulation.experiments.scenario import InputEdit, Scenario, Where, load_scenario, scenario_events, scenario_inputs
-from simulation.experiments.score import load_targets, score, target_cells
+from simulation.experiments.score import Target, load_targets, score, target_cells
 from simulation.states import INDEX, PAIRS, STATES, display_name
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -136,15 +136,14 @@ def mids_of(year: int) -> list[dict]:
 
 
 @cache
-def _targets() -> pd.DataFrame:
+def _targets() -> list[Target]:
     return load_targets()
 
 
 def documented(a: str, b: str) -> pd.DataFrame:
     """The documented record of a pair: start, end, level, source, note."""
     a, b = sorted((a, b))
-    t = _targets()
-    return t[(t.a == a) & (t.b == b)]
+    return pd.DataFrame([t for t in _targets() if (t.a, t.b) == (a, b)], columns=list(Target._fields))
 
 
 class ClassroomModel(AlignmentModel):

@@ -4,8 +4,8 @@ Every command validates everything first (arguments, files, the output folder, t
 then computes, then publishes its folder whole (`output.write_atomically`). A user's mistake prints
 one line naming the file, line and field, or the argument, and exits with code 2; --out is left as
 it was. The contract and its limits are in `contract.py` and the README ("Errors and limits").
-Each command imports what it needs when it runs, so `compare` never loads Mesa and `run --no-plots`
-never loads matplotlib.
+Each command imports what it needs when it runs, so `run` and `compare` never load Mesa (the app and
+the notebooks step the Mesa model) and `run --no-plots` never loads matplotlib.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _seeds(first: int, runs: int, argument: str) -> list[int]:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from simulation.experiments.periods import split_year
-    from simulation.experiments.runner import MESA_MAX_RUNS
+    from simulation.experiments.runner import FULL_MAX_RUNS
     from simulation.experiments.scenario import load_scenario
     from simulation.interfaces import output
 
@@ -40,13 +40,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         seeds = [args.seed] if args.seed is not None else list(scenario.seeds)
     years = scenario.period.end - scenario.period.start + 1
-    if args.full and len(seeds) <= MESA_MAX_RUNS:
-        raise InputError(f"--full is for more than {MESA_MAX_RUNS} runs (fewer are always written in full)",
+    if args.full and len(seeds) <= FULL_MAX_RUNS:
+        raise InputError(f"--full is for more than {FULL_MAX_RUNS} runs (fewer are always written in full)",
                          field="--full")
     output.check_out(Path(args.out), "run", args.force)
     split = split_year()
     started = time.perf_counter()
-    if len(seeds) <= MESA_MAX_RUNS:
+    if len(seeds) <= FULL_MAX_RUNS:
         report = _run_few(args, scenario, seeds, split)
     else:
         report = _run_many(args, scenario, seeds, split)
@@ -58,19 +58,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _figures(folder: Path, alignments, inputs, targets, arms, title: str) -> None:
-    """The run's figures; `arms` is (B, T, N, N) [supplier, recipient], or its mean over runs (1, T, N, N)."""
-    import pandas as pd
-
+def _figures(folder: Path, years, mean, band, capability, targets, arms, title: str) -> None:
+    """The run's figures: `mean` and `band` (lo, hi; None for one run) are the alignments over runs
+    (T, P); `arms` is (B, T, N, N) [supplier, recipient], or its mean over runs (1, T, N, N)."""
     from simulation.experiments.instrument_score import supplier_shares
     from simulation.interfaces import plots
-    from simulation.states import STATES
 
-    plots.plot_alignment_series(alignments, folder / "alignment_over_time.png", targets=targets, title=title)
-    capability = pd.DataFrame({"year": inputs.years.repeat(len(STATES)), "state": list(STATES) * inputs.n_years,
-                               "value": inputs.capability.reshape(-1)})
-    plots.plot_networks(alignments, capability, folder / "alignment_network.png")
-    plots.plot_supplier_shares(arms, inputs.years, supplier_shares(), folder / "supplier_shares.png")
+    plots.plot_alignment_series(years, mean, folder / "alignment_over_time.png", band=band, targets=targets, title=title)
+    plots.plot_networks(years, mean, capability, folder / "alignment_network.png")
+    plots.plot_supplier_shares(arms, years, supplier_shares(), folder / "supplier_shares.png")
 
 
 def _source(args: argparse.Namespace):
@@ -86,7 +82,7 @@ def _write_run_record(folder: Path, args: argparse.Namespace, scenario, seeds: l
     from simulation.engine.timeline import write_events
     from simulation.interfaces import output
 
-    output.write_csv(inputs.to_long(), folder / "inputs.csv")
+    output.write_columns(output.inputs_columns(inputs), folder / "inputs.csv")
     write_events(events, folder / "events.csv")
     output.write_json(report, folder / "score.json")
     output.write_json({"scenario": scenario.name, "seeds": seeds, "period": [scenario.period.start, scenario.period.end],
@@ -95,34 +91,35 @@ def _write_run_record(folder: Path, args: argparse.Namespace, scenario, seeds: l
 
 
 def _run_few(args: argparse.Namespace, scenario, seeds: list[int], split: int) -> dict:
-    """A few runs on the Mesa model, every run written in full."""
+    """A few runs in one batch, every run written in full with the parts of every stance."""
     import numpy as np
 
-    from simulation.engine.dynamics import INSTRUMENTS
     from simulation.experiments import explain
-    from simulation.experiments.instrument_score import instruments_frame
     from simulation.experiments.report import SCORED_INSTRUMENTS, score_report
     from simulation.experiments.runner import run_scenario
     from simulation.experiments.score import load_targets
     from simulation.interfaces import output
+    from simulation.states import PAIR_A, PAIR_B
 
     targets = load_targets()
-    inputs, params, runs, events = run_scenario(scenario, seeds, progress=True, source=_source(args))
-    alignments = output.alignments_frame(runs)
-    instruments = {k: np.stack([r.instruments[k] for r in runs]) for k in SCORED_INSTRUMENTS}
-    report = score_report(np.stack([r.alignment for r in runs]), inputs, targets, params, split, seeds,
-                          instruments=instruments, statistical=False)
+    few = run_scenario(scenario, seeds, source=_source(args))
+    inputs, params, trace, events = few.inputs, few.params, few.trace, few.events
+    instruments = {k: trace.instruments[k] for k in SCORED_INSTRUMENTS}
+    report = score_report(trace.alignment, inputs, targets, params, split, seeds, instruments=instruments,
+                          statistical=False, balance_of_power=few.baseline)
 
     def write(folder: Path) -> None:
-        output.write_csv(alignments, folder / "alignments.csv")
-        output.write_csv(output.threats_frame(runs), folder / "threats.csv")
-        # the same runs again, recording each stance's parts (each run with its own weights, as above)
-        weights = _source(args).for_runs(params, seeds, tuple(scenario.overrides()))
-        output.write_csv(explain.motives_frame(explain.trace(inputs, weights, seeds)), folder / "motives.csv")
-        output.write_csv(instruments_frame(runs, INSTRUMENTS), folder / "instruments.csv")
+        output.write_columns(output.alignments_columns(seeds, inputs.years, trace.alignment), folder / "alignments.csv")
+        output.write_columns(output.threats_columns(seeds, inputs.years, trace.threat), folder / "threats.csv")
+        output.write_columns(explain.motives_columns(trace), folder / "motives.csv")
+        output.write_columns(output.instruments_columns(seeds, inputs.years, trace.instruments),
+                             folder / "instruments.csv")
         _write_run_record(folder, args, scenario, seeds, inputs, events, report, params)
         if not args.no_plots:
-            _figures(folder, alignments, inputs, targets, instruments["arms"], f"{scenario.name}: alignment by pair")
+            pairs = trace.alignment[:, :, PAIR_A, PAIR_B]  # (B, T, P)
+            band = (np.quantile(pairs, 0.05, axis=0), np.quantile(pairs, 0.95, axis=0)) if len(seeds) > 1 else None
+            _figures(folder, inputs.years, pairs.mean(axis=0), band, inputs.capability, targets, instruments["arms"],
+                     f"{scenario.name}: alignment by pair")
 
     output.write_atomically(Path(args.out), write, "run", args.force)
     return report
@@ -158,14 +155,16 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
         result["report"] = report = score_report(chunks(), inputs, targets, params, split, seeds, statistical=False)
         if full is not None:
             full.close()
-        alignments = output.alignment_summary_frame(summary)
-        output.write_csv(alignments, folder / "alignments.csv")
-        output.write_csv(output.threat_summary_frame(summary), folder / "threats.csv")
-        output.write_csv(output.instrument_summary_frame(summary), folder / "instruments.csv")
+        output.write_columns(output.alignment_summary_columns(summary), folder / "alignments.csv")
+        output.write_columns(output.threat_summary_columns(summary), folder / "threats.csv")
+        output.write_columns(output.instrument_summary_columns(summary), folder / "instruments.csv")
         _write_run_record(folder, args, scenario, seeds, inputs, events, report, params)
         if not args.no_plots:
-            _figures(folder, alignments, inputs, targets, summary.instrument_mean("arms")[None],
-                     f"{scenario.name}: alignment by pair ({len(seeds)} runs)")
+            from simulation.experiments.runner import QUANTILES
+
+            band = (summary.alignment_quantile(QUANTILES[0]), summary.alignment_quantile(QUANTILES[-1]))
+            _figures(folder, inputs.years, summary.alignment_mean, band, inputs.capability, targets,
+                     summary.instrument_mean("arms")[None], f"{scenario.name}: alignment by pair ({len(seeds)} runs)")
 
     output.write_atomically(Path(args.out), write, "run", args.force)
     return result["report"]

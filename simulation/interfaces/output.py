@@ -1,7 +1,7 @@
 """Result files (the output contract) and how they are written: all or nothing.
 
 `alignments.csv`: run,year,a,b,alignment (unordered pairs, a < b, alignment in [-1, 1]); for more
-                  than `runner.MESA_MAX_RUNS` runs, year,a,b,alignment,q05,q50,q95,runs (the mean
+                  than `runner.FULL_MAX_RUNS` runs, year,a,b,alignment,q05,q50,q95,runs (the mean
                   and quantiles over runs), and with --full every run in alignments.parquet.
 `threats.csv`:    run,year,i,j,threat (directed: threat of j as perceived by i); for many runs
                   year,i,j,threat,sd,runs (mean and standard deviation), every run in threats.parquet.
@@ -14,120 +14,177 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from simulation.errors import InputError
 from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from simulation.engine.ensemble import Ensemble
-    from simulation.experiments.runner import RunResult, Summary
+    from simulation.engine.series import Inputs
+    from simulation.experiments.runner import Summary
 
 FLOAT_FORMAT = "%.6f"
+#: A table to write: column name -> (R,) array, or one value for every row.
+Columns = dict[str, Any]
+#: Directed pairs i != j, in row order: (i, j) state indices.
+_I, _J = np.nonzero(~np.eye(len(STATES), dtype=bool))
+_CODES = np.array(STATES)
 
 
-def alignments_frame(runs: list[RunResult]) -> pd.DataFrame:
-    frames = []
-    for r in runs:
-        T, P = len(r.years), len(PAIRS)
-        frames.append(pd.DataFrame({
-            "run": r.seed,
-            "year": np.repeat(r.years, P),
-            "a": np.tile([a for a, _ in PAIRS], T),
-            "b": np.tile([b for _, b in PAIRS], T),
-            "alignment": r.alignment[:, PAIR_A, PAIR_B].reshape(-1),
-        }))
-    return pd.concat(frames, ignore_index=True)
+def alignments_columns(seeds: Sequence[int], years: np.ndarray, alignment: np.ndarray) -> Columns:
+    """`alignments.csv` of a few runs: run, year, a, b, alignment; `alignment` is (B, T, N, N)."""
+    B, T, P = len(seeds), len(years), len(PAIRS)
+    return {"run": np.repeat(np.asarray(seeds, dtype=np.int64), T * P), "year": np.tile(np.repeat(years, P), B),
+            "a": np.tile([a for a, _ in PAIRS], B * T), "b": np.tile([b for _, b in PAIRS], B * T),
+            "alignment": alignment[:, :, PAIR_A, PAIR_B].reshape(-1)}
 
 
-def threats_frame(runs: list[RunResult]) -> pd.DataFrame:
-    n = len(STATES)
-    i, j = np.nonzero(~np.eye(n, dtype=bool))
-    frames = []
-    for r in runs:
-        T = len(r.years)
-        frames.append(pd.DataFrame({
-            "run": r.seed,
-            "year": np.repeat(r.years, len(i)),
-            "i": np.tile(np.array(STATES)[i], T),
-            "j": np.tile(np.array(STATES)[j], T),
-            "threat": r.threat[:, i, j].reshape(-1),
-        }))
-    return pd.concat(frames, ignore_index=True)
+def threats_columns(seeds: Sequence[int], years: np.ndarray, threat: np.ndarray) -> Columns:
+    """`threats.csv` of a few runs: run, year, i, j, threat (of j as i perceives it); `threat` is (B, T, N, N)."""
+    B, T, D = len(seeds), len(years), len(_I)
+    return {"run": np.repeat(np.asarray(seeds, dtype=np.int64), T * D), "year": np.tile(np.repeat(years, D), B),
+            "i": np.tile(_CODES[_I], B * T), "j": np.tile(_CODES[_J], B * T),
+            "threat": threat[:, :, _I, _J].reshape(-1)}
 
 
-def alignment_summary_frame(summary: Summary) -> pd.DataFrame:
+def instruments_columns(seeds: Sequence[int], years: np.ndarray, instruments: Mapping[str, np.ndarray]) -> Columns:
+    """`instruments.csv` of a few runs: run, year, i, j, instrument, value (what i chose toward j;
+    non-zero cells only, run by run, instrument by instrument); each series is (B, T, N, N) [from, to]."""
+    parts: list[Columns] = []
+    for b, seed in enumerate(seeds):
+        for name, series in instruments.items():
+            t, i, j = np.nonzero(np.abs(series[b]) > 1e-6)
+            parts.append({"run": np.full(len(t), seed, dtype=np.int64), "year": years[t], "i": _CODES[i],
+                          "j": _CODES[j], "instrument": np.full(len(t), name), "value": np.round(series[b][t, i, j], 6)})
+    if not parts:
+        return {"run": np.zeros(0, dtype=np.int64), "year": np.zeros(0, dtype=np.int64), "i": _CODES[:0],
+                "j": _CODES[:0], "instrument": _CODES[:0], "value": np.zeros(0)}
+    return {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
+
+
+def inputs_columns(inputs: Inputs) -> Columns:
+    """`inputs.csv`: year, series, i, j, value for every yearly input series (per state: every value,
+    j empty; ideology: one series per axis; per pair: the non-zero cells)."""
+    from simulation.engine.series import IDEOLOGY_AXES, yearly
+
+    parts: list[tuple[np.ndarray, str, np.ndarray, np.ndarray | str, np.ndarray]] = []
+    for f in yearly():
+        arr, per = getattr(inputs, f.name), f.metadata["per"]
+        if per == "state":
+            t, i = np.nonzero(np.ones_like(arr, dtype=bool))
+            parts.append((t, f.name, i, "", arr[t, i]))
+        elif per == "ideology":
+            for axis, name in enumerate(f"ideology_{a}" for a in IDEOLOGY_AXES):
+                sub = arr[:, :, axis]
+                t, i = np.nonzero(np.ones_like(sub, dtype=bool))
+                parts.append((t, name, i, "", sub[t, i]))
+        else:
+            t, a, b = np.nonzero(arr)
+            parts.append((t, f.name, a, _CODES[b], arr[t, a, b]))
+    return {"year": np.concatenate([inputs.years[t] for t, *_ in parts]),
+            "series": np.concatenate([np.full(len(t), name) for t, name, *_ in parts]),
+            "i": np.concatenate([_CODES[i] for _, _, i, *_ in parts]),
+            "j": np.concatenate([np.full(len(t), j) if isinstance(j, str) else j for t, _, _, j, _ in parts]),
+            "value": np.concatenate([v for *_, v in parts])}
+
+
+def alignment_summary_columns(summary: Summary) -> Columns:
     """Many runs: per year and pair, the mean alignment and its 5%, 50% and 95% quantiles over runs."""
     from simulation.experiments.runner import QUANTILES
 
     T, P = summary.alignment_mean.shape
-    frame = pd.DataFrame({"year": np.repeat(summary.years, P), "a": np.tile([a for a, _ in PAIRS], T),
-                          "b": np.tile([b for _, b in PAIRS], T), "alignment": summary.alignment_mean.reshape(-1)})
+    columns: Columns = {"year": np.repeat(summary.years, P), "a": np.tile([a for a, _ in PAIRS], T),
+                        "b": np.tile([b for _, b in PAIRS], T), "alignment": summary.alignment_mean.reshape(-1)}
     for q in QUANTILES:
-        frame[f"q{round(q * 100):02d}"] = summary.alignment_quantile(q).reshape(-1)
-    frame["runs"] = summary.runs
-    return frame
+        columns[f"q{round(q * 100):02d}"] = summary.alignment_quantile(q).reshape(-1)
+    columns["runs"] = summary.runs
+    return columns
 
 
-def threat_summary_frame(summary: Summary) -> pd.DataFrame:
+def threat_summary_columns(summary: Summary) -> Columns:
     """Many runs: per year and directed pair, the mean threat and its standard deviation over runs."""
-    i, j = np.nonzero(~np.eye(len(STATES), dtype=bool))
     T = len(summary.years)
-    return pd.DataFrame({"year": np.repeat(summary.years, len(i)), "i": np.tile(np.array(STATES)[i], T),
-                         "j": np.tile(np.array(STATES)[j], T), "threat": summary.threat_mean[:, i, j].reshape(-1),
-                         "sd": summary.threat_sd[:, i, j].reshape(-1), "runs": summary.runs})
+    return {"year": np.repeat(summary.years, len(_I)), "i": np.tile(_CODES[_I], T), "j": np.tile(_CODES[_J], T),
+            "threat": summary.threat_mean[:, _I, _J].reshape(-1), "sd": summary.threat_sd[:, _I, _J].reshape(-1),
+            "runs": summary.runs}
 
 
-def instrument_summary_frame(summary: Summary) -> pd.DataFrame:
+def instrument_summary_columns(summary: Summary) -> Columns:
     """Many runs: per year, directed pair and instrument, the mean over runs (non-zero cells only)."""
-    codes = np.array(STATES)
-    frames = []
+    parts = []
     for name in summary.instrument_sum:
         mean = summary.instrument_mean(name)
         t, i, j = np.nonzero(np.abs(mean) > 1e-6)
-        frames.append(pd.DataFrame({"year": summary.years[t], "i": codes[i], "j": codes[j], "instrument": name,
-                                    "value": mean[t, i, j], "runs": summary.runs}))
-    return pd.concat(frames, ignore_index=True)
+        parts.append({"year": summary.years[t], "i": _CODES[i], "j": _CODES[j], "instrument": np.full(len(t), name),
+                      "value": mean[t, i, j]})
+    columns: Columns = {k: np.concatenate([c[k] for c in parts]) for k in parts[0]}
+    columns["runs"] = summary.runs
+    return columns
 
 
 class FullTables:
-    """Every run of a many-run `run --full`, appended a chunk at a time to alignments.parquet and
-    threats.parquet in `folder` (same columns as the few-run CSVs)."""
+    """Every run of a many-run `run --full`, appended a chunk at a time to alignments.parquet,
+    threats.parquet and instruments.parquet in `folder` (same columns as the few-run CSVs)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.writers: dict[str, object] = {}
 
-    def _append(self, name: str, frame: pd.DataFrame) -> None:
+    def _append(self, name: str, columns: Columns) -> None:
+        import pandas as pd
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
         if name not in self.writers:
             self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", table.schema)
         self.writers[name].write_table(table)  # type: ignore[attr-defined]
 
     def add(self, run: Ensemble) -> None:
-        from simulation.experiments.instrument_score import instruments_frame
-        from simulation.experiments.runner import RunResult
-
-        runs = [RunResult(s, run.years, run.alignment[b], run.threat[b], {k: v[b] for k, v in run.instruments.items()})
-                for b, s in enumerate(run.seeds)]
-        self._append("alignments", alignments_frame(runs))
-        self._append("threats", threats_frame(runs))
-        self._append("instruments", instruments_frame(runs, tuple(run.instruments)))
+        self._append("alignments", alignments_columns(run.seeds, run.years, run.alignment))
+        self._append("threats", threats_columns(run.seeds, run.years, run.threat))
+        self._append("instruments", instruments_columns(run.seeds, run.years, run.instruments))
 
     def close(self) -> None:
         for writer in self.writers.values():
             writer.close()  # type: ignore[attr-defined]
+
+
+def _cells(values: Any, rows: int) -> list[str]:
+    """One column as CSV cells: floats to FLOAT_FORMAT (NaN an empty cell), anything else as text."""
+    array = np.asarray(values)
+    if array.ndim == 0:
+        array = np.broadcast_to(array, (rows,))
+    if array.dtype.kind == "f":
+        # one %-formatting of the whole column: its loop runs in C, not a Python step per cell
+        cells = ((FLOAT_FORMAT + "\n") * len(array) % tuple(array.tolist())).split("\n")[:-1]
+        return ["" if v != v else c for v, c in zip(array.tolist(), cells)] if np.isnan(array).any() else cells
+    if array.dtype.kind in "iuU":  # whole numbers and text: numpy's own conversion, the same digits
+        return array.astype(str).tolist()
+    return ["" if v is None else str(v) for v in array.tolist()]
+
+
+def write_columns(columns: Columns, path: Path) -> None:
+    """Write a table (column name -> values) as CSV: a header, floats to six decimals, whole numbers
+    and text as they are, quoted only where the csv module must. Without pandas, whose import costs
+    more than a one-run `run`; the same bytes as `write_csv` of the same table."""
+    rows = max((len(v) for v in columns.values() if np.ndim(v) > 0), default=0)
+    cells = [_cells(v, rows) for v in columns.values()]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(list(columns))
+        writer.writerows(zip(*cells, strict=True))
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from matplotlib import colormaps
+from matplotlib import colormaps, rcParams
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
@@ -20,8 +20,12 @@ from matplotlib.figure import Figure
 from simulation.states import PAIRS, STATES, display_name
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from simulation.experiments.compare import Paired
     from simulation.experiments.explain import Explanation
+    from simulation.experiments.instrument_score import SupplierShares
+    from simulation.experiments.score import Target
 
 NETWORK_YEARS = (1955, 1972, 1985, 2003, 2022)
 #: Fixed, roughly geographic layout so that the pictures can be compared year to year.
@@ -29,33 +33,50 @@ LAYOUT = {"USA": (-1.0, 0.55), "RUS": (0.2, 1.0), "CHN": (1.0, 0.35), "AFG": (-0
           "PAK": (-0.1, -0.55), "IND": (0.55, -0.75)}
 CMAP = colormaps["RdBu"]
 NORM = TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0)
+#: Resolution of the figures a run writes.
+DPI = 110
+#: Where fig.tight_layout() puts the 3 x 5 panels of the alignment figure at its size and with its
+#: labels (the same for any period, title or number of runs). Fixed, because tight_layout lays the
+#: figure out by measuring every tick label of the 15 panels, which took 40% of the figure's time;
+#: tests/test_plots.py checks that tight_layout still chooses these.
+SERIES_LAYOUT = {"left": 0.0579, "right": 0.9912, "bottom": 0.0454, "top": 0.9225, "wspace": 0.0659, "hspace": 0.174}
 
 
-def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.DataFrame | None = None,
+def _save(fig: Figure, path: Path, crop: bool = False) -> None:
+    """Write `fig` as a PNG at DPI with the Agg renderer. `crop` trims the margins the way
+    savefig's bbox_inches="tight" does, measured from the figure's artists: "tight" first draws the
+    whole figure (with drawing switched off) only to measure it, a fifth of the network figure's
+    time; the pixels are the same (tests/test_plots.py)."""
+    box = None
+    if crop:
+        fig.set_dpi(DPI)  # measure at the resolution the file is written at, as "tight" does
+        box = fig.get_tightbbox(FigureCanvasAgg(fig).get_renderer()).padded(rcParams["savefig.pad_inches"])
+    fig.savefig(path, dpi=DPI, bbox_inches=box)
+
+
+def plot_alignment_series(years: np.ndarray, mean: np.ndarray, path: Path,
+                          band: tuple[np.ndarray, np.ndarray] | None = None, targets: list[Target] | None = None,
                           title: str = "Alignment by pair") -> None:
-    """One panel per pair: the mean over runs, a band (5-95% across runs) when there are several,
-    and the documented target levels when given (columns a, b, start, end, level)."""
+    """One panel per pair: the mean over runs (T, P: pairs in PAIRS order), a band (5-95% across
+    runs, each (T, P)) when there are several, and the documented target levels when given
+    (score.load_targets)."""
+    _save(alignment_series_figure(years, mean, band, targets, title), path)
+
+
+def alignment_series_figure(years: np.ndarray, mean: np.ndarray, band: tuple[np.ndarray, np.ndarray] | None = None,
+                            targets: list[Target] | None = None, title: str = "Alignment by pair") -> Figure:
+    """The figure `plot_alignment_series` writes."""
     fig = Figure(figsize=(17, 8.5))
     axes = fig.subplots(3, 5, sharex=True, sharey=True)
-    if "q05" in alignments.columns:  # a many-run summary: the mean and quantiles are already there
-        columns = {"alignment": "mean", "q05": "lo", "q95": "hi"}
-        stats = alignments.set_index(["a", "b", "year"]).sort_index().rename(columns=columns)
-        many = True
-    else:
-        grouped = alignments.groupby(["a", "b", "year"])["alignment"]
-        stats = pd.DataFrame({"mean": grouped.mean(), "lo": grouped.quantile(0.05), "hi": grouped.quantile(0.95)})
-        many = alignments["run"].nunique() > 1
-    for ax, (a, b) in zip(axes.flat, PAIRS, strict=True):
-        s = stats.loc[(a, b)]
+    for p, (ax, (a, b)) in enumerate(zip(axes.flat, PAIRS, strict=True)):
         ax.axhline(0, color="0.6", lw=0.8)
-        if many:
-            ax.fill_between(s.index, s["lo"], s["hi"], color="tab:blue", alpha=0.2, lw=0)
-        ax.plot(s.index, s["mean"], color="tab:blue", lw=1.8, label="model")
-        if targets is not None:
-            rows = targets[(targets.a == a) & (targets.b == b)]
-            for k, r in enumerate(rows.itertuples(index=False)):
-                ax.hlines(r.level, r.start, r.end + 1, color="black", lw=2.5, alpha=0.6,
-                          label="documented" if k == 0 else None)
+        if band is not None:
+            ax.fill_between(years, band[0][:, p], band[1][:, p], color="tab:blue", alpha=0.2, lw=0)
+        ax.plot(years, mean[:, p], color="tab:blue", lw=1.8, label="model")
+        documented = [t for t in targets or () if (t.a, t.b) == (a, b)]
+        if documented:  # one collection per panel: the pixels of one per period, with far fewer artists
+            ax.hlines([r.level for r in documented], [r.start for r in documented],
+                      [r.end + 1 for r in documented], color="black", lw=2.5, alpha=0.6, label="documented")
         ax.set_title(f"{a}–{b}", fontsize=10)
         ax.set_ylim(-1.05, 1.05)
         ax.grid(alpha=0.3)
@@ -63,8 +84,8 @@ def plot_alignment_series(alignments: pd.DataFrame, path: Path, targets: pd.Data
     for ax in axes[:, 0]:
         ax.set_ylabel("alignment\n(-1 rivalry, +1 alliance)")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.subplots_adjust(**SERIES_LAYOUT)
+    return fig
 
 
 def draw_network(ax: Axes, alignment: np.ndarray, capability: np.ndarray, year: int) -> None:
@@ -88,27 +109,35 @@ def draw_network(ax: Axes, alignment: np.ndarray, capability: np.ndarray, year: 
     ax.axis("off")
 
 
-def plot_networks(alignments: pd.DataFrame, capability: pd.DataFrame, path: Path,
-                  years: tuple[int, ...] = NETWORK_YEARS) -> None:
-    """The alignment network at chosen years (mean over runs). `capability` has columns year, state, value."""
-    years = tuple(y for y in years if y in set(alignments["year"]))
-    if not years:
-        return
-    mean = alignments.groupby(["year", "a", "b"])["alignment"].mean()
-    cap = capability.set_index(["year", "state"])["value"]
-    fig = Figure(figsize=(4.2 * len(years), 4.6))
-    axes = fig.subplots(1, len(years))
+def plot_networks(years: np.ndarray, mean: np.ndarray, capability: np.ndarray, path: Path,
+                  shown: tuple[int, ...] = NETWORK_YEARS) -> None:
+    """The alignment network in the `shown` years among `years` (none: no file): `mean` is the mean
+    alignment over runs (T, P: pairs in PAIRS order), `capability` (T, N) each state's CINC."""
+    fig = network_figure(years, mean, capability, shown)
+    if fig is not None:
+        _save(fig, path, crop=True)
+
+
+def network_figure(years: np.ndarray, mean: np.ndarray, capability: np.ndarray,
+                   shown: tuple[int, ...] = NETWORK_YEARS) -> Figure | None:
+    """The figure `plot_networks` writes (None if no year of `shown` lies in `years`)."""
+    shown = tuple(y for y in shown if y in set(years.tolist()))
+    if not shown:
+        return None
+    fig = Figure(figsize=(4.2 * len(shown), 4.6))
+    axes = fig.subplots(1, len(shown))
     axes = np.atleast_1d(axes)
-    for ax, year in zip(axes, years, strict=True):
+    for ax, year in zip(axes, shown, strict=True):
+        t = year - int(years[0])
         matrix = np.zeros((len(STATES), len(STATES)))
-        for a, b in PAIRS:
+        for p, (a, b) in enumerate(PAIRS):
             i, j = STATES.index(a), STATES.index(b)
-            matrix[i, j] = matrix[j, i] = mean.loc[(year, a, b)]
-        draw_network(ax, matrix, np.array([cap.loc[(year, s)] for s in STATES]), year)
+            matrix[i, j] = matrix[j, i] = mean[t, p]
+        draw_network(ax, matrix, capability[t], year)
     sm = ScalarMappable(cmap=CMAP, norm=NORM)
     fig.colorbar(sm, ax=list(axes), shrink=0.7, label="alignment (dashed: hostile)")
     fig.suptitle("Alignment network (node size: capability, CINC)")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    return fig
 
 
 def plot_ablation(table: pd.DataFrame, path: Path) -> None:
@@ -223,10 +252,11 @@ def plot_explanation(e: Explanation, path: Path) -> None:
 SUPPLIER_COLOURS = {"CHN": "tab:red", "RUS": "tab:blue", "USA": "tab:green", "other": "tab:gray"}
 
 
-def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFrame, path: Path,
+def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: SupplierShares, path: Path,
                          recipients: tuple[str, ...] = ("PAK", "IND")) -> None:
     """Each recipient's arms supplier shares: the model's yearly shares (mean over runs, lines; `arms`
     is (B, T, N, N) [supplier, recipient]) against SIPRI's by five-year window (steps)."""
+    from simulation.experiments.instrument_score import SUPPLIERS
     from simulation.states import INDEX
 
     fig = Figure(figsize=(11, 4.2))
@@ -240,10 +270,11 @@ def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFra
             model = 1.0 - mean[:, :, j].sum(axis=1) if supplier == "other" else mean[:, INDEX[supplier], j]
             name = display_name(supplier) if supplier != "other" else "outside the six"
             ax.plot(years, model, color=colour, lw=1.6, label=f"{name} (model)")
-            rows = record[(record.recipient == recipient) & (record.supplier == supplier)]
-            for k, row in enumerate(rows.itertuples(index=False)):
-                ax.hlines(row.share, row.start, row.end + 1, color=colour, lw=4, alpha=0.45,
-                          label="SIPRI, 5-year window" if k == 0 and supplier == "CHN" else None)
+            w = np.flatnonzero(record.imported[:, j])  # the windows in which the recipient imported
+            if len(w):
+                ax.hlines(record.share[w, j, SUPPLIERS.index(supplier)], [record.windows[k][0] for k in w],
+                          [record.windows[k][1] + 1 for k in w], color=colour, lw=4, alpha=0.45,
+                          label="SIPRI, 5-year window" if supplier == "CHN" else None)
         ax.set_title(f"{display_name(recipient)}: who supplies its arms")
         ax.set_ylim(0, 1)
         ax.set_xlim(years[0], years[-1])
@@ -251,12 +282,14 @@ def plot_supplier_shares(arms: np.ndarray, years: np.ndarray, record: pd.DataFra
     np.atleast_1d(axes)[0].set_ylabel("share of arms imports")
     np.atleast_1d(axes)[-1].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _save(fig, path)
 
 
 def plot_theories(table: pd.DataFrame, path: Path) -> None:
     """Pairs x theories: the counterfactual's effect under each theory (colour), with a cross where
     it is not clear and a dot where it is robust; the rows where the theories disagree are marked."""
+    import pandas as pd
+
     from simulation.experiments.compare import theory_dependence
 
     theories = list(dict.fromkeys(table.theory))
@@ -295,7 +328,7 @@ def plot_predictive(check: dict, path: Path) -> None:
     for k, (ax, (a, b)) in enumerate(zip(axes.flat, PAIRS, strict=True)):
         ax.fill_between(years, lo[:, k], hi[:, k], color="tab:blue", alpha=0.25, lw=0, label="95% band")
         ax.plot(years, mean[:, k], color="tab:blue", lw=1.2, label="posterior mean")
-        for n, r in enumerate(targets[(targets.a == a) & (targets.b == b)].itertuples(index=False)):
+        for n, r in enumerate(t for t in targets if (t.a, t.b) == (a, b)):
             ax.hlines(r.level, r.start, r.end + 1, color="black", lw=2.2, alpha=0.7, label="documented" if n == 0 else None)
         cov = [check["coverage"][w].get(f"{a}-{b}", float("nan")) for w in ("in_sample", "out_of_sample")]
         ax.set_title(f"{a}–{b}  inside: {cov[0]:.0%} / {cov[1]:.0%}", fontsize=9)
