@@ -380,14 +380,13 @@ def theory_dependence(table: pd.DataFrame) -> pd.DataFrame:
     wide = wide[names]
     # a theory under which no pair changes is silent on the scenario (it leaves out the channels the
     # scenario acts through); it is reported once, not counted as disagreeing on every pair
-    voices = [n for n in names if n not in silent_theories(wide, names)] or names
-    wide["depends_on_theory"] = wide[voices].nunique(axis=1) > 1
+    wide["depends_on_theory"] = wide[speaking_theories(wide, names)].nunique(axis=1) > 1
     return wide.reset_index()
 
 
-def silent_theories(wide: pd.DataFrame, names: list[str]) -> list[str]:
-    """The theories under which no pair changes clearly."""
-    return [n for n in names if not (wide[n] != 0).any()]
+def speaking_theories(wide: pd.DataFrame, names: list[str]) -> list[str]:
+    """The theories under which some pair changes clearly (all of them when none does)."""
+    return [n for n in names if (wide[n] != 0).any()] or names
 
 
 def theories_markdown(table: pd.DataFrame) -> str:
@@ -401,8 +400,8 @@ def theories_markdown(table: pd.DataFrame) -> str:
              f"difference from {start}, the first year the inputs differ. `theories.csv` has every number, "
              "`theories.png` the picture.", ""]
     moved = wide[(wide[names] != 0).any(axis=1)]
-    silent = silent_theories(wide, names)
-    voices = [n for n in names if n not in silent] or names
+    voices = speaking_theories(wide, names)
+    silent = [n for n in names if n not in voices]
     agree, depend = moved[~moved.depends_on_theory], moved[moved.depends_on_theory]
     qualifier = " that sees the scenario's channels" if silent else ""
     if not agree.empty:
