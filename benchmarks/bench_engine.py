@@ -45,7 +45,6 @@ def synthetic_inputs(n_states: int, n_years: int = 78, seed: int = 0) -> Inputs:
     arrays["milex_share"] = cap / cap.max(axis=1, keepdims=True)
     arrays["gdp"] = 1e5 * cap * n
     arrays["arms_export_share"] = rng.dirichlet(np.ones(n), size=t)
-    arrays["arms_import_share"] = rng.dirichlet(np.ones(n), size=t)
     arrays["acts"] = (rng.random((t, n, n)) < 0.05) * rng.random((t, n, n)) * (1 - np.eye(n))
     arrays["dispute"] = np.repeat(((rng.random((n, n)) < 0.1) * 0.5)[None], t, axis=0)
     arrays["contiguity"] = np.repeat(((rng.random((n, n)) < 0.2) * 1.0)[None], t, axis=0)
