@@ -41,9 +41,11 @@ KINDS: dict[str, tuple[str, str]] = {
     "internal_conflict": ("internal_threat", "intensity of an armed internal conflict (civil war, insurgency) that "
                           "actor's government fights on its own territory, in each year to `until` "
                           "(UCDP/PRIO intensity coded by INTERNAL_CONFLICT_INTENSITY)"),
+    "armed_takeover": ("takeover", "1 in the first year of actor's regime when its forces took the capital from the "
+                       "previous government in an armed internal conflict (the regime event of the same year)"),
 }
 #: Kinds that hold only in their own years, `year` to `until` (the others are stateful).
-PER_YEAR = ("aggression", "internal_conflict")
+PER_YEAR = ("aggression", "internal_conflict", "armed_takeover")
 #: The coding of the UCDP/PRIO intensity level of an internal conflict-year into its value in
 #: `internal_threat` (simulation/data/PROVENANCE.md): 2, war (1,000 or more battle-related deaths),
 #: and 1, minor (25-999). A data-coding convention, not a model parameter.
