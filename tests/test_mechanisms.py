@@ -157,3 +157,47 @@ def test_omnibalancing_a_government_at_war_at_home_seeks_a_strong_patron():
     x = year()
     x.internal_threat[0, I] = 1.0
     assert desired(quiet_state(), x)[0, I, J] > desired(quiet_state())[0, I, J]
+
+
+def test_inherited_grievance_a_civil_war_won_makes_the_old_patrons_adversaries():
+    """Walt 1996; Byman 2005: when h's rebels take power, the states aligned with the government
+    they overthrew and the new regime read hostile intent into each other, the more so the closer
+    the alignment was; the fallen government's rivals, a regime change without a civil war won,
+    and weight 0 add none of it."""
+    H, patron, rival = ix("AFG"), ix("RUS"), ix("PAK")
+
+    def intent(takeover=1.0, closeness=0.8, p=P):
+        state = with_alignment({(patron, H): closeness, (rival, H): -0.8})
+        x = year()
+        x.takeover[0, H] = takeover
+        x.regime_change[0, H] = 1.0
+        return dynamics.perceive(state.memory, state.alignment, x, p, state)[0][0]
+
+    won, plain = intent(), intent(takeover=0.0)
+    assert won[patron, H] > plain[patron, H] and won[H, patron] > plain[H, patron]
+    assert intent(closeness=0.9)[H, patron] > intent(closeness=0.4)[H, patron]
+    assert won[rival, H] == plain[rival, H] and won[H, rival] == plain[H, rival]
+    assert np.array_equal(np.delete(np.delete(won, H, 0), H, 1), np.delete(np.delete(plain, H, 0), H, 1))
+    assert np.array_equal(intent(p=dataclasses.replace(P, takeover_weight=0.0)), plain)
+    assert desired(with_alignment({(patron, H): 0.8}), _won(H))[0, patron, H] < desired(
+        with_alignment({(patron, H): 0.8}), _lost(H))[0, patron, H]
+
+
+def _won(h: int):
+    x = year()
+    x.takeover[0, h] = x.regime_change[0, h] = 1.0
+    return x
+
+
+def _lost(h: int):
+    x = year()
+    x.regime_change[0, h] = 1.0
+    return x
+
+
+def test_the_timeline_codes_each_civil_war_won_with_its_regime(baseline_inputs):
+    """armed_takeover events fall in the years of the regime events they belong to, and nowhere else."""
+    t = {int(y): k for k, y in enumerate(baseline_inputs.years)}
+    won = {(int(baseline_inputs.years[k]), s) for k, s in zip(*np.nonzero(baseline_inputs.takeover), strict=True)}
+    assert won == {(1949, ix("CHN")), (1992, ix("AFG")), (1996, ix("AFG")), (2002, ix("AFG")), (2021, ix("AFG"))}
+    assert all(baseline_inputs.regime_change[t[y], s] == 1.0 for y, s in won)

@@ -91,6 +91,7 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     prox = power.proximity(x.distance_km, x.contiguity, projected, x.capability, x.milex_share,
                            per_run(p.reach_km, 2), w3(p.global_reach))
     memory = threat.forget_on_regime_change(memory, x.regime_change, per_run(p.regime_reset, 2))
+    memory = threat.inherited_grievance(memory, alignment, x.takeover, w3(p.takeover_weight))
     memory = threat.update_intent_memory(memory, x.acts, x.outside_acts, prox,
                                          w3(p.intent_memory), w3(p.act_impact), w3(p.act_spillover),
                                          w3(p.near_victim_weight), w3(p.outside_witness_share),

@@ -35,6 +35,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "without interdependence": {"trade_weight": 0.0},
     "without divisive doctrine": {"schism_weight": 0.0},
     "without omnibalancing": {"omnibalancing_weight": 0.0},
+    "without inherited grievance": {"takeover_weight": 0.0},
 }
 
 
@@ -101,6 +102,9 @@ class Parameters:
         "share of remembered grievances dropped when a state's regime changes: new rulers perceive, and are "
         "perceived, partly afresh",
     )
+    takeover_weight: Weight = _p(
+        0.5, 0.0, 1.0, "perceived intent between a regime that won a civil war and each state aligned with the "
+        "government it overthrew, per unit of that alignment (Walt 1996; rules.threat.inherited_grievance)")
     dilemma_weight: Weight = _p(
         0.35, 0.0, 1.0,
         "security dilemma: perceived intent of j when j is aligned with i's rival (Herz 1950; Jervis 1978; Kosar 2024 §1.8.3)",

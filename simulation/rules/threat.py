@@ -66,6 +66,24 @@ def forget_on_regime_change(memory: Array, regime_change: Array, reset: Weight) 
     return memory * keep[:, :, None] * keep[:, None, :]
 
 
+def inherited_grievance(memory: Array, alignment: Array, takeover: Array, weight: Weight) -> Array:
+    """Perceived intent between a regime that won a civil war and the states aligned with the
+    government it overthrew, added to remembered intent, in [0, 1].
+
+    Outside states arm the rebels of governments they oppose and help the governments they are
+    aligned with (Byman 2005; Salehyan, Gleditsch & Cunningham 2011), so a regime that takes power
+    by arms inherits the war's enmities: the fallen government's partners become the new regime's
+    adversaries, and it theirs, the more so the closer they were (Walt 1996: a revolution makes the
+    old regime's patrons the new one's threats). `alignment` is last year's, with the fallen
+    government; `takeover[b, h]` is 1 in the year h's new regime took power so. docs/theory.md §8.8.
+    """
+    if not np.any(takeover):  # most years: no civil war is won
+        return memory
+    backed = np.clip(alignment, 0.0, None)  # [i, h]: symmetric, i's alignment with h's fallen government
+    grievance = weight * backed * (takeover[:, None, :] + takeover[:, :, None])
+    return np.clip(memory + clear_diagonal(grievance), 0.0, 1.0)
+
+
 def ideological_distance(ideology: Array) -> Array:
     """d[b, i, j] in [0, 1]: distance between the regimes' (economy, religion, polity) positions."""
     diff = ideology[:, :, None, :] - ideology[:, None, :, :]
