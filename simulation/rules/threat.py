@@ -75,7 +75,7 @@ def inherited_grievance(memory: Array, alignment: Array, takeover: Array, weight
     by arms inherits the war's enmities: the fallen government's partners become the new regime's
     adversaries, and it theirs, the more so the closer they were (Walt 1996: a revolution makes the
     old regime's patrons the new one's threats). `alignment` is last year's, with the fallen
-    government; `takeover[b, h]` is 1 in the year h's new regime took power so. docs/theory.md §8.8.
+    government; `takeover[b, h]` is 1 in the year h's new regime took power so. docs/theory.md §8.3.
     """
     if not np.any(takeover):  # most years: no civil war is won
         return memory
