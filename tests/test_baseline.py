@@ -1,4 +1,5 @@
-"""The committed baseline: its calibration record is reproducible and its output is pinned.
+"""The committed baseline: its parameter table is sound, its calibration record is reproducible and
+its output is pinned.
 
 If a rule changes on purpose, recalibrate and regenerate the golden file:
     .venv/bin/python -m simulation calibrate --fit-until 1990 --out results/calibration \
@@ -10,6 +11,7 @@ If a rule changes on purpose, recalibrate and regenerate the golden file:
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +19,46 @@ import pandas as pd
 import pytest
 
 from simulation.engine.ensemble import simulate
-from simulation.engine.params import CALIBRATED, Parameters
+from simulation.engine.params import ABLATIONS, CALIBRATED, TABLE, Parameters, read_table
 from simulation.experiments.report import score_report
 from simulation.experiments.score import load_targets
 from simulation.interfaces.cli import main
 
 GOLDEN = Path(__file__).parent / "golden" / "baseline_seed0_alignments.csv"
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_parameter_table_declares_every_parameter_once_in_order():
+    """`parameters.toml` is the one declaration: Parameters has its tables as fields in its order (the
+    fitted ones, in that order, are the calibration's vector), each with a meaning and a default
+    inside its bounds; no fitted parameter codes the inputs (calibration builds the inputs once)."""
+    table = tomllib.loads(TABLE.read_text(encoding="utf-8"))
+    assert tuple(table["parameters"]) == Parameters.names()
+    assert Parameters.fitted() == tuple(n for n, e in table["parameters"].items() if e["fitted"])
+    assert not set(Parameters.fitted()) & set(Parameters.input_stage())
+    defaults, docs = Parameters().as_dict(), Parameters.docs()
+    for name, (lo, hi) in Parameters.bounds().items():
+        assert lo < hi and lo <= defaults[name] <= hi, name
+        doc = table["parameters"][name]["doc"]
+        assert doc.strip() and docs[name].startswith(doc), name
+    assert list(ABLATIONS) == list(table["ablations"]) and ABLATIONS["full model"] == {}
+    assert all(set(fixed) <= set(Parameters.names()) for fixed in ABLATIONS.values())
+
+
+#: A sound table entry, as TOML values, for the broken variants below.
+SOUND = {"default": "0.5", "bounds": "[0.0, 1.0]", "fitted": "true", "stage": '"rules"', "doc": '"x"'}
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"default": "7.0"}, "within bounds"), ({"bounds": "[0.5, 0.5]"}, "lo < hi"), ({"doc": None}, "needs"),
+    ({"stage": '"rule"'}, "stage"), ({"default": "true"}, "number"), ({"fited": "true"}, "needs"),
+])
+def test_a_broken_table_entry_is_refused_by_name(tmp_path, change, problem):
+    entry = "\n".join(f"{k} = {v}" for k, v in (SOUND | change).items() if v is not None)
+    broken = tmp_path / "parameters.toml"
+    broken.write_text(TABLE.read_text(encoding="utf-8") + f"\n[parameters.broken]\n{entry}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"\[parameters\.broken\]: .*{problem}"):
+        read_table(broken)
 
 
 def test_calibration_record_is_reproducible(baseline_inputs):
