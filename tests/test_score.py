@@ -112,3 +112,18 @@ def test_calibration_improves_the_objective_from_a_bad_start(baseline_inputs):
     result = fit(objective, bad, generations=6, population=5, seed=0)
     assert result.loss < result.start_loss
     assert result.loss <= objective(np.array([0.6, 1.5])) + 0.05
+
+
+def test_a_documented_shift_of_exactly_min_shift_counts_despite_floating_point():
+    """0.3 - 0.1 is 0.19999999999999998 in floating point; the record's 0.2 shifts must still count,
+    and all 97 consecutive changes of at least 0.2 in targets.csv are shifts over 1947-2024."""
+    rows = [Target("PAK", "USA", 1950, 1959, 0.1, "t"), Target("PAK", "USA", 1960, 1969, 0.3, "t"),
+            Target("PAK", "USA", 1970, 1979, 0.4, "t")]
+    assert 0.3 - 0.1 < 0.2
+    every_year = np.arange(1947, 2025)
+    assert len(target_cells(rows, every_year).shift_sign) == 1  # 0.1 -> 0.3 counts; 0.3 -> 0.4 does not
+    targets = load_targets()
+    documented = sum(1 for a, b in zip(targets, targets[1:], strict=False)
+                     if (a.a, a.b) == (b.a, b.b) and round(abs(b.level - a.level), 6) >= 0.2)
+    assert documented == 97
+    assert len(target_cells(targets, every_year).shift_sign) == documented

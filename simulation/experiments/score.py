@@ -30,6 +30,10 @@ from simulation.states import INDEX, PAIR_A, PAIR_B, PAIRS
 TARGETS = DATA_DIR / "targets.csv"
 TOLERANCE = 0.3
 MIN_SHIFT = 0.2
+#: Levels are recorded to one decimal, so two of them 0.2 apart may differ by 0.19999999999999998
+#: in floating point: a difference within this of MIN_SHIFT is a shift (before, five documented
+#: shifts of exactly 0.2 were dropped).
+LEVEL_ROUNDING = 1e-9
 #: The smallest change of a pair's mean level between two periods that counts as a move. A quarter
 #: of the smallest documented shift (MIN_SHIFT), and the size of the model's yearly stance noise
 #: (`noise`, 0.05): a change below it is no change. Before this rule, `np.sign` of a rounding error
@@ -119,7 +123,7 @@ def target_cells(targets: Iterable[Target], years: np.ndarray, window: tuple[int
     shift_from, shift_to, signs, shift_pair = [], [], [], []
     for r in range(1, len(rows)):
         prev, cur = rows[r - 1], rows[r]
-        if (prev.a, prev.b) != (cur.a, cur.b) or abs(cur.level - prev.level) < MIN_SHIFT:
+        if (prev.a, prev.b) != (cur.a, cur.b) or abs(cur.level - prev.level) < MIN_SHIFT - LEVEL_ROUNDING:
             continue
         if not lo <= cur.start <= hi or len(period_cells[r]) == 0:
             continue  # a shift counts in the window where it happens
