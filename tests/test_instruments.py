@@ -34,7 +34,7 @@ def shares(stance: np.ndarray, capacity: float = 0.5) -> np.ndarray:
 
 
 def test_a_closer_patron_supplies_more_arms():
-    """Arms as an alliance substitute (Yarhi-Milo, Lanoszka & Cooper 2016): the warmer the two
+    """Arms follow the stance (a patron arms the clients it supports): the warmer the two
     stances, the larger the supplier's share of the buyer's imports."""
     assert shares(stances(0.8))[0, SUP, BUY] > shares(stances(0.2))[0, SUP, BUY] > shares(stances(-0.1))[0, SUP, BUY]
 

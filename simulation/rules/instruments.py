@@ -55,9 +55,9 @@ def arms_offer(others: Array, stance: Array, capacity: Array, sanction: Array, o
     """o[b, i, j] >= 0: what supplier i offers j: its capacity on the arms market times its
     willingness to arm j, less what it cuts by sanction.
 
-    Arms are an alliance substitute (Yarhi-Milo, Lanoszka & Cooper 2016, International Security
-    41(2)): a patron arms the clients it wants to support, and sells at arm's length to states it is
-    not hostile to.
+    A patron arms the clients it wants to support, and sells at arm's length to states it is not
+    hostile to: arms follow the stance. Yarhi-Milo, Lanoszka & Cooper (2016, International Security
+    41(2)) see arming as a substitute for alliance; that choice between the two is not modelled.
     """
     return others * capacity * willingness(stance, openness) * (1.0 - sanction)
 
