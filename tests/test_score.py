@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -123,7 +125,7 @@ def test_a_documented_shift_of_exactly_min_shift_counts_despite_floating_point()
     every_year = np.arange(1947, 2025)
     assert len(target_cells(rows, every_year).shift_sign) == 1  # 0.1 -> 0.3 counts; 0.3 -> 0.4 does not
     targets = load_targets()
-    documented = sum(1 for a, b in zip(targets, targets[1:], strict=False)
+    documented = sum(1 for a, b in itertools.pairwise(targets)
                      if (a.a, a.b) == (b.a, b.b) and round(abs(b.level - a.level), 6) >= 0.2)
     assert documented == 97
     assert len(target_cells(targets, every_year).shift_sign) == documented
