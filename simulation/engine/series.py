@@ -59,9 +59,8 @@ class YearInputs:
                               "(Marxism-Leninism; Walt 1987 ch. 6), set by the regime", editable=False)
     regime_change: Array = _series("state", "0/1", (0.0, 1.0), 0.0, "1 in a year a new regime takes power",
                                    editable=False)
-    takeover: Array = _series("state", "0/1", (0.0, 1.0), 0.0,
-                              "1 in the first year of a regime whose forces took the capital from the previous "
-                              "government in an armed internal conflict (a civil war won)")
+    takeover: Array = _series("state", "0/1", (0.0, 1.0), 0.0, "1 in the first year of a regime that took the "
+                              "capital by winning an armed internal conflict (a civil war won)")
     internal_threat: Array = _series("state", "intensity", (0.0, 1.0), 0.0,
                                      "armed internal conflict (civil war, insurgency) the government fights on its "
                                      "own territory: UCDP/PRIO intensity, 1 war (1,000+ battle deaths), 0.5 minor")
