@@ -2,8 +2,8 @@
 # Regenerate every validation table (docs/validation/*.csv) and the summary the README's
 # "Validation" section quotes (docs/validation/summary.md). Run from the repository root:
 #     bash docs/validate.sh            # or PYTHON=.venv/bin/python bash docs/validate.sh
-# Wall time: 37 minutes on 2 shared cores (2234 s: rolling origin 322, leave one pair out 1250,
-# budget spread 585, the 100-run scoring of the committed calibration the rest).
+# Wall time: 695 s on an otherwise idle 2-core machine, on the seven-mechanism model (rolling origin
+# 86, leave one pair out 302, budget spread 303, the 100-run scoring of the committed calibration the rest).
 # Budgets (modest; the budget-spread table
 # shows what a larger budget changes): differential evolution, population 10, 4 seeds per
 # evaluation, each fit scored on 100 runs (seeds 1000-1099); rolling origin at 60 generations,
