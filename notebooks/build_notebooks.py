@@ -190,7 +190,7 @@ spec.update(scenario=str(ROOT / "scenarios" / "baseline.yaml"), chunk_size=4000,
             outputs=[o for o in spec["outputs"] if o["name"] != "score"])
 print("samples:", spec["samples"], "| weights varied:", ", ".join(spec["parameters"]))
 path = pathlib.Path(tempfile.mkdtemp()) / "spec.yaml"
-path.write_text(yaml.safe_dump(spec))
+path.write_text(yaml.safe_dump(spec, sort_keys=False))  # keep the spec's parameter order: it fixes the design
 plan = sweep.prepare(path)
 out = path.parent / "results"
 sweep.run_sweep(plan, out, progress=False)

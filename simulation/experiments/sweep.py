@@ -559,6 +559,13 @@ def analyze(out: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _bootstrap_seed(seed: int) -> int:
+    """The seed SALib's analyzers get for their bootstrap intervals: derived from the spec's, and
+    never 0, which SALib's sobol and delta analyzers read as no seed (`if seed:`) and replace with
+    numpy's global generator, so that the intervals of a spec with seed 0 changed from run to run."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
+
+
 def _indices(spec: SweepSpec, problem: dict, names: list[str], X: np.ndarray, Y: np.ndarray,
              output: str) -> list[dict]:
     """One output's sensitivity indices per parameter, from SALib's analyzer for the design."""
@@ -566,21 +573,21 @@ def _indices(spec: SweepSpec, problem: dict, names: list[str], X: np.ndarray, Y:
     if spec.design == "sobol":
         from SALib.analyze import sobol
 
-        r = sobol.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=spec.seed)
+        r = sobol.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=_bootstrap_seed(spec.seed))
         for k, n in enumerate(names):
             rows.append({"output": output, "parameter": n, "S1": r["S1"][k], "S1_conf": r["S1_conf"][k],
                          "ST": r["ST"][k], "ST_conf": r["ST_conf"][k]})
     elif spec.design == "morris":
         from SALib.analyze import morris
 
-        r = morris.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
+        r = morris.analyze(problem, X, Y, conf_level=0.95, seed=_bootstrap_seed(spec.seed))
         for k, n in enumerate(names):
             rows.append({"output": output, "parameter": n, "mu_star": r["mu_star"][k],
                          "mu_star_conf": r["mu_star_conf"][k], "sigma": r["sigma"][k]})
     elif spec.design in ("latin", "monte_carlo"):
         from SALib.analyze import delta
 
-        r = delta.analyze(problem, X, Y, conf_level=0.95, seed=spec.seed)
+        r = delta.analyze(problem, X, Y, conf_level=0.95, seed=_bootstrap_seed(spec.seed))
         for k, n in enumerate(names):
             rows.append({"output": output, "parameter": n, "delta": r["delta"][k], "delta_conf": r["delta_conf"][k],
                          "S1": r["S1"][k], "S1_conf": r["S1_conf"][k]})
