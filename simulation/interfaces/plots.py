@@ -150,7 +150,7 @@ def plot_ablation(table: pd.DataFrame, path: Path) -> None:
     ax.set_xticks(x, table["variant"], rotation=30, ha="right", rotation_mode="anchor")
     ax.set_ylim(0, 1)
     ax.set_ylabel("score (share of the record reproduced)")
-    ax.set_title("Which theory explains what: each variant calibrated on the same budget")
+    ax.set_title("Which theory explains what: each variant refitted on the fitted years (mean ± sd over runs)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend()
     fig.tight_layout()
