@@ -4,7 +4,7 @@
 
 Each fit is read from `git show REV:simulation/data/calibrated.json`; the weights of the mechanisms
 its model lacked are set to 0, which gives that model's rules exactly. Scored on the 100 runs of
-seeds 1000-1099, in sample (1947-1990), out of sample (1991-2024) and all years.
+seeds 1000-1099, in sample (to the committed split year), out of sample (after it) and all years.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import subprocess
 from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import build_inputs
 from simulation.engine.params import Parameters
+from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR, split_year
 from simulation.experiments.score import load_targets, score, target_cells
 
 SIX = {"attribution_weight": 0.0, "deterrence_weight": 0.0, "trade_weight": 0.0, "structural_weight": 0.0,
@@ -28,13 +29,13 @@ FITS = {
 
 
 def main() -> None:
-    inputs, targets = build_inputs(1947, 2024), load_targets()
-    windows = {"in": (1947, 1990), "out": (1991, 2024), "all": (1947, 2024)}
+    inputs, targets, split = build_inputs(FIRST_YEAR, LAST_YEAR), load_targets(), split_year()
+    windows = {"in": (FIRST_YEAR, split), "out": (split + 1, LAST_YEAR), "all": (FIRST_YEAR, LAST_YEAR)}
     cells = {k: target_cells(targets, inputs.years, w) for k, w in windows.items()}
     for rev, missing in FITS.items():
         record = json.loads(subprocess.check_output(["git", "show", f"{rev}:simulation/data/calibrated.json"]))
         fitted = {k: float(v) for k, v in record["parameters"].items() if k in Parameters.names()}
-        params = Parameters(**{**Parameters().as_dict(), **fitted, **missing})
+        params = Parameters().with_overrides({**fitted, **missing})
         run = simulate(inputs, params, list(range(1000, 1100)), keep_threat=False)
         parts = []
         for k, c in cells.items():

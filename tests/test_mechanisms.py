@@ -166,12 +166,15 @@ def test_inherited_grievance_a_civil_war_won_makes_the_old_patrons_adversaries()
     and weight 0 add none of it."""
     H, patron, rival = ix("AFG"), ix("RUS"), ix("PAK")
 
+    def new_regime(won: float):
+        """A year in which h's regime changes, by a civil war won (1) or otherwise (0)."""
+        x = year()
+        x.takeover[0, H], x.regime_change[0, H] = won, 1.0
+        return x
+
     def intent(takeover=1.0, closeness=0.8, p=P):
         state = with_alignment({(patron, H): closeness, (rival, H): -0.8})
-        x = year()
-        x.takeover[0, H] = takeover
-        x.regime_change[0, H] = 1.0
-        return dynamics.perceive(state.memory, state.alignment, x, p, state)[0][0]
+        return dynamics.perceive(state.memory, state.alignment, new_regime(takeover), p, state)[0][0]
 
     won, plain = intent(), intent(takeover=0.0)
     assert won[patron, H] > plain[patron, H] and won[H, patron] > plain[H, patron]
@@ -179,20 +182,8 @@ def test_inherited_grievance_a_civil_war_won_makes_the_old_patrons_adversaries()
     assert won[rival, H] == plain[rival, H] and won[H, rival] == plain[H, rival]
     assert np.array_equal(np.delete(np.delete(won, H, 0), H, 1), np.delete(np.delete(plain, H, 0), H, 1))
     assert np.array_equal(intent(p=dataclasses.replace(P, takeover_weight=0.0)), plain)
-    assert desired(with_alignment({(patron, H): 0.8}), _won(H))[0, patron, H] < desired(
-        with_alignment({(patron, H): 0.8}), _lost(H))[0, patron, H]
-
-
-def _won(h: int):
-    x = year()
-    x.takeover[0, h] = x.regime_change[0, h] = 1.0
-    return x
-
-
-def _lost(h: int):
-    x = year()
-    x.regime_change[0, h] = 1.0
-    return x
+    allied = with_alignment({(patron, H): 0.8})
+    assert desired(allied, new_regime(1.0))[0, patron, H] < desired(allied, new_regime(0.0))[0, patron, H]
 
 
 def test_the_timeline_codes_each_civil_war_won_with_its_regime(baseline_inputs):
