@@ -2,7 +2,7 @@
 
 Every year of the record has been looked at while the model was designed (docs/validation-log.md),
 so one split at 1990 is not a blind test. This module refits the model with the same optimizer
-(`calibrate.Objective`, `calibrate.fit`: differential evolution from the theory's defaults, never
+(`calibrate.Objective`, `calibrate.fit`: CMA-ES from the theory's defaults, never
 from the committed calibration, which has seen the years to 1990) and scores it on what the fit has
 not seen, beside baselines fitted on exactly the same years:
 
@@ -33,7 +33,7 @@ from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import Inputs, build_inputs
 from simulation.engine.params import Parameters
 from simulation.experiments import baselines
-from simulation.experiments.calibrate import Fit, Objective, fit, free_parameters
+from simulation.experiments.calibrate import OPTIMIZER_NAMES, Fit, Objective, fit, free_parameters
 from simulation.experiments.report import documented_series, persistence
 from simulation.experiments.score import Target, TargetCells, load_targets, score, target_cells
 from simulation.states import PAIRS
@@ -56,9 +56,11 @@ class FitBudget:
     optimizer_seed: int = 0
     objective_seeds: tuple[int, ...] = (0, 1, 2, 3)
     eval_seeds: tuple[int, ...] = tuple(range(1000, 1100))
+    optimizer: str = "cmaes"
 
     def describe(self) -> str:
-        return (f"differential evolution, {self.generations} generations x population {self.population}, "
+        evaluations = f"{self.generations} generations x population {self.population} of evaluations"
+        return (f"{OPTIMIZER_NAMES[self.optimizer]}, {evaluations}, "
                 f"optimizer seed {self.optimizer_seed}, {len(self.objective_seeds)} seeds per evaluation, "
                 f"scored on {len(self.eval_seeds)} runs (seeds {self.eval_seeds[0]}-{self.eval_seeds[-1]})")
 
@@ -93,7 +95,8 @@ def fit_model(inputs: Inputs, cells: TargetCells, fit_until: int, budget: FitBud
     """Fit the free weights on `cells` (inside 1947..fit_until) from the theory's defaults."""
     fixed = dict(fixed or {})
     objective = Objective(inputs.until(fit_until), cells, free_parameters(tuple(fixed)), budget.objective_seeds, fixed)
-    return fit(objective, Parameters(), budget.generations, budget.population, budget.optimizer_seed)
+    return fit(objective, Parameters(), budget.generations, budget.population, budget.optimizer_seed,
+               optimizer=budget.optimizer)
 
 
 # --- scoring helpers ---------------------------------------------------------------------------------

@@ -212,7 +212,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     budget = calibrate.Budget(args.fit_until, args.generations, args.ablation_generations, args.population, args.seed,
                               tuple(range(args.objective_seeds)), tuple(range(1000, 1000 + args.eval_seeds)),
-                              args.warm_start)
+                              args.warm_start, args.optimizer)
     variants = ABLATIONS if args.ablation else {"full model": {}}
     print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {workers} process(es)", file=sys.stderr)
     table, record = calibrate.calibrate_variants(variants, budget, workers,
@@ -282,6 +282,15 @@ def _years(flag: str, text: str) -> list[int]:
         raise InputError(f"{flag} takes comma-separated integers, got {text!r}", field=flag) from None
 
 
+def _optimizer(text: str) -> str:
+    """An optimizer's name (checked when `calibrate` runs, so other commands never import it)."""
+    from simulation.experiments.calibrate import OPTIMIZERS
+
+    if text not in OPTIMIZERS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(OPTIMIZERS)}")
+    return text
+
+
 def _add_validation_flags(cal: argparse.ArgumentParser) -> None:
     """The honest test's flags on `calibrate` (experiments/validation.py); the budget flags above
     (--generations, --population, --objective-seeds, --eval-seeds, --seed, --workers) apply to every fit."""
@@ -303,7 +312,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from simulation.experiments import validation
 
     budget = validation.FitBudget(args.generations, args.population, args.seed, tuple(range(args.objective_seeds)),
-                                  tuple(range(1000, 1000 + args.eval_seeds)))
+                                  tuple(range(1000, 1000 + args.eval_seeds)), args.optimizer)
     origins = _years("--rolling-origin", args.rolling_origin) if args.rolling_origin else []
     if not all(1950 <= o <= 2023 for o in origins):
         raise InputError(f"--rolling-origin years must lie in 1950..2023, got {args.rolling_origin}",
@@ -537,8 +546,13 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-until", type=year(1950, LAST_YEAR - 1), default=DEFAULT_SPLIT,
                      help="last year fitted (default 1990)")
     cal.add_argument("--out", type=OUT, required=True, help="folder for calibration.json and the tables")
-    cal.add_argument("--generations", type=count(1, 100_000), default=150, help="optimizer budget: generations (default 150)")
-    cal.add_argument("--population", type=count(1, 1000), default=10, help="population per parameter (default 10)")
+    cal.add_argument("--optimizer", type=_optimizer, default="cmaes",
+                     help="cmaes (default) or de (differential evolution, the fits before 2026-12-02)")
+    cal.add_argument("--generations", type=count(1, 100_000), default=150,
+                     help="optimizer budget, in differential-evolution generations (default 150); "
+                          "CMA-ES gets the same number of evaluations")
+    cal.add_argument("--population", type=count(1, 1000), default=10,
+                     help="evaluations per generation, per free parameter (default 10)")
     cal.add_argument("--objective-seeds", type=count(1, 1000), default=4, help="runs averaged per evaluation (default 4)")
     cal.add_argument("--eval-seeds", type=count(1, 10_000), default=100, help="runs the result is scored on (default 100)")
     cal.add_argument("--seed", type=count(0, 2**32 - 1), default=0, help="optimizer seed (default 0)")
