@@ -5,7 +5,8 @@
 # Wall time: 695 s on an otherwise idle 2-core machine, on the seven-mechanism model (rolling origin
 # 86, leave one pair out 302, budget spread 303, the 100-run scoring of the committed calibration the rest).
 # Budgets (modest; the budget-spread table
-# shows what a larger budget changes): differential evolution, population 10, 4 seeds per
+# shows what a larger budget changes): CMA-ES (the budget counted as population-10 generations of
+# differential evolution: 10 x 32 evaluations a generation), 4 seeds per
 # evaluation, each fit scored on 100 runs (seeds 1000-1099); rolling origin at 60 generations,
 # leave one pair out at 40, the spread at 40, 80 and 150 generations x optimizer seeds 0, 1, 2.
 set -euo pipefail
