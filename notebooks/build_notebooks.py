@@ -166,8 +166,9 @@ theory_dependence(by_theory)""", "theories"),
     ("md", """## Exercises
 1. Which *other* pairs change, and why? (Hint: look at `threat_differences(result)`.)
 2. Copy the scenario file and make the cut start in 1991 instead. Does the story change?
-3. Write your own scenario: remove the event `cpec` (see `simulation/data/events.csv`). What happens
-   to China-Pakistan and Russia-Pakistan?"""),
+3. Write your own scenario: close China's supply to Pakistan from 2013 with an `inputs:` edit like
+   the one above (`series: sanction, actor: CHN, target: PAK`; `scenarios/no_cpec.yaml` is one
+   answer). What happens to China-Pakistan and Russia-Pakistan?"""),
 ])
 
 notebook("03_sweeps_and_sensitivity.ipynb", [
@@ -221,10 +222,10 @@ plt.show()""", "figure"),
 The printout names each outcome's top drivers as this calibration of the model has them; it is
 computed, not written in advance, so it stays true when the model is recalibrated (the README's
 Sobol table is from one calibration; compare them). The suite checks, every time this notebook runs,
-that each top driver's interval lies above 0. How wide the intervals are depends on the calibration:
-on the committed one, which moves fast (low inertia) and so lets single years vary a lot, the top
-drivers' intervals are about ±0.4 to ±0.6 at 1024 samples, and an index above 1 is estimation
-noise (a total index cannot exceed 1). Read the drivers with their intervals: where two intervals
+that each top driver's interval lies above 0. How wide the intervals are depends on the calibration
+(the weights not varied stay at the committed point): on the committed one the top drivers'
+intervals are about ±0.1 to ±0.25 at 1024 samples, and an interval that reaches above 1 is
+estimation noise (a total index cannot exceed 1). Read the drivers with their intervals: where two intervals
 overlap the sweep does not tell those two drivers apart.
 Is the top driver a balance-of-threat weight (threat, intent, external balancing), a
 balance-of-power weight (power, poles), self-interest or inertia?
