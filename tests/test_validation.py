@@ -220,3 +220,23 @@ def test_summary_reads_the_tables(tmp_path):
                    "out_level": 0.5, "out_shifts": 0.7}]).to_csv(tmp_path / "rolling_origin.csv", index=False)
     text = validation.summary_markdown(tmp_path)
     assert "## Rolling origin" in text and "0.600 ± 0.020 (0.500 / 0.700)" in text
+
+
+@pytest.mark.parametrize("fit_until,window", [(1970, (1971, 1990)), (1990, (1991, 2024))])
+def test_budget_spread_tests_a_fit_on_the_years_a_rolling_origin_would(monkeypatch, fit_until, window):
+    """A spread fitted to 1970 (the validation inside 1947-1990 that picks the budget) is scored on
+    1971-1990 and never on a year after 1990; one fitted to 1990 on 1991-2024."""
+    from simulation.engine.ensemble import simulate
+    from simulation.engine.inputs import build_inputs
+    from simulation.engine.params import Parameters
+    from simulation.experiments import validation
+    from simulation.experiments.calibrate import Fit
+
+    monkeypatch.setattr(validation, "_fit", lambda inputs, cells, until, budget: Fit(Parameters(), 0.0, 0.0, 0))
+    budget = tiny_budget()
+    fits, summary = validation.budget_spread([1], [0], budget, fit_until=fit_until)
+    inputs = build_inputs(1947, 2024)
+    run = simulate(inputs, Parameters(), list(budget.eval_seeds), keep_threat=False).alignment
+    expected = score(run, target_cells(load_targets(), inputs.years, window)).overall.mean()
+    assert fits.out_score.iloc[0] == pytest.approx(expected, abs=1e-12)
+    assert summary.generations.tolist() == [1]
