@@ -26,6 +26,7 @@ FITS = {
     "292fdcd": {"takeover_weight": 0.0},  # six mechanisms
     "4b4730f": {},  # seven mechanisms, fitted with the scorer that dropped five shifts
     "fc7f64d": {},  # seven mechanisms, the last fit by differential evolution
+    "a91723f": {},  # seven mechanisms, CMA-ES at 150 generations' evaluations
 }
 
 
