@@ -93,6 +93,8 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["calibrate", "--out", "o", "--objective-seeds", "0"], "--objective-seeds"),
     (["calibrate", "--out", "o", "--fit-until", "1800"], "--fit-until"),
     (["calibrate", "--out", "o", "--optimizer", "nelder-mead"], "--optimizer"),
+    (["calibrate", "--out", "o", "--penalty", "nan"], "--penalty"),
+    (["calibrate", "--out", "o", "--penalty", "-1"], "--penalty"),
     (["score", "somewhere", "--split-year", "1800"], "--split-year"),
     (["run"], "required"),
     (["fly"], "invalid choice"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -148,3 +149,21 @@ def test_a_documented_shift_of_exactly_min_shift_counts_despite_floating_point()
                      if (a.a, a.b) == (b.a, b.b) and round(abs(b.level - a.level), 6) >= 0.2)
     assert documented == 97
     assert len(target_cells(targets, every_year).shift_sign) == documented
+
+
+def test_the_penalty_shrinks_a_fit_toward_the_theory_defaults(baseline_inputs):
+    """At the defaults the penalty adds nothing; away from them it adds penalty x the mean squared
+    share of range; and a heavily penalized fit ends nearer the defaults than an unpenalized one."""
+    objective = _synthetic_objective(baseline_inputs)
+    strong = replace(objective, penalty=50.0)
+    default = np.array([Parameters().inertia, Parameters().threat_weight])
+    assert strong(default) == pytest.approx(objective(default), abs=1e-12)
+    x = np.array([0.0, 0.0])
+    lo, hi = np.array([Parameters.bounds()[n] for n in objective.names]).T
+    share = (((x - default) / (hi - lo)) ** 2).mean()
+    assert strong(x) == pytest.approx(objective(x) + 50.0 * share, abs=1e-12)
+    start = Parameters(noise=0.0, inertia=0.3, threat_weight=0.0)
+    free = fit(objective, start, generations=3, population=20, seed=0)
+    shrunk = fit(strong, start, generations=3, population=20, seed=0)
+    distance = lambda p: float(objective.shrinkage(np.array([[p.inertia, p.threat_weight]]))[0])  # noqa: E731
+    assert distance(shrunk.params) < distance(free.params)

@@ -51,6 +51,10 @@ class Objective:
     seeds: tuple[int, ...]
     fixed: dict[str, float] = field(default_factory=dict)
     shocks: np.ndarray | None = None
+    #: weight of the shrinkage toward the theory's defaults: the loss gains penalty x the mean squared
+    #: distance of the free weights from their defaults, each as a share of its range (a Gaussian
+    #: prior centred on the documented values; 0, the committed fit's, is no shrinkage)
+    penalty: float = 0.0
 
     def __post_init__(self) -> None:
         if self.shocks is None:
@@ -70,7 +74,17 @@ class Objective:
         shocks = np.tile(self.shocks, (len(xs), 1, 1, 1))
         run = simulate(self.inputs, batch, self.seeds * len(xs), shocks, keep_threat=False)
         s = score(run.alignment, self.cells)
-        return (1.0 - s.overall + RMSE_WEIGHT * s.rmse).reshape(len(xs), n_seeds).mean(axis=1)
+        loss = (1.0 - s.overall + RMSE_WEIGHT * s.rmse).reshape(len(xs), n_seeds).mean(axis=1)
+        if self.penalty:
+            loss = loss + self.penalty * self.shrinkage(xs)
+        return loss
+
+    def shrinkage(self, xs: np.ndarray) -> np.ndarray:
+        """(S,) mean squared distance of each candidate from the theory's defaults, in shares of range."""
+        bounds = Parameters.bounds()
+        lo, hi = np.array([bounds[n] for n in self.names]).T
+        default = np.array([getattr(Parameters(), n) for n in self.names])
+        return (((np.atleast_2d(xs) - default) / (hi - lo)) ** 2).mean(axis=1)
 
     def __call__(self, x: np.ndarray) -> float:
         return float(self.losses(np.asarray(x)[None])[0])
@@ -172,14 +186,14 @@ def free_parameters(fixed: Sequence[str] = ()) -> tuple[str, ...]:
 
 
 def calibration_record(fit_: Fit, fit_until: int, generations: int, population: int, seed: int,
-                       seeds: Sequence[int], command: str, optimizer: str = "cmaes") -> dict:
+                       seeds: Sequence[int], command: str, optimizer: str = "cmaes", penalty: float = 0.0) -> dict:
     """What `calibrated.json` holds: the parameters and exactly how they were obtained."""
     return {
         "command": command,
         "fit_until": fit_until,
         "optimizer": OPTIMIZER_NAMES[optimizer],
         "generations": generations, "population": population, "optimizer_seed": seed,
-        "objective_seeds": list(seeds), "evaluations": fit_.evaluations,
+        "objective_seeds": list(seeds), "evaluations": fit_.evaluations, "penalty": penalty,
         "start_loss": fit_.start_loss, "loss": fit_.loss,
         "shift_tolerance": SHIFT_TOLERANCE,  # the scorer's rule the loss and scores were computed with
         "parameters": fit_.params.as_dict(),
@@ -199,6 +213,7 @@ class Budget:
     eval_seeds: tuple[int, ...]
     warm_start: bool = False
     optimizer: str = "cmaes"
+    penalty: float = 0.0
 
 
 def fit_variant(name: str, fixed: Mapping[str, float], budget: Budget, position: int = 0) -> dict[str, Any]:
@@ -210,7 +225,7 @@ def fit_variant(name: str, fixed: Mapping[str, float], budget: Budget, position:
     inputs = build_inputs(1947, 2024)
     cells = target_cells(targets, inputs.years, (1947, budget.fit_until))
     objective = Objective(inputs.until(budget.fit_until), cells, free_parameters(tuple(fixed)),
-                          budget.objective_seeds, dict(fixed))
+                          budget.objective_seeds, dict(fixed), penalty=budget.penalty)
     generations = budget.generations if name == "full model" else budget.ablation_generations
     fitted = fit(objective, Parameters.baseline() if budget.warm_start else Parameters(), generations,
                  budget.population, budget.seed, progress=position, optimizer=budget.optimizer)
@@ -241,7 +256,7 @@ def calibrate_variants(variants: Mapping[str, Mapping[str, float]], budget: Budg
         results = [fit_variant(n, variants[n], budget) for n in names]
     full = results[names.index("full model")]
     record = calibration_record(full["fit"], budget.fit_until, budget.generations, budget.population, budget.seed,
-                                budget.objective_seeds, command, budget.optimizer)
+                                budget.objective_seeds, command, budget.optimizer, budget.penalty)
     record["scores"] = full["report"]
     # each variant's own fit, so that a counterfactual can be answered under each theory
     record["variants"] = {n: {"fixed": dict(variants[n]), "evaluations": r["fit"].evaluations,

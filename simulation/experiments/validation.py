@@ -57,10 +57,12 @@ class FitBudget:
     objective_seeds: tuple[int, ...] = (0, 1, 2, 3)
     eval_seeds: tuple[int, ...] = tuple(range(1000, 1100))
     optimizer: str = "cmaes"
+    penalty: float = 0.0  # calibrate.Objective.penalty
 
     def describe(self) -> str:
         evaluations = f"{self.generations} generations x population {self.population} of evaluations"
-        return (f"{OPTIMIZER_NAMES[self.optimizer]}, {evaluations}, "
+        shrink = f", penalty {self.penalty:g} toward the defaults" if self.penalty else ""
+        return (f"{OPTIMIZER_NAMES[self.optimizer]}, {evaluations}{shrink}, "
                 f"optimizer seed {self.optimizer_seed}, {len(self.objective_seeds)} seeds per evaluation, "
                 f"scored on {len(self.eval_seeds)} runs (seeds {self.eval_seeds[0]}-{self.eval_seeds[-1]})")
 
@@ -94,7 +96,8 @@ def fit_model(inputs: Inputs, cells: TargetCells, fit_until: int, budget: FitBud
               fixed: Mapping[str, float] | None = None) -> Fit:
     """Fit the free weights on `cells` (inside 1947..fit_until) from the theory's defaults."""
     fixed = dict(fixed or {})
-    objective = Objective(inputs.until(fit_until), cells, free_parameters(tuple(fixed)), budget.objective_seeds, fixed)
+    objective = Objective(inputs.until(fit_until), cells, free_parameters(tuple(fixed)), budget.objective_seeds, fixed,
+                          penalty=budget.penalty)
     return fit(objective, Parameters(), budget.generations, budget.population, budget.optimizer_seed,
                optimizer=budget.optimizer)
 

@@ -212,7 +212,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     budget = calibrate.Budget(args.fit_until, args.generations, args.ablation_generations, args.population, args.seed,
                               tuple(range(args.objective_seeds)), tuple(range(1000, 1000 + args.eval_seeds)),
-                              args.warm_start, args.optimizer)
+                              args.warm_start, args.optimizer, args.penalty)
     variants = ABLATIONS if args.ablation else {"full model": {}}
     print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {workers} process(es)", file=sys.stderr)
     table, record = calibrate.calibrate_variants(variants, budget, workers,
@@ -312,7 +312,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from simulation.experiments import validation
 
     budget = validation.FitBudget(args.generations, args.population, args.seed, tuple(range(args.objective_seeds)),
-                                  tuple(range(1000, 1000 + args.eval_seeds)), args.optimizer)
+                                  tuple(range(1000, 1000 + args.eval_seeds)), args.optimizer, args.penalty)
     origins = _years("--rolling-origin", args.rolling_origin) if args.rolling_origin else []
     if not all(1950 <= o <= 2023 for o in origins):
         raise InputError(f"--rolling-origin years must lie in 1950..2023, got {args.rolling_origin}",
@@ -551,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--generations", type=count(1, 100_000), default=80,
                      help="optimizer budget, in differential-evolution generations (default 80, the budget the "
                           "validation inside 1947-1990 chose); CMA-ES gets the same number of evaluations")
+    cal.add_argument("--penalty", type=contract.share(0.0, 100.0), default=0.0,
+                     help="shrinkage toward the theory's defaults: weight of the mean squared distance, in "
+                          "shares of each range, added to the loss (default 0: none)")
     cal.add_argument("--population", type=count(1, 1000), default=10,
                      help="evaluations per generation, per free parameter (default 10)")
     cal.add_argument("--objective-seeds", type=count(1, 1000), default=4, help="runs averaged per evaluation (default 4)")

@@ -8,6 +8,7 @@ and in `experiments/sweep.py`), then computes, then publishes. A user's mistake 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -69,6 +70,19 @@ def _whole(kind: str, low: int, high: int, need: str) -> Callable[[str], object]
 def count(low: int, high: int) -> Callable[[str], object]:
     """A whole number in low..high (a count of runs, workers, generations...)."""
     return _whole("count", low, high, "must lie in")
+
+
+def share(low: float, high: float) -> Callable[[str], object]:
+    """A finite number in low..high (a weight, a penalty)."""
+    def check(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"must be a finite number in {low:g}..{high:g}, got {text}")
+        return value
+    return _kind("number", check)
 
 
 def year(low: int = FIRST_YEAR, high: int = LAST_YEAR) -> Callable[[str], object]:
