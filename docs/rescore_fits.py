@@ -27,6 +27,7 @@ FITS = {
     "4b4730f": {},  # seven mechanisms, fitted with the scorer that dropped five shifts
     "fc7f64d": {},  # seven mechanisms, the last fit by differential evolution
     "a91723f": {},  # seven mechanisms, CMA-ES at 150 generations' evaluations
+    "d12a845": {},  # seven mechanisms, CMA-ES at 80, no shrinkage
 }
 
 

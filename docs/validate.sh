@@ -2,8 +2,8 @@
 # Regenerate every validation table (docs/validation/*.csv) and the summary the README's
 # "Validation" section quotes (docs/validation/summary.md). Run from the repository root:
 #     bash docs/validate.sh            # or PYTHON=.venv/bin/python bash docs/validate.sh
-# Wall time: 695 s on an otherwise idle 2-core machine, on the seven-mechanism model (rolling origin
-# 86, leave one pair out 302, budget spread 303, the 100-run scoring of the committed calibration the rest).
+# Wall time: 695 s on an otherwise idle 2-core machine under DE; 765 s with the penalty while other jobs ran
+# (rolling origin 64, leave one pair out 397, budget spread 301, the 100-run scoring of the committed calibration the rest).
 # Budgets (modest; the budget-spread table
 # shows what a larger budget changes): CMA-ES (the budget counted as population-10 generations of
 # differential evolution: 10 x 32 evaluations a generation), 4 seeds per
