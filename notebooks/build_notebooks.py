@@ -223,10 +223,11 @@ The printout names each outcome's top drivers as this calibration of the model h
 computed, not written in advance, so it stays true when the model is recalibrated (the README's
 Sobol table is from one calibration; compare them). The suite checks, every time this notebook runs,
 that each top driver's interval lies above 0. How wide the intervals are depends on the calibration
-(the weights not varied stay at the committed point): on the committed one the top drivers'
-intervals are about ±0.1 to ±0.25 at 1024 samples, and an interval that reaches above 1 is
-estimation noise (a total index cannot exceed 1). Read the drivers with their intervals: where two intervals
-overlap the sweep does not tell those two drivers apart.
+(the weights not varied stay at the committed point): on the committed one the top three drivers'
+intervals are about ±0.15 to ±0.45 at 1024 samples, widest for US-India, and an interval that
+reaches above 1 is estimation noise (a total index cannot exceed 1). Read the drivers with their
+intervals: where two intervals overlap the sweep does not tell those two drivers apart (on the
+committed calibration the top three of each outcome overlap).
 Is the top driver a balance-of-threat weight (threat, intent, external balancing), a
 balance-of-power weight (power, poles), self-interest or inertia?
 
