@@ -91,3 +91,21 @@ def test_baseline_output_matches_the_golden_file(tmp_path, capsys):
     score = json.loads((tmp_path / "score.json").read_text())
     assert score["model"]["in_sample"]["score"] > score["baselines"]["persistence_1947"]["in_sample"]["score"]
     assert score["model"]["out_of_sample"]["score"] > score["baselines"]["random_walk"]["out_of_sample"]["score"]
+
+
+def test_calibration_record_loss_is_the_objective_at_its_point(baseline_inputs):
+    """The recorded loss is the calibration objective, with the recorded shrinkage penalty, at the
+    recorded point: the record says how it was fitted, and the code still computes that loss."""
+    from simulation.experiments.calibrate import Objective, free_parameters
+    from simulation.experiments.score import target_cells
+
+    record = json.loads(CALIBRATED.read_text())
+    cells = target_cells(load_targets(), baseline_inputs.years, (1947, record["fit_until"]))
+    names = free_parameters()
+    objective = Objective(baseline_inputs.until(record["fit_until"]), cells, names,
+                          tuple(record["objective_seeds"]), penalty=record.get("penalty", 0.0))
+    point = np.array([record["parameters"][n] for n in names])
+    assert objective(point) == pytest.approx(record["loss"], abs=1e-9)
+    assert f"--penalty {record['penalty']}" in record["command"]
+    unpenalized = Objective(objective.inputs, cells, names, objective.seeds, shocks=objective.shocks)
+    assert objective(point) - unpenalized(point) == pytest.approx(record["penalty"] * objective.shrinkage(point)[0])
