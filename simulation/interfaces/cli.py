@@ -551,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--generations", type=count(1, 100_000), default=80,
                      help="optimizer budget, in differential-evolution generations (default 80, the budget the "
                           "validation inside 1947-1990 chose); CMA-ES gets the same number of evaluations")
-    cal.add_argument("--penalty", type=contract.share(0.0, 100.0), default=1.0,
+    cal.add_argument("--penalty", type=contract.number(0.0, 100.0), default=1.0,
                      help="shrinkage toward the theory's defaults: weight of the mean squared distance, in "
                           "shares of each range, added to the loss (default 1, the penalty the validation "
                           "inside 1947-1990 chose; 0: none)")

@@ -72,7 +72,7 @@ def count(low: int, high: int) -> Callable[[str], object]:
     return _whole("count", low, high, "must lie in")
 
 
-def share(low: float, high: float) -> Callable[[str], object]:
+def number(low: float, high: float) -> Callable[[str], object]:
     """A finite number in low..high (a weight, a penalty)."""
     def check(text: str) -> float:
         try:
