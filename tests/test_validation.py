@@ -142,9 +142,9 @@ def test_unknown_statistical_baseline_is_refused(baseline_inputs, method):
 # --- rolling origin and leave one pair out -----------------------------------------------------------
 
 def tiny_budget():
-    from simulation.experiments.validation import FitBudget
+    from simulation.experiments.calibrate import Budget
 
-    return FitBudget(generations=1, population=1, objective_seeds=(0,), eval_seeds=(1000, 1001))
+    return Budget(generations=1, population=1, objective_seeds=(0,), eval_seeds=(1000, 1001))
 
 
 def test_test_windows_follow_the_issue():

@@ -15,7 +15,7 @@ so the years after the fit cannot change its loss.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -202,36 +202,43 @@ def calibration_record(fit_: Fit, fit_until: int, generations: int, population: 
 
 @dataclass(frozen=True)
 class Budget:
-    """How a calibration is run: the optimizer's budget and seeds, the runs it is scored on."""
+    """How every fit is run, the calibration's and each validation fit's: the optimizer, its budget
+    and seed, the shrinkage, the runs each evaluation averages and the runs the fit is scored on.
+    The defaults are the committed command's (README, "Calibration and validation")."""
 
-    fit_until: int
-    generations: int  # for the full model
-    ablation_generations: int  # for each ablated variant
-    population: int
-    seed: int
-    objective_seeds: tuple[int, ...]
-    eval_seeds: tuple[int, ...]
-    warm_start: bool = False
+    generations: int = 80  # in differential-evolution generations of `population` x free parameters
+    population: int = 10
+    seed: int = 0  # the optimizer's
+    objective_seeds: tuple[int, ...] = (0, 1, 2, 3)
+    eval_seeds: tuple[int, ...] = tuple(range(1000, 1100))
     optimizer: str = "cmaes"
-    penalty: float = 0.0
+    penalty: float = 1.0  # Objective.penalty
+
+    def describe(self) -> str:
+        evaluations = f"{self.generations} generations x population {self.population} of evaluations"
+        shrink = f", penalty {self.penalty:g} toward the defaults" if self.penalty else ""
+        return (f"{OPTIMIZER_NAMES[self.optimizer]}, {evaluations}{shrink}, "
+                f"optimizer seed {self.seed}, {len(self.objective_seeds)} seeds per evaluation, "
+                f"scored on {len(self.eval_seeds)} runs (seeds {self.eval_seeds[0]}-{self.eval_seeds[-1]})")
 
 
-def fit_variant(name: str, fixed: Mapping[str, float], budget: Budget, position: int = 0) -> dict[str, Any]:
-    """Fit one model variant on the years up to `budget.fit_until` and score it on the evaluation
-    runs in and out of sample: its table row, its fitted parameters and its score report."""
+def fit_variant(name: str, fixed: Mapping[str, float], budget: Budget, fit_until: int, warm_start: bool = False,
+                position: int = 0) -> dict[str, Any]:
+    """Fit one model variant on the years up to `fit_until` (from the committed calibration if
+    `warm_start`) and score it on the evaluation runs in and out of sample: its table row, its fitted
+    parameters and its score report."""
     from simulation.experiments.report import score_report
 
     targets = load_targets()
     inputs = build_inputs(1947, 2024)
-    cells = target_cells(targets, inputs.years, (1947, budget.fit_until))
-    objective = Objective(inputs.until(budget.fit_until), cells, free_parameters(tuple(fixed)),
+    cells = target_cells(targets, inputs.years, (1947, fit_until))
+    objective = Objective(inputs.until(fit_until), cells, free_parameters(tuple(fixed)),
                           budget.objective_seeds, dict(fixed), penalty=budget.penalty)
-    generations = budget.generations if name == "full model" else budget.ablation_generations
-    fitted = fit(objective, Parameters.baseline() if budget.warm_start else Parameters(), generations,
+    fitted = fit(objective, Parameters.baseline() if warm_start else Parameters(), budget.generations,
                  budget.population, budget.seed, progress=position, optimizer=budget.optimizer)
     run = simulate(inputs, fitted.params, list(budget.eval_seeds), keep_threat=False,
                    keep_instruments=("arms", "sanction"))
-    report = score_report(run.alignment, inputs, targets, fitted.params, budget.fit_until, list(budget.eval_seeds),
+    report = score_report(run.alignment, inputs, targets, fitted.params, fit_until, list(budget.eval_seeds),
                           baselines=name == "full model", instruments=run.instruments)
     row = {"variant": name, **{f"{k}{suffix}": report["model"][k][key] for k in ("in_sample", "out_of_sample")
                                for suffix, key in (("", "score"), ("_sd", "score_sd"))},
@@ -240,22 +247,26 @@ def fit_variant(name: str, fixed: Mapping[str, float], budget: Budget, position:
     return {"row": row, "fit": fitted, "report": report}
 
 
-def calibrate_variants(variants: Mapping[str, Mapping[str, float]], budget: Budget, workers: int = 1,
-                       command: str = "") -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Fit every variant (in `workers` processes side by side) and return the table of their scores
-    and the calibration record of the full model."""
+def calibrate_variants(variants: Mapping[str, Mapping[str, float]], budget: Budget, fit_until: int,
+                       ablation_generations: int, workers: int = 1, command: str = "",
+                       warm_start: bool = False) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Fit every variant (in `workers` processes side by side; the ablated ones at
+    `ablation_generations`) and return the table of their scores and the calibration record of the
+    full model."""
     names = list(variants)
+    budgets = [budget if n == "full model" else replace(budget, generations=ablation_generations) for n in names]
+    tasks = [(n, variants[n], b, fit_until, warm_start) for n, b in zip(names, budgets, strict=True)]
     if workers > 1 and len(names) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(min(workers, len(names)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(fit_variant, n, variants[n], budget, k) for k, n in enumerate(names)]
+            futures = [pool.submit(fit_variant, *task, k) for k, task in enumerate(tasks)]
             results = [f.result() for f in futures]
     else:
-        results = [fit_variant(n, variants[n], budget) for n in names]
+        results = [fit_variant(*task) for task in tasks]
     full = results[names.index("full model")]
-    record = calibration_record(full["fit"], budget.fit_until, budget.generations, budget.population, budget.seed,
+    record = calibration_record(full["fit"], fit_until, budget.generations, budget.population, budget.seed,
                                 budget.objective_seeds, command, budget.optimizer, budget.penalty)
     record["scores"] = full["report"]
     # each variant's own fit, so that a counterfactual can be answered under each theory

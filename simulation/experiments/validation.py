@@ -22,7 +22,7 @@ direction are reported on their own beside their mean. Fits run in `workers` pro
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from simulation.engine.ensemble import simulate
 from simulation.engine.inputs import Inputs, build_inputs
 from simulation.engine.params import Parameters
 from simulation.experiments import baselines
-from simulation.experiments.calibrate import OPTIMIZER_NAMES, Fit, Objective, fit, free_parameters
+from simulation.experiments.calibrate import Budget, Fit, Objective, fit, free_parameters
 from simulation.experiments.report import documented_series, persistence
 from simulation.experiments.score import Target, TargetCells, load_targets, score, target_cells
 from simulation.states import PAIRS
@@ -46,25 +46,9 @@ SPREAD_GENERATIONS = (40, 80, 150)
 SPREAD_SEEDS = (0, 1, 2)
 
 
-@dataclass(frozen=True)
-class FitBudget:
-    """The optimizer's budget for every validation fit (modest: 60 generations, not the 150 of the
-    committed calibration, so the whole set runs in minutes; the spread table shows what that costs)."""
-
-    generations: int = 60
-    population: int = 10
-    optimizer_seed: int = 0
-    objective_seeds: tuple[int, ...] = (0, 1, 2, 3)
-    eval_seeds: tuple[int, ...] = tuple(range(1000, 1100))
-    optimizer: str = "cmaes"
-    penalty: float = 0.0  # calibrate.Objective.penalty
-
-    def describe(self) -> str:
-        evaluations = f"{self.generations} generations x population {self.population} of evaluations"
-        shrink = f", penalty {self.penalty:g} toward the defaults" if self.penalty else ""
-        return (f"{OPTIMIZER_NAMES[self.optimizer]}, {evaluations}{shrink}, "
-                f"optimizer seed {self.optimizer_seed}, {len(self.objective_seeds)} seeds per evaluation, "
-                f"scored on {len(self.eval_seeds)} runs (seeds {self.eval_seeds[0]}-{self.eval_seeds[-1]})")
+#: The budget of a validation fit when none is given: modest (60 generations' evaluations, not the
+#: committed 80), so that the whole set runs in minutes; the spread table shows what that costs.
+VALIDATION_BUDGET = Budget(generations=60)
 
 
 def _head(*lines: str) -> list[str]:
@@ -92,13 +76,13 @@ def without_pair(cells: TargetCells, pair: int) -> TargetCells:
                        cells.shift_sign[shifts], cells.shift_pair[shifts])
 
 
-def fit_model(inputs: Inputs, cells: TargetCells, fit_until: int, budget: FitBudget,
+def fit_model(inputs: Inputs, cells: TargetCells, fit_until: int, budget: Budget,
               fixed: Mapping[str, float] | None = None) -> Fit:
     """Fit the free weights on `cells` (inside 1947..fit_until) from the theory's defaults."""
     fixed = dict(fixed or {})
     objective = Objective(inputs.until(fit_until), cells, free_parameters(tuple(fixed)), budget.objective_seeds, fixed,
                           penalty=budget.penalty)
-    return fit(objective, Parameters(), budget.generations, budget.population, budget.optimizer_seed,
+    return fit(objective, Parameters(), budget.generations, budget.population, budget.seed,
                optimizer=budget.optimizer)
 
 
@@ -143,7 +127,7 @@ HELD = ("persistence",)  # baselines that are the record itself in the fitted ye
 
 # --- rolling origin ----------------------------------------------------------------------------------
 
-def _rolling_task(origin: int, budget: FitBudget) -> dict[str, Any]:
+def _rolling_task(origin: int, budget: Budget) -> dict[str, Any]:
     targets, inputs = load_targets(), build_inputs(FIRST, LAST)
     fit_cells = target_cells(targets, inputs.years, (FIRST, origin))
     test = held_out_window(origin)
@@ -169,7 +153,7 @@ def _rolling_task(origin: int, budget: FitBudget) -> dict[str, Any]:
     return {"rows": rows, "pairs": pair_rows}
 
 
-def rolling_origin(origins: Sequence[int] = ROLLING_ORIGINS, budget: FitBudget = FitBudget(),
+def rolling_origin(origins: Sequence[int] = ROLLING_ORIGINS, budget: Budget = VALIDATION_BUDGET,
                    workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per origin: the model refitted on 1947..origin and every baseline trained on the same years,
     scored in sample and on `held_out_window(origin)`; and the same per pair out of sample."""
@@ -184,7 +168,7 @@ def rolling_origin(origins: Sequence[int] = ROLLING_ORIGINS, budget: FitBudget =
 
 # --- leave one pair out ------------------------------------------------------------------------------
 
-def _lopo_task(pair: int, budget: FitBudget, fit_until: int) -> list[dict[str, Any]]:
+def _lopo_task(pair: int, budget: Budget, fit_until: int) -> list[dict[str, Any]]:
     targets, inputs = load_targets(), build_inputs(FIRST, LAST)
     all_fit = target_cells(targets, inputs.years, (FIRST, fit_until))
     fit_cells = without_pair(all_fit, pair)
@@ -205,7 +189,7 @@ def _lopo_task(pair: int, budget: FitBudget, fit_until: int) -> list[dict[str, A
     return rows
 
 
-def leave_one_pair_out(pairs: Sequence[int] | None = None, budget: FitBudget = FitBudget(), workers: int = 1,
+def leave_one_pair_out(pairs: Sequence[int] | None = None, budget: Budget = VALIDATION_BUDGET, workers: int = 1,
                        fit_until: int = SPLIT) -> pd.DataFrame:
     """Per pair: the model fitted on 1947..fit_until without that pair's targets, and the baselines
     trained on the same cells, scored on that pair in the fitted years and after them. Persistence
@@ -217,19 +201,19 @@ def leave_one_pair_out(pairs: Sequence[int] | None = None, budget: FitBudget = F
 
 # --- spread over budgets and seeds -------------------------------------------------------------------
 
-def _spread_task(generations: int, seed: int, budget: FitBudget, fit_until: int) -> dict[str, Any]:
+def _spread_task(generations: int, seed: int, budget: Budget, fit_until: int) -> dict[str, Any]:
     targets, inputs = load_targets(), build_inputs(FIRST, LAST)
     fit_cells = target_cells(targets, inputs.years, (FIRST, fit_until))
     # a fit that ends before 1990 is tested on the years to 1990, as a rolling origin is
     test_cells = target_cells(targets, inputs.years, held_out_window(fit_until))
-    fitted = _fit(inputs, fit_cells, fit_until, replace(budget, generations=generations, optimizer_seed=seed))
+    fitted = _fit(inputs, fit_cells, fit_until, replace(budget, generations=generations, seed=seed))
     model = simulate(inputs, fitted.params, list(budget.eval_seeds), keep_threat=False).alignment
     return {"generations": generations, "optimizer_seed": seed, "loss": fitted.loss,
             **_prefixed("in", _window(model, fit_cells)), **_prefixed("out", _window(model, test_cells))}
 
 
 def budget_spread(generations: Sequence[int] = SPREAD_GENERATIONS, seeds: Sequence[int] = SPREAD_SEEDS,
-                  budget: FitBudget = FitBudget(), workers: int = 1,
+                  budget: Budget = VALIDATION_BUDGET, workers: int = 1,
                   fit_until: int = SPLIT) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The fit to `fit_until` at every budget x optimizer seed: one row per fit, and per budget the
     mean, min and max of the in- and out-of-sample scores."""
@@ -244,7 +228,7 @@ def budget_spread(generations: Sequence[int] = SPREAD_GENERATIONS, seeds: Sequen
 # --- everything the command line asks for ---------------------------------------------------------
 
 def validation_tables(origins: Sequence[int] = (), lopo: bool = False, spread: Sequence[int] = (),
-                      spread_seeds: Sequence[int] = SPREAD_SEEDS, budget: FitBudget = FitBudget(), workers: int = 1,
+                      spread_seeds: Sequence[int] = SPREAD_SEEDS, budget: Budget = VALIDATION_BUDGET, workers: int = 1,
                       fit_until: int = SPLIT) -> dict[str, pd.DataFrame]:
     """The tables `calibrate --rolling-origin / --leave-one-pair-out / --budget-spread` write, by file stem."""
     import sys
@@ -479,7 +463,7 @@ def write_summary(folder: Any) -> None:
 
 # --- plumbing ----------------------------------------------------------------------------------------
 
-def _fit(inputs: Inputs, cells: TargetCells, fit_until: int, budget: FitBudget) -> Fit:
+def _fit(inputs: Inputs, cells: TargetCells, fit_until: int, budget: Budget) -> Fit:
     """The one place a validation fit happens (tests replace it to see the cells a fit is given)."""
     return fit_model(inputs, cells, fit_until, budget)
 

@@ -15,11 +15,15 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulation.errors import InputError
 from simulation.experiments.periods import DEFAULT_SPLIT, FIRST_YEAR, LAST_YEAR
 from simulation.interfaces import contract
 from simulation.interfaces.contract import MAX_RUNS, MAX_SEED, OUT, PORT, SCHEDULER, SEED, count, year
+
+if TYPE_CHECKING:
+    from simulation.experiments.calibrate import Budget
 
 
 def _seeds(first: int, runs: int, argument: str) -> list[int]:
@@ -200,6 +204,15 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _budget(args: argparse.Namespace) -> Budget:
+    """The fits' budget (calibrate.Budget) from `calibrate`'s flags, for the calibration and for every
+    validation fit alike."""
+    from simulation.experiments import calibrate
+
+    return calibrate.Budget(args.generations, args.population, args.seed, tuple(range(args.objective_seeds)),
+                  tuple(range(1000, 1000 + args.eval_seeds)), args.optimizer, args.penalty)
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.engine.params import ABLATIONS, CALIBRATED
     from simulation.interfaces import output
@@ -210,13 +223,11 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     output.check_out(Path(args.out), "calibrate", args.force)
     from simulation.experiments import calibrate
 
-    budget = calibrate.Budget(args.fit_until, args.generations, args.ablation_generations, args.population, args.seed,
-                              tuple(range(args.objective_seeds)), tuple(range(1000, 1000 + args.eval_seeds)),
-                              args.warm_start, args.optimizer, args.penalty)
     variants = ABLATIONS if args.ablation else {"full model": {}}
     print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {workers} process(es)", file=sys.stderr)
-    table, record = calibrate.calibrate_variants(variants, budget, workers,
-                                                 "python -m simulation calibrate " + " ".join(args.raw))
+    table, record = calibrate.calibrate_variants(variants, _budget(args), args.fit_until, args.ablation_generations,
+                                                 workers, "python -m simulation calibrate " + " ".join(args.raw),
+                                                 args.warm_start)
 
     def write(folder: Path) -> None:
         output.write_json(record, folder / "calibration.json")
@@ -311,8 +322,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     output.check_out(Path(args.out), "calibrate", args.force)
     from simulation.experiments import validation
 
-    budget = validation.FitBudget(args.generations, args.population, args.seed, tuple(range(args.objective_seeds)),
-                                  tuple(range(1000, 1000 + args.eval_seeds)), args.optimizer, args.penalty)
+    budget = _budget(args)
     origins = _years("--rolling-origin", args.rolling_origin) if args.rolling_origin else []
     if not all(1950 <= o <= 2023 for o in origins):
         raise InputError(f"--rolling-origin years must lie in 1950..2023, got {args.rolling_origin}",
