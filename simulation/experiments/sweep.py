@@ -17,6 +17,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -550,12 +551,19 @@ def analyze(out: Path) -> pd.DataFrame:
         if not np.isfinite(Y).all():
             raise InputError(f"output {o.name} is not a finite number at every point; no indices computed",
                              file=out / "chunks")
-        try:
-            rows += _indices(spec, problem, names, X, Y, o.name)
-        except (KeyError, ValueError, IndexError, ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError) as exc:
-            raise InputError(f"SALib cannot compute {spec.design} indices of {o.name} from {len(Y)} points "
-                             f"({type(exc).__name__}: {exc}); use more samples", file=out / "spec.yaml",
-                             field="samples") from None
+        # SALib warns as it goes (SALib 1.6's delta analyzer warns of each bin it cannot fill, then
+        # fails): held back, and repeated only if the indices came out, so that a failure is one line
+        with warnings.catch_warnings(record=True) as held:
+            warnings.simplefilter("always")
+            try:
+                rows += _indices(spec, problem, names, X, Y, o.name)
+            except (KeyError, ValueError, IndexError, ZeroDivisionError, FloatingPointError,
+                    np.linalg.LinAlgError) as exc:
+                raise InputError(f"SALib cannot compute {spec.design} indices of {o.name} from {len(Y)} points "
+                                 f"({type(exc).__name__}: {exc}); use more samples", file=out / "spec.yaml",
+                                 field="samples") from None
+        for w in held:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return pd.DataFrame(rows)
 
 
