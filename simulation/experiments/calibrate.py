@@ -254,8 +254,8 @@ def calibrate_variants(variants: Mapping[str, Mapping[str, float]], budget: Budg
     `ablation_generations`) and return the table of their scores and the calibration record of the
     full model."""
     names = list(variants)
-    budgets = [budget if n == "full model" else replace(budget, generations=ablation_generations) for n in names]
-    tasks = [(n, variants[n], b, fit_until, warm_start) for n, b in zip(names, budgets, strict=True)]
+    tasks = [(n, variants[n], budget if n == "full model" else replace(budget, generations=ablation_generations),
+              fit_until, warm_start) for n in names]
     if workers > 1 and len(names) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor

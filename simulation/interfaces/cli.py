@@ -210,7 +210,7 @@ def _budget(args: argparse.Namespace) -> Budget:
     from simulation.experiments import calibrate
 
     return calibrate.Budget(args.generations, args.population, args.seed, tuple(range(args.objective_seeds)),
-                  tuple(range(1000, 1000 + args.eval_seeds)), args.optimizer, args.penalty)
+                            tuple(range(1000, 1000 + args.eval_seeds)), args.optimizer, args.penalty)
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
