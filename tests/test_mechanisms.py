@@ -96,18 +96,45 @@ def test_deterrence_a_nuclear_rival_threatens_a_nuclear_state_less():
 def test_interdependence_a_larger_nearer_economy_pulls_more():
     """Gravity and the liberal peace: j's pull on i grows with j's economy and falls with distance;
     shares of i's predicted trade sum to one; weight 0 switches the motive off."""
+    def pull(x):  # nearness also brings j's threat closer, so the motive is read on its own
+        return dynamics.assess(quiet_state(), x, P, False).motives["interdependence"][0, I, J]
+
     small, large = year(), year()
     large.gdp[0, J] = 5000.0
-    base = desired(quiet_state(), small)[0, I, J]
-    assert desired(quiet_state(), large)[0, I, J] > base
+    base = pull(small)
+    assert pull(large) > base
+    assert desired(quiet_state(), large)[0, I, J] > desired(quiet_state(), small)[0, I, J]
     distance = year().distance_km.copy()
     distance[I, J] = distance[J, I] = 1000.0
     near = year(distance_km=distance)
-    assert desired(quiet_state(), near)[0, I, J] > base
-    shares = interest.trade_dependence(large.gdp, large.distance_km)
+    assert pull(near) > base
+    shares = interest.trade_dependence(large.gdp, large.distance_km, np.ones((1, N)))
     assert np.allclose(shares.sum(axis=2), 1.0) and np.all(np.diagonal(shares, axis1=1, axis2=2) == 0)
     off = dataclasses.replace(P, trade_weight=0.0)
     assert np.all(dynamics.assess(quiet_state(), large, off, False).motives["interdependence"] == 0)
+
+
+def test_interdependence_counts_as_far_as_both_are_market_economies():
+    """The capitalist peace (Gartzke 2007; Holzman 1974 on planned trade): the same predicted trade
+    pulls i toward j less the more planned j's economy, and not at all when j's is wholly planned;
+    a market reform raises the pull; the rest of i's motives toward j do not move."""
+    def with_economy(position):
+        ideology = year().ideology.copy()
+        ideology[0, J, 0] = position
+        return year(ideology=ideology)
+
+    def pull(position):
+        return dynamics.assess(quiet_state(), with_economy(position), P, False).motives["interdependence"][0, I, J]
+
+    assert pull(-1.0) == 0.0 < pull(-0.3) < pull(0.4) < pull(1.0)
+    assert interest.market_orientation(with_economy(-1.0).ideology)[0, J] == 0.0
+    assert interest.market_orientation(with_economy(1.0).ideology)[0, J] == 1.0
+    # a wholly market pair reads the gravity share unchanged
+    x = year()
+    market = np.ones((1, N))
+    shares = interest.trade_dependence(x.gdp, x.distance_km, market)
+    half = interest.trade_dependence(x.gdp, x.distance_km, np.full((1, N), 0.5))
+    assert np.allclose(half, 0.25 * shares)
 
 
 def test_divisive_doctrine_near_equal_adherents_become_rivals():

@@ -76,7 +76,7 @@ class Perception:
     arms_need: Array  # (B, N)
     aid_need: Array  # (B, N)
     aid_capacity: Array  # (B, N)
-    trade: Array  # [i, j] j's share of i's trade as size and distance predict it
+    trade: Array  # [i, j] j's share of i's trade as size and distance predict it, as far as both are markets
     patronage: Array  # [i, j] j's worth as a patron against i's insurgents
 
 
@@ -122,9 +122,10 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
                                    past.sanction, past.installed_base, past.aid, past.troops,
                                    w3(p.installed_base_weight), w3(p.stake_weight))
     military = power.relative_power(x.milex_share)
+    trade = interest.trade_dependence(x.gdp, x.distance_km, interest.market_orientation(x.ideology))
     return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar,
-                              need, aid_need, aid_capacity, interest.trade_dependence(x.gdp, x.distance_km),
-                              choice.omnibalancing(x.internal_threat, prox, x.milex_share))
+                              need, aid_need, aid_capacity, trade, choice.omnibalancing(x.internal_threat, prox,
+                                                                                        x.milex_share))
 
 
 #: Each motive of `motives`, in its order, with a plain-language label and a short name for figures

@@ -54,16 +54,28 @@ def self_interest(arms_need: Array, arms_capacity: Array, aid_need: Array, aid_c
     return clear_diagonal(buy + sell + energy + bound + stake)
 
 
-def trade_dependence(gdp: Array, distance_km: Array) -> Array:
-    """g[b, i, j] in [0, 1): j's share of the trade a gravity model predicts for i among the six.
+def market_orientation(ideology: Array) -> Array:
+    """(B, N) in [0, 1]: how far each economy is a market economy, from the regime's position on the
+    economy axis of ideology space (-1 planned, +1 market; docs/theory.md §4)."""
+    return (ideology[..., 0] + 1.0) / 2.0
+
+
+def trade_dependence(gdp: Array, distance_km: Array, market: Array) -> Array:
+    """g[b, i, j] in [0, 1): j's share of the trade a gravity model predicts for i among the six, as
+    far as both are market economies.
 
     Trade between two economies grows with their product and falls with the distance between them
     (Tinbergen 1962; distance elasticity about 1: Head & Mayer 2014), so i's expected trade with j
     is proportional to gdp_j / distance_ij. Expected gains from trade raise the cost of hostility
     (Russett & Oneal 2001); observed trade is shaped by alignment (Gowa & Mansfield 1993), so the
-    model reads the trade that size and distance predict, never the trade that happened.
-    docs/theory.md §8.5.
+    model reads the trade that size and distance predict, never the trade that happened. Planned
+    economies trade by the plan, not by size and distance (Holzman 1974, Foreign Trade under
+    Central Planning), and it is markets that put gains from trade at stake in a relation
+    (Gartzke 2007, "The Capitalist Peace", AJPS 51(1); McDonald 2009, The Invisible Hand of Peace),
+    so the share counts as far as both economies are market ones: times `market[b, i] x market[b, j]`
+    (`market_orientation`). docs/theory.md §8.5.
     """
     with np.errstate(divide="ignore", invalid="ignore"):  # the diagonal's zero distance is cleared below
         pull = clear_diagonal(gdp[:, None, :] / distance_km)
-    return pull / np.maximum(pull.sum(axis=2, keepdims=True), 1e-300)
+    share = pull / np.maximum(pull.sum(axis=2, keepdims=True), 1e-300)
+    return market[:, :, None] * market[:, None, :] * share
