@@ -3,8 +3,12 @@
     .venv/bin/python docs/rescore_fits.py
 
 Each fit is read from `git show REV:simulation/data/calibrated.json`; the weights of the mechanisms
-its model lacked are set to 0, which gives that model's rules exactly. Scored on the 100 runs of
-seeds 1000-1099, in sample (to the committed split year), out of sample (after it) and all years.
+its model lacked are set to 0, which gives that model's rules exactly on the code these fits were
+made with. From `2b49a7a` interdependence is weighted by both economies' market orientation, so a
+listed fit whose trade weight is above 0 is another model under the current code: the README's
+figures for them were computed at `9012fd0` (`git worktree add /tmp/r 9012fd0`, then run this file
+there). Scored on the 100 runs of seeds 1000-1099, in sample (to the committed split year), out of
+sample (after it) and all years.
 """
 
 from __future__ import annotations
