@@ -117,7 +117,7 @@ def test_interdependence_a_larger_nearer_economy_pulls_more():
 def test_interdependence_counts_as_far_as_both_are_market_economies():
     """The capitalist peace (Gartzke 2007; Holzman 1974 on planned trade): the same predicted trade
     pulls i toward j less the more planned j's economy, and not at all when j's is wholly planned;
-    a market reform raises the pull; the rest of i's motives toward j do not move."""
+    a market reform raises the pull, and the market weights scale the gravity share as a product."""
     def with_economy(position):
         ideology = year().ideology.copy()
         ideology[0, J, 0] = position

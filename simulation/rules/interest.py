@@ -56,7 +56,7 @@ def self_interest(arms_need: Array, arms_capacity: Array, aid_need: Array, aid_c
 
 def market_orientation(ideology: Array) -> Array:
     """(B, N) in [0, 1]: how far each economy is a market economy, from the regime's position on the
-    economy axis of ideology space (-1 planned, +1 market; docs/theory.md §4)."""
+    economy axis of ideology space (-1 planned, +1 market; docs/theory.md §2.7)."""
     return (ideology[..., 0] + 1.0) / 2.0
 
 
