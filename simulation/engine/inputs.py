@@ -28,9 +28,10 @@ from typing import Any
 import numpy as np
 
 from simulation.engine.params import Parameters
-from simulation.engine.series import IDEOLOGY_AXES, Inputs, schema
+from simulation.engine.series import Inputs, schema
 from simulation.engine.timeline import KINDS, OUTSIDE, PER_YEAR, Event, load_events, needs_target
 from simulation.errors import InputError
+from simulation.rules.types import IDEOLOGY_AXES
 from simulation.states import INDEX, N_STATES, STATE_OF_COW, STATES
 
 DATA_DIR = Path(__file__).parents[1] / "data"

@@ -16,12 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from simulation.rules.types import Array
+from simulation.rules.types import IDEOLOGY_AXES, Array
 
 Per = Literal["state", "pair", "ideology", "static"]
-#: Axes of a regime's ideology (regimes.csv): planned (-1) to market (+1) economy, secular (0) to
-#: theocratic (1), autocracy (0) to democracy (1).
-IDEOLOGY_AXES = ("economy", "religion", "polity")
 UNBOUNDED = float("inf")
 
 

@@ -76,7 +76,8 @@ def instruments_columns(seeds: Sequence[int], years: np.ndarray, instruments: Ma
 def inputs_columns(inputs: Inputs) -> Columns:
     """`inputs.csv`: year, series, i, j, value for every yearly input series (per state: every value,
     j empty; ideology: one series per axis; per pair: the non-zero cells)."""
-    from simulation.engine.series import IDEOLOGY_AXES, yearly
+    from simulation.engine.series import yearly
+    from simulation.rules.types import IDEOLOGY_AXES
 
     parts: list[tuple[np.ndarray, str, np.ndarray, np.ndarray | str, np.ndarray]] = []
     for f in yearly():

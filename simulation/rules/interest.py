@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.rules.pairs import clear_diagonal, row_max
-from simulation.rules.types import Array, Weight
+from simulation.rules.types import IDEOLOGY_AXES, Array, Weight
 
 
 def arms_need(threat: Array, self_reliance: Array) -> Array:
@@ -57,7 +57,7 @@ def self_interest(arms_need: Array, arms_capacity: Array, aid_need: Array, aid_c
 def market_orientation(ideology: Array) -> Array:
     """(B, N) in [0, 1]: how far each economy is a market economy, from the regime's position on the
     economy axis of ideology space (-1 planned, +1 market; docs/theory.md §2.7)."""
-    return (ideology[..., 0] + 1.0) / 2.0
+    return (ideology[..., IDEOLOGY_AXES.index("economy")] + 1.0) / 2.0
 
 
 def trade_dependence(gdp: Array, distance_km: Array, market: Array) -> Array:
