@@ -240,3 +240,13 @@ def test_budget_spread_tests_a_fit_on_the_years_a_rolling_origin_would(monkeypat
     expected = score(run, target_cells(load_targets(), inputs.years, window)).overall.mean()
     assert fits.out_score.iloc[0] == pytest.approx(expected, abs=1e-12)
     assert summary.generations.tolist() == [1]
+
+
+def test_calibrate_flags_default_to_the_committed_budget():
+    """`calibrate` with no budget flags runs `calibrate.Budget()`, the committed command's budget: the
+    CLI states its defaults in argparse (for --help) and this keeps them from drifting apart."""
+    from simulation.experiments.calibrate import Budget
+    from simulation.interfaces.cli import _budget, build_parser
+
+    args = build_parser().parse_args(["calibrate", "--out", "unused"])
+    assert _budget(args) == Budget()
