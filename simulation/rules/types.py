@@ -11,7 +11,6 @@ import numpy as np
 import numpy.typing as npt
 
 type Array = npt.NDArray[np.float64]
-
 type Weight = float | Array
 
 #: Axes of a regime's position in ideology space, in the order of the last axis of every ideology
