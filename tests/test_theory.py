@@ -86,6 +86,28 @@ def test_shared_main_threat_pulls_states_together():
     assert s_menaced.alignment[0, I, K] < 0 and s_menaced.alignment[0, J, K] < 0
 
 
+def test_balancing_against_splits_external_balancing_by_the_threat_it_answers():
+    """The terms of external balancing, one per third state, add up to it; a state that threatens
+    no one adds nothing, and the threat it poses to i is answered only through allies that oppose it."""
+    rng = np.random.default_rng(3)
+    threat = rng.random((4, N, N))
+    alignment = rng.uniform(-1, 1, (4, N, N))
+    alignment = (alignment + np.swapaxes(alignment, 1, 2)) / 2
+    help_ = rng.random((4, N, N))
+    for x in (threat, alignment, help_):
+        x[:, np.arange(N), np.arange(N)] = 0.0
+    terms = choice.balancing_against(threat, alignment, help_)
+    np.testing.assert_allclose(terms.sum(axis=-1), choice.external_balancing(threat, alignment, help_), atol=1e-12)
+    assert np.all(terms >= 0) and np.all(terms[:, np.arange(N), np.arange(N)] == 0)
+    calm = threat.copy()
+    calm[:, :, K] = 0.0  # nobody reads a threat from K
+    assert np.all(choice.balancing_against(calm, alignment, help_)[..., K] == 0)
+    raised = threat.copy()
+    raised[:, I, K] += 0.5  # I's threat from K grows: every partner opposed to K is worth more against K
+    more = choice.balancing_against(raised, alignment, help_)[:, I, :, K] - terms[:, I, :, K]
+    assert np.all(more >= 0) and np.all(more[:, [n for n in range(N) if n not in (I, K)]] > 0)
+
+
 def test_security_dilemma_aligning_with_my_rival_raises_my_threat_from_you():
     """If j aligns with i's rival k, i perceives more hostile intent from j (Jervis 1978)."""
     alignment = np.zeros((1, N, N))

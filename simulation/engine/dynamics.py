@@ -148,7 +148,7 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
     Their sum, squashed, is the stance each state's motives call for (`choice.desired_stance`); the
     parts are what `explain` reports. A new mechanism is one more entry here.
     """
-    help_ = choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent), w3(p.frontline_weight))
+    help_ = _ally_help(seen, p)
     # a state strong against its main threat relies less on allies (internal balancing)
     external = (w3(p.balancing_weight) * (1.0 - per_run(p.self_reliance_weight, 2) * seen.self_reliance)[:, :, None]
                 * choice.external_balancing(seen.threat, alignment, help_))
@@ -165,6 +165,20 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
         "omnibalancing": w3(p.omnibalancing_weight) * seen.patronage,
         "structural balance": -w3(p.structural_weight) * choice.structural_balance(alignment),
     }
+
+
+def _ally_help(seen: Perception, p: Parameters) -> Array:
+    """How much each state can do against each other (choice.ally_help), as the balancing motive reads it."""
+    return choice.ally_help(seen.relative_power, seen.proximity, w3(p.ally_power_exponent), w3(p.frontline_weight))
+
+
+def balancing_shares(seen: Perception, alignment: Array, p: Parameters) -> Array:
+    """(B, N, N, K): the share of i's external-balancing motive toward j that answers the threat
+    from each third state k (they sum to 1 over k; all 0 where the motive is 0). `explain` splits
+    the "balancing" part by them, to say against whom j is worth having."""
+    terms = choice.balancing_against(seen.threat, alignment, _ally_help(seen, p))
+    total = terms.sum(axis=-1, keepdims=True)
+    return np.divide(terms, total, out=np.zeros_like(terms), where=total > 0.0)
 
 
 def inertia(seen: Perception, p: Parameters, first_year: bool) -> Array:

@@ -76,7 +76,8 @@ class Trace:
     """A run (or a batch of B runs) with every year's stance split into parts.
 
     `parts[name]` is (B, T, N, N); `keep` (B, T); stance and alignment (B, T, N, N); `raw` the
-    motives before the (1 - keep) * target / sum scaling (B, T, N, N), for "what pulled how hard".
+    motives before the (1 - keep) * target / sum scaling (B, T, N, N), for "what pulled how hard";
+    `against` (B, T, N, N, K) each third state's share of the balancing part (dynamics.balancing_shares).
     """
 
     years: np.ndarray
@@ -88,6 +89,7 @@ class Trace:
     parts: dict[str, np.ndarray]
     raw: dict[str, np.ndarray] = field(default_factory=dict)
     instruments: dict[str, np.ndarray] = field(default_factory=dict)  # those asked for: name -> (B, T, N, N)
+    against: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, N_STATES, N_STATES, N_STATES)))
 
     def runs(self, rows: slice) -> Trace:
         """The trace of some of its runs (views, not copies)."""
@@ -95,7 +97,16 @@ class Trace:
             return {k: v[rows] for k, v in d.items()}
 
         return Trace(self.years, self.seeds[rows], self.stance[rows], self.alignment[rows], self.threat[rows],
-                     self.keep[rows], pick(self.parts), pick(self.raw), pick(self.instruments))
+                     self.keep[rows], pick(self.parts), pick(self.raw), pick(self.instruments), self.against[rows])
+
+    def copy(self) -> Trace:
+        """A copy that shares nothing with this trace (a stepper may go on writing into its arrays)."""
+        def copied(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {k: v.copy() for k, v in d.items()}
+
+        return Trace(self.years.copy(), self.seeds, self.stance.copy(), self.alignment.copy(), self.threat.copy(),
+                     self.keep.copy(), copied(self.parts), copied(self.raw), copied(self.instruments),
+                     self.against.copy())
 
     def t(self, year: int) -> int:
         if not int(self.years[0]) <= year <= int(self.years[-1]):
@@ -124,6 +135,7 @@ class Stepper:
         self.threat = np.zeros((B, T, N, N))
         self.rules_stance = np.zeros((B, T, N, N))  # what the rules chose, before any override
         self.keep = np.zeros((B, T))
+        self.against = np.zeros((B, T, N, N, N))  # third states' shares of the balancing motive
         self.parts: dict[str, np.ndarray] = {}  # filled in the engine's order: inertia, motives, shock, clip
         self.raw: dict[str, np.ndarray] = {}
         # the instruments named (dynamics.INSTRUMENTS), as the state holds them after each year
@@ -177,6 +189,7 @@ class Stepper:
             self.parts.setdefault(k, np.zeros_like(self.stance))[:, t] = v
         for k, v in year.motives.items():
             self.raw.setdefault(k, np.zeros_like(self.stance))[:, t] = v
+        self.against[:, t] = dynamics.balancing_shares(year.seen, previous.alignment, p)
         self.stance[:, t], self.alignment[:, t], self.threat[:, t] = stance, self.state.alignment, year.seen.threat
         for name, series in self.instruments.items():
             series[:, t] = getattr(self.state, name)
@@ -190,7 +203,8 @@ class Stepper:
             self.parts = {k: np.zeros_like(self.stance) for k in PARTS}
         return Trace(self.inputs.years[:T], self.seeds, self.stance[:, :T], self.alignment[:, :T],
                      self.threat[:, :T], self.keep[:, :T], {k: v[:, :T] for k, v in self.parts.items()},
-                     {k: v[:, :T] for k, v in self.raw.items()}, {k: v[:, :T] for k, v in self.instruments.items()})
+                     {k: v[:, :T] for k, v in self.raw.items()}, {k: v[:, :T] for k, v in self.instruments.items()},
+                     self.against[:, :T])
 
 
 def trace(inputs: Inputs, params: Parameters, seeds: Iterable[int], keep_instruments: Iterable[str] = ()) -> Trace:
@@ -220,20 +234,30 @@ def motives_columns(tr: Trace) -> dict[str, np.ndarray]:
     return columns
 
 
+def _carry(tr: Trace, series: np.ndarray, start: int, end: int) -> np.ndarray:
+    """What a yearly part (B, T, ...) added in years start+1..end to the stance at `end`, each
+    year's discounted by the keeps since (B, ...)."""
+    a, b = tr.t(start), tr.t(end)
+    out = np.zeros(series.shape[:1] + series.shape[2:])
+    for t in range(a + 1, b + 1):
+        later = np.prod(tr.keep[:, t + 1: b + 1], axis=1)  # discount from t to end
+        out += later.reshape(later.shape + (1,) * (series.ndim - 2)) * series[:, t]
+    return out
+
+
 def carried(tr: Trace, i: int, j: int, start: int, end: int) -> dict[str, np.ndarray]:
     """Each part's contribution in years start+1..end to i's stance toward j at `end`, carried
     forward through the keeps (B,), and the 'inertia' row: minus the share of the `start` stance
     that faded by `end`. They add up to stance[end] - stance[start] exactly."""
-    a, b = tr.t(start), tr.t(end)
-    out = {k: np.zeros(len(tr.seeds)) for k in tr.parts}
-    for t in range(a + 1, b + 1):
-        later = np.prod(tr.keep[:, t + 1: b + 1], axis=1)  # discount from t to end
-        for k in tr.parts:
-            if k != "inertia":
-                out[k] += later * tr.parts[k][:, t, i, j]
-    kept = np.prod(tr.keep[:, a + 1: b + 1], axis=1)
-    out["inertia"] = (kept - 1.0) * tr.stance[:, a, i, j]
-    return out
+    out = {k: _carry(tr, tr.parts[k][:, :, i, j], start, end) for k in tr.parts if k != "inertia"}
+    kept = np.prod(tr.keep[:, tr.t(start) + 1: tr.t(end) + 1], axis=1)
+    return {"inertia": (kept - 1.0) * tr.stance[:, tr.t(start), i, j], **out}
+
+
+def carried_against(tr: Trace, i: int, j: int, start: int, end: int) -> np.ndarray:
+    """(B, K): the balancing part of `carried`, split by the third state whose threat it answers;
+    the columns add up to carried(...)["balancing"]."""
+    return _carry(tr, tr.parts["balancing"][:, :, i, j, None] * tr.against[:, :, i, j], start, end)
 
 
 @dataclass(frozen=True)
@@ -248,6 +272,9 @@ class Explanation:
     stance_ab: tuple[float, float]
     stance_ba: tuple[float, float]
     table: pd.DataFrame  # part, label, a_to_b, b_to_a, alignment; rows add up to the changes
+    #: state, a_to_b, b_to_a, alignment: the balancing row split by the third state whose threat it
+    #: answers (rows add up to the balancing row), largest first
+    against: pd.DataFrame
 
 
 def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanation:
@@ -278,10 +305,17 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
     table = pd.DataFrame(rows)
     order = table.alignment.abs().sort_values(ascending=False).index
     table = table.loc[order].reset_index(drop=True)
+    by_ab, by_ba = carried_against(tr, i, j, start, end), carried_against(tr, j, i, start, end)
+    by_align = np.where(binds_ab[:, None], by_ab, by_ba)
+    against = pd.DataFrame([{"state": code, "a_to_b": float(by_ab[:, k].mean()), "b_to_a": float(by_ba[:, k].mean()),
+                             "alignment": float(by_align[:, k].mean())}
+                            for k, code in enumerate(STATES) if k not in (i, j)])
+    size = against[["a_to_b", "b_to_a", "alignment"]].abs().max(axis=1)
+    against = against.loc[size.sort_values(ascending=False).index].reset_index(drop=True)
     mean = lambda x: float(np.mean(x))  # noqa: E731
     return Explanation(a, b, start, end,
                        (mean(tr.alignment[:, ta, i, j]), mean(tr.alignment[:, tb, i, j])),
-                       (mean(s_ab[:, ta]), mean(s_ab[:, tb])), (mean(s_ba[:, ta]), mean(s_ba[:, tb])), table)
+                       (mean(s_ab[:, ta]), mean(s_ab[:, tb])), (mean(s_ba[:, ta]), mean(s_ba[:, tb])), table, against)
 
 
 def year_table(tr: Trace, a: str, b: str, year: int, run: int = 0) -> pd.DataFrame:
@@ -318,7 +352,19 @@ def explanation_markdown(e: Explanation, min_share: float = 0.005) -> str:
             lines.append(f"| {r.label} | {r.alignment:+.3f} | {r.a_to_b:+.3f} | {r.b_to_a:+.3f} |")
     lines.append(f"| **total (the change)** | **{e.table.alignment.sum():+.3f}** | **{e.table.a_to_b.sum():+.3f}** "
                  f"| **{e.table.b_to_a.sum():+.3f}** |")
+    lines += _against_lines(e, min_share)
     return "\n".join(lines) + "\n"
+
+
+def _against_lines(e: Explanation, min_share: float) -> list[str]:
+    """The balancing row split by the third state whose threat it answers: against whom each side
+    wants the other."""
+    rows = [r for r in e.against.itertuples(index=False) if max(abs(r.alignment), abs(r.a_to_b), abs(r.b_to_a)) >= min_share]
+    if not rows:
+        return []
+    return ["", "External balancing, by the third state whose threat it answers (each column adds up to the "
+            "balancing row above):", "", f"| against | alignment | {e.a}→{e.b} | {e.b}→{e.a} |", "|---|---:|---:|---:|",
+            *(f"| {_name(r.state, e.end)} | {r.alignment:+.3f} | {r.a_to_b:+.3f} | {r.b_to_a:+.3f} |" for r in rows)]
 
 
 def difference(base: Trace, alt: Trace, a: str, b: str, start: int, end: int) -> pd.DataFrame:

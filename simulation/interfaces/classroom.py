@@ -289,10 +289,7 @@ class Session:
     def trace(self) -> explain.Trace:
         """The years so far with their parts (copies: Play may step meanwhile)."""
         with self.lock:
-            tr = self.stepper.trace()
-            return explain.Trace(tr.years.copy(), tr.seeds, tr.stance.copy(), tr.alignment.copy(), tr.threat.copy(),
-                                 tr.keep.copy(), {k: v.copy() for k, v in tr.parts.items()},
-                                 {k: v.copy() for k, v in tr.raw.items()})
+            return self.stepper.trace().copy()
 
     def why(self, a: str, b: str, year: int) -> pd.DataFrame:
         """One year's parts of both stances of the pair (inertia, each motive, shock, clip)."""

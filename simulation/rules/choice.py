@@ -30,11 +30,25 @@ def external_balancing(threat: Array, alignment: Array, help_: Array) -> Array:
     Sums, over third states k, i's threat from k times how much j opposes k (j's own threat from k,
     or its open hostility to k) times j's ability to help against k (Walt 1987; Waltz 1979).
     """
-    opposes = np.maximum(threat, np.clip(-alignment, 0.0, None))  # [j, k]
     # sum over k of threat[i, k] * value[j, k]; k == i and k == j drop out because threat[i, i] and
     # the cleared value[j, j] are 0 (i's threat from j itself is no reason to ally with j)
-    value = clear_diagonal(opposes * help_)
-    return clear_diagonal(threat @ np.swapaxes(value, 1, 2))
+    return clear_diagonal(threat @ np.swapaxes(_ally_value(threat, alignment, help_), 1, 2))
+
+
+def balancing_against(threat: Array, alignment: Array, help_: Array) -> Array:
+    """e_k[b, i, j, k] >= 0: the terms of `external_balancing`, one per third state k whose threat
+    j would help i balance; they sum over k to it (to rounding). What `explain` reports as
+    "against whom"; the engine adds them in one matrix product."""
+    terms = threat[:, :, None, :] * _ally_value(threat, alignment, help_)[:, None, :, :]
+    terms[:, np.arange(threat.shape[-1]), np.arange(threat.shape[-1])] = 0.0  # no ally in oneself
+    return terms
+
+
+def _ally_value(threat: Array, alignment: Array, help_: Array) -> Array:
+    """v[b, j, k]: how much j stands against k (its own threat from k, or its open hostility to k)
+    times its ability to help against k."""
+    opposes = np.maximum(threat, np.clip(-alignment, 0.0, None))  # [j, k]
+    return clear_diagonal(opposes * help_)
 
 
 def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Array:
