@@ -273,7 +273,7 @@ class Explanation:
     stance_ba: tuple[float, float]
     table: pd.DataFrame  # part, label, a_to_b, b_to_a, alignment; rows add up to the changes
     #: state, a_to_b, b_to_a, alignment: the balancing row split by the third state whose threat it
-    #: answers (rows add up to the balancing row), largest first
+    #: answers (rows add up to the balancing row), ranked by the alignment column as `table` is
     against: pd.DataFrame
 
 
@@ -310,8 +310,7 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
     against = pd.DataFrame([{"state": code, "a_to_b": float(by_ab[:, k].mean()), "b_to_a": float(by_ba[:, k].mean()),
                              "alignment": float(by_align[:, k].mean())}
                             for k, code in enumerate(STATES) if k not in (i, j)])
-    size = against[["a_to_b", "b_to_a", "alignment"]].abs().max(axis=1)
-    against = against.loc[size.sort_values(ascending=False).index].reset_index(drop=True)
+    against = against.loc[against.alignment.abs().sort_values(ascending=False).index].reset_index(drop=True)
     mean = lambda x: float(np.mean(x))  # noqa: E731
     return Explanation(a, b, start, end,
                        (mean(tr.alignment[:, ta, i, j]), mean(tr.alignment[:, tb, i, j])),
