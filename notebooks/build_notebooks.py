@@ -105,15 +105,16 @@ trace = explain.trace(inputs, Parameters.baseline(), range(20))
 why = explain.explain_change(trace, "RUS", "PAK", 1986, 2006)
 print(why.table[["label", "alignment", "a_to_b", "b_to_a"]].round(3).to_string(index=False))
 print("sum of the parts:", round(why.table.alignment.sum(), 6), " change:", round(why.alignment[1] - why.alignment[0], 6))
-print("external balancing, by the third state whose threat it answers:")
-print(why.against.round(3).to_string(index=False))
+for motive, split in why.by_third.items():  # the motives that are sums or maxima over third states
+    print(motive, "by third state:")
+    print(split.round(3).to_string(index=False))
 explanation_figure(why)""", "explain"),
     ("md", """## Exercises
 1. Find the year in which US-Pakistan alignment is highest. Which events happen just before it?
 2. Look at China-USSR: when does the model's alliance break? Which inputs change around then?
 3. The score's `persistence_1947` line is "nothing ever changes". Why is it a fair baseline to beat?
 4. India and Pakistan fought in 1965. Run `explain.explain_change(trace, "IND", "PAK", 1963, 1965)`:
-   which way does Pakistan's stance toward India move, and against which state (`.against`) does the
+   which way does Pakistan's stance toward India move, and against which state (`.by_third`) does the
    model have Pakistan want India? Is that what happened, and which rule would you change?"""),
 ])
 

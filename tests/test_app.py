@@ -268,7 +268,7 @@ def test_two_classes_at_once_to_2024(app_url, browser):
     a.get_by_role("tab", name="Why did it move?").click()
     expect(a.locator(".why-panel")).to_contain_text("Why did India", timeout=30_000)
     expect(a.locator(".why-panel")).to_contain_text("external balancing")
-    expect(a.locator(".why-panel .against")).to_contain_text("by the third state whose threat it answers")
+    expect(a.locator(".why-panel .by-third").first).to_contain_text("by the third state whose threat it answers")
     a.screenshot(path=str(DOCS / "app_why.png"))
     b.get_by_role("tab", name="Lesson").click()
     expect(b.locator(".lesson-panel")).to_contain_text("The question", timeout=30_000)

@@ -79,24 +79,36 @@ def test_russia_pakistan_rapprochement_is_external_balancing_and_interest(traced
     assert motives["interest"] > 0
 
 
-def test_balancing_split_by_third_state_adds_up(traced):
-    """The balancing row, split by the third state whose threat it answers, adds up to it in every
-    column; the pair itself is not among the third states."""
+def test_split_by_third_state_adds_up(traced):
+    """External balancing (a sum) and structural balance (a maximum) split by third state: the rows
+    add up to the motive's row in every column, and the pair itself is not among the third states."""
     for a, b, start, end in (("IND", "PAK", 1963, 1965), ("RUS", "PAK", 1986, 2006), ("CHN", "USA", 1968, 1975)):
         e = explain.explain_change(traced, a, b, start, end)
-        balancing = e.table.set_index("part").loc["balancing"]
-        assert set(e.against.state) == set(INDEX) - {a, b}
-        for column in ("a_to_b", "b_to_a", "alignment"):
-            assert e.against[column].sum() == pytest.approx(balancing[column], abs=1e-12)
-    shares = traced.against.sum(axis=-1)
-    assert np.all((np.abs(shares - 1) < 1e-12) | (shares == 0))
+        assert set(e.by_third) == set(dynamics.THIRD_STATE_SPLITS)
+        for motive, split in e.by_third.items():
+            row = e.table.set_index("part").loc[motive]
+            assert set(split.state) == set(INDEX) - {a, b}
+            for column in ("a_to_b", "b_to_a", "alignment"):
+                assert split[column].sum() == pytest.approx(row[column], abs=1e-12)
+    for shares in traced.by_third.values():
+        total = shares.sum(axis=-1)
+        assert np.all((np.abs(total - 1) < 1e-12) | (total == 0))
+    # a maximum binds through one friend a year: its shares are 0 or 1
+    assert set(np.unique(traced.by_third["structural balance"])) <= {0.0, 1.0}
 
 
 def test_pakistan_wants_india_against_china_in_1965(traced):
     """A miss the README reports (in sample): in the year of their war Pakistan's balancing pull
     toward India is mostly against China, whose power and remembered acts it reads as a threat."""
     e = explain.explain_change(traced, "IND", "PAK", 1963, 1965)
-    assert e.against.set_index("state").b_to_a.idxmax() == "CHN"
+    assert e.by_third["balancing"].set_index("state").b_to_a.idxmax() == "CHN"
+
+
+def test_russias_cost_of_courting_pakistan_runs_through_india(traced):
+    """The README's reading of Russia-Pakistan 1986-2006: structural balance costs Russia through India."""
+    e = explain.explain_change(traced, "RUS", "PAK", 1986, 2006)
+    split = e.by_third["structural balance"].set_index("state").a_to_b
+    assert split.idxmin() == "IND" and split["IND"] < -0.1
 
 
 def test_override_rows_replace_the_rules_choice(baseline_inputs):
@@ -134,9 +146,10 @@ def test_explain_command_writes_table_and_figure(tmp_path):
     assert "Why did Russia and Pakistan converge from 2010 to 2018?" in done.stdout
     table = pd.read_csv(out / "explanation.csv")
     assert {"part", "alignment", "a_to_b", "b_to_a"} <= set(table.columns)
-    against = pd.read_csv(out / "balancing.csv")
-    assert list(against.columns) == ["state", "a_to_b", "b_to_a", "alignment"]
-    assert against.alignment.sum() == pytest.approx(table.set_index("part").alignment["balancing"], abs=1e-5)
+    third = pd.read_csv(out / "third_states.csv")
+    assert list(third.columns) == ["motive", "state", "a_to_b", "b_to_a", "alignment"]
+    for motive, split in third.groupby("motive"):
+        assert split.alignment.sum() == pytest.approx(table.set_index("part").alignment[motive], abs=1e-5)
     assert "| against | alignment | RUS→PAK | PAK→RUS |" in done.stdout
     assert (out / "explanation.png").stat().st_size > 10_000
     bad = subprocess.run([sys.executable, "-m", "simulation", "explain", "scenarios/baseline.yaml", "--pair", "RUS", "XXX",

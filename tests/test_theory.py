@@ -108,6 +108,18 @@ def test_balancing_against_splits_external_balancing_by_the_threat_it_answers():
     assert np.all(more >= 0) and np.all(more[:, [n for n in range(N) if n not in (I, K)]] > 0)
 
 
+def test_structural_balance_binds_through_one_friend():
+    """The terms of structural balance, one per friend k of i, have it as their maximum; j's
+    hostility to a friend of i costs i, its hostility to a state i is hostile to costs nothing."""
+    alignment, L = np.zeros((1, N, N)), ix("USA")
+    for a, b, v in ((I, K, 0.8), (J, K, -0.6), (I, L, -0.5), (J, L, -0.9)):
+        alignment[0, a, b] = alignment[0, b, a] = v
+    terms = choice.structural_balance_through(alignment)
+    np.testing.assert_array_equal(terms.max(axis=-1), choice.structural_balance(alignment))
+    assert terms[0, I, J, K] == pytest.approx(0.8 * 0.6)  # J is the enemy of I's friend K
+    assert terms[0, I, J, L] == 0.0  # J's enemy L is I's enemy too: no strain
+
+
 def test_security_dilemma_aligning_with_my_rival_raises_my_threat_from_you():
     """If j aligns with i's rival k, i perceives more hostile intent from j (Jervis 1978)."""
     alignment = np.zeros((1, N, N))

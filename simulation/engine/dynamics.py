@@ -11,6 +11,7 @@ the same result for the same inputs, parameters and shocks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -174,11 +175,27 @@ def _ally_help(seen: Perception, p: Parameters) -> Array:
 
 def balancing_shares(seen: Perception, alignment: Array, p: Parameters) -> Array:
     """(B, N, N, K): the share of i's external-balancing motive toward j that answers the threat
-    from each third state k (they sum to 1 over k; all 0 where the motive is 0). `explain` splits
-    the "balancing" part by them, to say against whom j is worth having."""
+    from each third state k (they sum to 1 over k; all 0 where the motive is 0)."""
     terms = choice.balancing_against(seen.threat, alignment, _ally_help(seen, p))
     total = terms.sum(axis=-1, keepdims=True)
     return np.divide(terms, total, out=np.zeros_like(terms), where=total > 0.0)
+
+
+def structural_shares(seen: Perception, alignment: Array, p: Parameters) -> Array:
+    """(B, N, N, K): 1 for the friend k of i through whom j's enmity costs i most (the maximum the
+    structural-balance motive takes), 0 for the others and wherever the motive is 0."""
+    terms = choice.structural_balance_through(alignment)
+    binding = np.argmax(terms, axis=-1)[..., None] == np.arange(terms.shape[-1])
+    return (binding & (terms.max(axis=-1, keepdims=True) > 0.0)).astype(float)
+
+
+#: Motives that are sums or maxima over third states: what `explain` heads the third state's column
+#: and its table with, and each year's shares of the motive by third state (they add up to 1, or are all 0).
+THIRD_STATE_SPLITS: dict[str, tuple[str, str, Callable[[Perception, Array, Parameters], Array]]] = {
+    "balancing": ("against", "External balancing, by the third state whose threat it answers", balancing_shares),
+    "structural balance": ("through", "Structural balance, by the friend whose enemy the other side is",
+                           structural_shares),
+}
 
 
 def inertia(seen: Perception, p: Parameters, first_year: bool) -> Array:

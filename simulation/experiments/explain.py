@@ -77,7 +77,8 @@ class Trace:
 
     `parts[name]` is (B, T, N, N); `keep` (B, T); stance and alignment (B, T, N, N); `raw` the
     motives before the (1 - keep) * target / sum scaling (B, T, N, N), for "what pulled how hard";
-    `against` (B, T, N, N, K) each third state's share of the balancing part (dynamics.balancing_shares).
+    `by_third[motive]` (B, T, N, N, K) each third state's share of that part, for the motives that
+    are sums or maxima over third states (dynamics.THIRD_STATE_SPLITS).
     """
 
     years: np.ndarray
@@ -89,7 +90,7 @@ class Trace:
     parts: dict[str, np.ndarray]
     raw: dict[str, np.ndarray] = field(default_factory=dict)
     instruments: dict[str, np.ndarray] = field(default_factory=dict)  # those asked for: name -> (B, T, N, N)
-    against: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, N_STATES, N_STATES, N_STATES)))
+    by_third: dict[str, np.ndarray] = field(default_factory=dict)
 
     def runs(self, rows: slice) -> Trace:
         """The trace of some of its runs (views, not copies)."""
@@ -97,7 +98,7 @@ class Trace:
             return {k: v[rows] for k, v in d.items()}
 
         return Trace(self.years, self.seeds[rows], self.stance[rows], self.alignment[rows], self.threat[rows],
-                     self.keep[rows], pick(self.parts), pick(self.raw), pick(self.instruments), self.against[rows])
+                     self.keep[rows], pick(self.parts), pick(self.raw), pick(self.instruments), pick(self.by_third))
 
     def copy(self) -> Trace:
         """A copy that shares nothing with this trace (a stepper may go on writing into its arrays)."""
@@ -106,7 +107,7 @@ class Trace:
 
         return Trace(self.years.copy(), self.seeds, self.stance.copy(), self.alignment.copy(), self.threat.copy(),
                      self.keep.copy(), copied(self.parts), copied(self.raw), copied(self.instruments),
-                     self.against.copy())
+                     copied(self.by_third))
 
     def t(self, year: int) -> int:
         if not int(self.years[0]) <= year <= int(self.years[-1]):
@@ -135,7 +136,8 @@ class Stepper:
         self.threat = np.zeros((B, T, N, N))
         self.rules_stance = np.zeros((B, T, N, N))  # what the rules chose, before any override
         self.keep = np.zeros((B, T))
-        self.against = np.zeros((B, T, N, N, N))  # third states' shares of the balancing motive
+        # third states' shares of the motives that are sums or maxima over them
+        self.by_third = {m: np.zeros((B, T, N, N, N)) for m in dynamics.THIRD_STATE_SPLITS}
         self.parts: dict[str, np.ndarray] = {}  # filled in the engine's order: inertia, motives, shock, clip
         self.raw: dict[str, np.ndarray] = {}
         # the instruments named (dynamics.INSTRUMENTS), as the state holds them after each year
@@ -189,7 +191,8 @@ class Stepper:
             self.parts.setdefault(k, np.zeros_like(self.stance))[:, t] = v
         for k, v in year.motives.items():
             self.raw.setdefault(k, np.zeros_like(self.stance))[:, t] = v
-        self.against[:, t] = dynamics.balancing_shares(year.seen, previous.alignment, p)
+        for m, (_, _, shares) in dynamics.THIRD_STATE_SPLITS.items():
+            self.by_third[m][:, t] = shares(year.seen, previous.alignment, p)
         self.stance[:, t], self.alignment[:, t], self.threat[:, t] = stance, self.state.alignment, year.seen.threat
         for name, series in self.instruments.items():
             series[:, t] = getattr(self.state, name)
@@ -204,7 +207,7 @@ class Stepper:
         return Trace(self.inputs.years[:T], self.seeds, self.stance[:, :T], self.alignment[:, :T],
                      self.threat[:, :T], self.keep[:, :T], {k: v[:, :T] for k, v in self.parts.items()},
                      {k: v[:, :T] for k, v in self.raw.items()}, {k: v[:, :T] for k, v in self.instruments.items()},
-                     self.against[:, :T])
+                     {k: v[:, :T] for k, v in self.by_third.items()})
 
 
 def trace(inputs: Inputs, params: Parameters, seeds: Iterable[int], keep_instruments: Iterable[str] = ()) -> Trace:
@@ -254,10 +257,10 @@ def carried(tr: Trace, i: int, j: int, start: int, end: int) -> dict[str, np.nda
     return {"inertia": (kept - 1.0) * tr.stance[:, tr.t(start), i, j], **out}
 
 
-def carried_against(tr: Trace, i: int, j: int, start: int, end: int) -> np.ndarray:
-    """(B, K): the balancing part of `carried`, split by the third state whose threat it answers;
-    the columns add up to carried(...)["balancing"]."""
-    return _carry(tr, tr.parts["balancing"][:, :, i, j, None] * tr.against[:, :, i, j], start, end)
+def carried_by_third(tr: Trace, motive: str, i: int, j: int, start: int, end: int) -> np.ndarray:
+    """(B, K): the `motive` part of `carried`, split by third state; the columns add up to
+    carried(...)[motive]."""
+    return _carry(tr, tr.parts[motive][:, :, i, j, None] * tr.by_third[motive][:, :, i, j], start, end)
 
 
 @dataclass(frozen=True)
@@ -272,9 +275,9 @@ class Explanation:
     stance_ab: tuple[float, float]
     stance_ba: tuple[float, float]
     table: pd.DataFrame  # part, label, a_to_b, b_to_a, alignment; rows add up to the changes
-    #: state, a_to_b, b_to_a, alignment: the balancing row split by the third state whose threat it
-    #: answers (rows add up to the balancing row), ranked by the alignment column as `table` is
-    against: pd.DataFrame
+    #: motive -> state, a_to_b, b_to_a, alignment: that motive's row split by third state (its rows
+    #: add up to the motive's row), ranked by the alignment column as `table` is
+    by_third: dict[str, pd.DataFrame]
 
 
 def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanation:
@@ -305,16 +308,26 @@ def explain_change(tr: Trace, a: str, b: str, start: int, end: int) -> Explanati
     table = pd.DataFrame(rows)
     order = table.alignment.abs().sort_values(ascending=False).index
     table = table.loc[order].reset_index(drop=True)
-    by_ab, by_ba = carried_against(tr, i, j, start, end), carried_against(tr, j, i, start, end)
-    by_align = np.where(binds_ab[:, None], by_ab, by_ba)
-    against = pd.DataFrame([{"state": code, "a_to_b": float(by_ab[:, k].mean()), "b_to_a": float(by_ba[:, k].mean()),
-                             "alignment": float(by_align[:, k].mean())}
-                            for k, code in enumerate(STATES) if k not in (i, j)])
-    against = against.loc[against.alignment.abs().sort_values(ascending=False).index].reset_index(drop=True)
+    by_third = {}
+    for motive in tr.by_third:
+        by_ab, by_ba = carried_by_third(tr, motive, i, j, start, end), carried_by_third(tr, motive, j, i, start, end)
+        by_align = np.where(binds_ab[:, None], by_ab, by_ba)
+        split = pd.DataFrame([{"state": code, "a_to_b": float(by_ab[:, k].mean()), "b_to_a": float(by_ba[:, k].mean()),
+                               "alignment": float(by_align[:, k].mean())}
+                              for k, code in enumerate(STATES) if k not in (i, j)])
+        by_third[motive] = split.loc[split.alignment.abs().sort_values(ascending=False).index].reset_index(drop=True)
     mean = lambda x: float(np.mean(x))  # noqa: E731
     return Explanation(a, b, start, end,
                        (mean(tr.alignment[:, ta, i, j]), mean(tr.alignment[:, tb, i, j])),
-                       (mean(s_ab[:, ta]), mean(s_ab[:, tb])), (mean(s_ba[:, ta]), mean(s_ba[:, tb])), table, against)
+                       (mean(s_ab[:, ta]), mean(s_ab[:, tb])), (mean(s_ba[:, ta]), mean(s_ba[:, tb])), table, by_third)
+
+
+def by_third_table(e: Explanation) -> pd.DataFrame:
+    """`third_states.csv`: motive, state, a_to_b, b_to_a, alignment, every split motive's rows."""
+    import pandas as pd
+
+    return pd.concat([split.assign(motive=m)[["motive", "state", "a_to_b", "b_to_a", "alignment"]]
+                      for m, split in e.by_third.items()], ignore_index=True)
 
 
 def year_table(tr: Trace, a: str, b: str, year: int, run: int = 0) -> pd.DataFrame:
@@ -351,18 +364,21 @@ def explanation_markdown(e: Explanation, min_share: float = 0.005) -> str:
             lines.append(f"| {r.label} | {r.alignment:+.3f} | {r.a_to_b:+.3f} | {r.b_to_a:+.3f} |")
     lines.append(f"| **total (the change)** | **{e.table.alignment.sum():+.3f}** | **{e.table.a_to_b.sum():+.3f}** "
                  f"| **{e.table.b_to_a.sum():+.3f}** |")
-    lines += _against_lines(e, min_share)
+    for motive in e.by_third:
+        lines += _by_third_lines(e, motive, min_share)
     return "\n".join(lines) + "\n"
 
 
-def _against_lines(e: Explanation, min_share: float) -> list[str]:
-    """The balancing row split by the third state whose threat it answers: against whom each side
-    wants the other."""
-    rows = [r for r in e.against.itertuples(index=False) if max(abs(r.alignment), abs(r.a_to_b), abs(r.b_to_a)) >= min_share]
+def _by_third_lines(e: Explanation, motive: str, min_share: float) -> list[str]:
+    """A motive's row split by third state: against whom each side wants the other (balancing),
+    through which friend the other's enmity costs (structural balance)."""
+    rows = [r for r in e.by_third[motive].itertuples(index=False)
+            if max(abs(r.alignment), abs(r.a_to_b), abs(r.b_to_a)) >= min_share]
     if not rows:
         return []
-    return ["", "External balancing, by the third state whose threat it answers (each column adds up to the "
-            "balancing row above):", "", f"| against | alignment | {e.a}→{e.b} | {e.b}→{e.a} |", "|---|---:|---:|---:|",
+    word, caption, _ = dynamics.THIRD_STATE_SPLITS[motive]
+    return ["", f"{caption} (each column adds up to its row above):", "",
+            f"| {word} | alignment | {e.a}→{e.b} | {e.b}→{e.a} |", "|---|---:|---:|---:|",
             *(f"| {_name(r.state, e.end)} | {r.alignment:+.3f} | {r.a_to_b:+.3f} | {r.b_to_a:+.3f} |" for r in rows)]
 
 

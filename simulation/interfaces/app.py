@@ -22,6 +22,7 @@ import solara.lab
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
 
+from simulation.engine import dynamics
 from simulation.engine.params import Parameters
 from simulation.experiments import explain
 from simulation.interfaces import lessons
@@ -207,14 +208,16 @@ def WhyPanel(session: Session, focus: str, partner: str, version: tuple = ()):
     rows = "".join(f"<tr><td>{escape(r.label)}</td><td class='num'>{r.alignment:+.2f}</td><td class='num'>{r.a_to_b:+.2f}</td>"
                    f"<td class='num'>{r.b_to_a:+.2f}</td></tr>"
                    for r in e.table.itertuples(index=False) if max(abs(r.alignment), abs(r.a_to_b), abs(r.b_to_a)) >= 0.005)
-    against = "".join(f"<tr><td>{escape(display_name(r.state, last))}</td><td class='num'>{r.alignment:+.2f}</td>"
-                      f"<td class='num'>{r.a_to_b:+.2f}</td><td class='num'>{r.b_to_a:+.2f}</td></tr>"
-                      for r in e.against.itertuples(index=False)
-                      if max(abs(r.alignment), abs(r.a_to_b), abs(r.b_to_a)) >= 0.005)
-    if against:  # the external-balancing row split by the threat it answers: against whom
-        against = (f"<p class='against'>External balancing, by the third state whose threat it answers:</p>"
-                   f"<table><tr><th>against</th><th>alignment</th><th>{focus}→{partner}</th><th>{partner}→{focus}</th></tr>"
-                   f"{against}</table>")
+    splits = ""
+    for motive, split in e.by_third.items():  # the motives that are sums or maxima over third states
+        word, caption, _ = dynamics.THIRD_STATE_SPLITS[motive]
+        cells = "".join(f"<tr><td>{escape(display_name(r.state, last))}</td><td class='num'>{r.alignment:+.2f}</td>"
+                        f"<td class='num'>{r.a_to_b:+.2f}</td><td class='num'>{r.b_to_a:+.2f}</td></tr>"
+                        for r in split.itertuples(index=False)
+                        if max(abs(r.alignment), abs(r.a_to_b), abs(r.b_to_a)) >= 0.005)
+        if cells:
+            splits += (f"<p class='by-third'>{escape(caption)}:</p><table><tr><th>{word}</th><th>alignment</th>"
+                       f"<th>{focus}→{partner}</th><th>{partner}→{focus}</th></tr>{cells}</table>")
     change = e.alignment[1] - e.alignment[0]
     players = [p for p in (focus, partner) if p in session.players]
     note = (f"<p><b>{', '.join(players)}</b> is played by people: its stance is their choice, shown as "
@@ -232,7 +235,7 @@ def WhyPanel(session: Session, focus: str, partner: str, version: tuple = ()):
                     f"(<b>{change:+.2f}</b>). Each row is what a motive added in {start + 1}-{last}, carried forward "
                     f"by inertia; 'inertia' is what faded of the {start} stance. Columns add up to the change.</p>{note}"
                     f"<table><tr><th>part</th><th>alignment</th><th>{focus}→{partner}</th><th>{partner}→{focus}</th></tr>"
-                    f"{rows}</table>{against}"))
+                    f"{rows}</table>{splits}"))
         with solara.Column(classes=["bop-fig"]):
             _png(why_figure(session, focus, partner, last), session.t, focus, partner, session.settings, session.players)
 

@@ -445,7 +445,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
     def write(folder: Path) -> None:
         output.write_csv(e.table, folder / "explanation.csv")
-        output.write_csv(e.against, folder / "balancing.csv")
+        output.write_csv(explain.by_third_table(e), folder / "third_states.csv")
         (folder / "explanation.md").write_text(text, encoding="utf-8")
         plots.plot_explanation(e, folder / "explanation.png")
 
@@ -544,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--to", dest="end", type=year(), required=True, help="last year of the window")
     ex.add_argument("--runs", type=count(1, 2000), default=20, help="runs averaged (default 20)")
     ex.add_argument("--seed", type=SEED, help="first seed (default 0)")
-    ex.add_argument("--out", type=OUT, help="folder for explanation.csv, balancing.csv, .md and .png (optional)")
+    ex.add_argument("--out", type=OUT, help="folder for explanation.csv, third_states.csv, .md and .png (optional)")
     ex.add_argument("--force", action="store_true", help="replace --out even if it holds something else")
     ex.set_defaults(func=_cmd_explain)
 

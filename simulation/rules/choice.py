@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from simulation.rules.pairs import clear_diagonal, through_third
+from simulation.rules.pairs import clear_diagonal, third_terms, through_third
 from simulation.rules.types import Array, Weight
 
 
@@ -39,9 +39,7 @@ def balancing_against(threat: Array, alignment: Array, help_: Array) -> Array:
     """e_k[b, i, j, k] >= 0: the terms of `external_balancing`, one per third state k whose threat
     j would help i balance; they sum over k to it (to rounding). What `explain` reports as
     "against whom"; the engine adds them in one matrix product."""
-    terms = threat[:, :, None, :] * _ally_value(threat, alignment, help_)[:, None, :, :]
-    terms[:, np.arange(threat.shape[-1]), np.arange(threat.shape[-1])] = 0.0  # no ally in oneself
-    return terms
+    return third_terms(threat, _ally_value(threat, alignment, help_))
 
 
 def _ally_value(threat: Array, alignment: Array, help_: Array) -> Array:
@@ -88,9 +86,18 @@ def structural_balance(alignment: Array) -> Array:
     (Snyder 1984: the fear of abandonment). The weight on i's friendship with k is how closely the
     two are aligned; on j's enmity with k, how hostile. docs/theory.md §8.6.
     """
-    friends = np.clip(alignment, 0.0, None)  # [i, k]
-    rivals = np.clip(-alignment, 0.0, None)  # [j, k]
-    return through_third(friends, rivals)
+    return through_third(*_friends_and_rivals(alignment))
+
+
+def structural_balance_through(alignment: Array) -> Array:
+    """c_k[b, i, j, k]: the terms `structural_balance` takes the maximum of, one per friend k of i
+    whose enemy j is (what `explain` reports as "through whom")."""
+    return third_terms(*_friends_and_rivals(alignment))
+
+
+def _friends_and_rivals(alignment: Array) -> tuple[Array, Array]:
+    """How closely i is aligned with k, and how hostile j is to k."""
+    return np.clip(alignment, 0.0, None), np.clip(-alignment, 0.0, None)
 
 
 def omnibalancing(internal_threat: Array, proximity: Array, milex_share: Array) -> Array:

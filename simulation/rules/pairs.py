@@ -39,3 +39,12 @@ def through_third(a: Array, b: Array) -> Array:
     for k in range(a.shape[-1]):
         np.maximum(out, a[:, :, k, None] * b[:, None, :, k], out=out)
     return clear_diagonal(out)
+
+
+def third_terms(a: Array, b: Array) -> Array:
+    """p[b, i, j, k] = a[i, k] * b[j, k] (0 for i == j): the terms `through_third` takes the
+    maximum of, one per third state k (what `explain` reports as "through whom")."""
+    terms = a[:, :, None, :] * b[:, None, :, :]
+    n = a.shape[-1]
+    terms[:, np.arange(n), np.arange(n)] = 0.0
+    return terms
