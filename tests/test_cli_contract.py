@@ -95,6 +95,14 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["calibrate", "--out", "o", "--optimizer", "nelder-mead"], "--optimizer"),
     (["calibrate", "--out", "o", "--penalty", "nan"], "--penalty"),
     (["calibrate", "--out", "o", "--penalty", "-1"], "--penalty"),
+    # validation lists: whole numbers in range, at least one (these failed inside the fits, or ran hours)
+    (["calibrate", "--out", "o", "--budget-spread", "1", "--spread-seeds", "-1"], "--spread-seeds"),
+    (["calibrate", "--out", "o", "--budget-spread", "1", "--spread-seeds", ""], "--spread-seeds"),
+    (["calibrate", "--out", "o", "--budget-spread", "1000000000"], "--budget-spread"),
+    (["calibrate", "--out", "o", "--budget-spread", "40", "--spread-seeds", str(2**40)], "--spread-seeds"),
+    (["calibrate", "--out", "o", "--rolling-origin", ","], "--rolling-origin"),
+    (["calibrate", "--out", "o", "--rolling-origin", "1900"], "--rolling-origin"),
+    (["calibrate", "--out", "o", "--budget-spread", "4x"], "--budget-spread"),
     (["score", "somewhere", "--split-year", "1800"], "--split-year"),
     (["run"], "required"),
     (["fly"], "invalid choice"),
@@ -231,6 +239,34 @@ def test_leftovers_of_a_killed_run_are_cleaned_and_a_failed_run_leaves_none(tmp_
     with pytest.raises(Exception, match="No space left"):
         output.write_atomically(out, boom, "run")
     assert snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.yaml"]
+
+
+def test_an_out_named_like_a_pattern_touches_no_other_results_leftovers(tmp_path, capsys):
+    """`--out '*'`: the leftovers of a killed run are found by name, not by globbing the name, so
+    the backup another result's swap left behind (here `.results.old-PID`) is not taken for its own."""
+    dead = 2**22 + 12345
+    backup = tmp_path / f".results.old-{dead}"
+    backup.mkdir()
+    (backup / "notes.txt").write_text("the only copy")
+    assert main(["run", str(short(tmp_path)), "--seed", "1", "--out", str(tmp_path / "*"), "--no-plots"]) == 0
+    assert (backup / "notes.txt").read_text() == "the only copy"
+    assert (tmp_path / "*" / "alignments.csv").exists()
+
+
+def test_replacing_a_result_through_a_link_leaves_no_link_behind(tmp_path, capsys):
+    scenario, target = short(tmp_path), tmp_path / "target"
+    assert main(["run", str(scenario), "--seed", "1", "--out", str(target), "--no-plots"]) == 0
+    (tmp_path / "link").symlink_to(target)
+    assert main(["run", str(scenario), "--seed", "2", "--out", str(tmp_path / "link"), "--no-plots"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "s.yaml", "target"]
+    assert json.loads((target / "parameters.json").read_text())["seeds"] == [1]  # the link's target is kept
+
+
+@pytest.mark.parametrize("name", ["x" * 300, "x" * 250])
+def test_an_out_name_too_long_is_refused_before_the_run(tmp_path, capsys, name):
+    """300 bytes is too long for the folder itself, 250 for the sibling the result is written into first."""
+    refused(capsys, ["run", str(short(tmp_path)), "--out", str(tmp_path / name), "--no-plots"], "--out",
+            watch=tmp_path)
 
 
 # ---- many runs: the ensemble, compact outputs ----

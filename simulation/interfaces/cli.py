@@ -286,13 +286,6 @@ def default_parameters() -> str:
     return "posterior" if POSTERIOR.exists() else "point"
 
 
-def _years(flag: str, text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise InputError(f"{flag} takes comma-separated integers, got {text!r}", field=flag) from None
-
-
 def _optimizer(text: str) -> str:
     """An optimizer's name (checked when `calibrate` runs, so other commands never import it)."""
     from simulation.experiments.calibrate import OPTIMIZERS
@@ -305,13 +298,14 @@ def _optimizer(text: str) -> str:
 def _add_validation_flags(cal: argparse.ArgumentParser) -> None:
     """The honest test's flags on `calibrate` (experiments/validation.py); the budget flags above
     (--generations, --population, --objective-seeds, --eval-seeds, --seed, --workers) apply to every fit."""
-    cal.add_argument("--rolling-origin", metavar="YEARS",
+    cal.add_argument("--rolling-origin", metavar="YEARS", type=contract.counts(1950, 2023),
                      help="refit on 1947..origin and test after it, per origin, e.g. 1970,1990,2005")
     cal.add_argument("--leave-one-pair-out", action="store_true",
                      help="refit to --fit-until without each pair in turn and score the held-out pair")
-    cal.add_argument("--budget-spread", metavar="GENERATIONS",
+    cal.add_argument("--budget-spread", metavar="GENERATIONS", type=contract.counts(1, 100_000),
                      help="refit to --fit-until at these budgets x --spread-seeds, e.g. 40,80,150")
-    cal.add_argument("--spread-seeds", default="0,1,2", metavar="SEEDS", help="optimizer seeds (default 0,1,2)")
+    cal.add_argument("--spread-seeds", default=[0, 1, 2], metavar="SEEDS", type=contract.counts(0, 2**32 - 1),
+                     help="optimizer seeds (default 0,1,2)")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -323,17 +317,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from simulation.experiments import validation
 
     budget = _budget(args)
-    origins = _years("--rolling-origin", args.rolling_origin) if args.rolling_origin else []
-    if not all(1950 <= o <= 2023 for o in origins):
-        raise InputError(f"--rolling-origin years must lie in 1950..2023, got {args.rolling_origin}",
-                         field="--rolling-origin")
-    spread = _years("--budget-spread", args.budget_spread) if args.budget_spread else []
-    if spread and min(spread) < 1:
-        raise InputError("--budget-spread generations must be at least 1", field="--budget-spread")
     started = time.perf_counter()
-    tables = validation.validation_tables(origins, args.leave_one_pair_out, spread,
-                                          _years("--spread-seeds", args.spread_seeds), budget, workers,
-                                          args.fit_until)
+    tables = validation.validation_tables(args.rolling_origin or [], args.leave_one_pair_out, args.budget_spread or [],
+                                          args.spread_seeds, budget, workers, args.fit_until)
     meta = {"command": "python -m simulation calibrate " + " ".join(args.raw), "budget": budget.describe(),
             "seconds": round(time.perf_counter() - started, 1)}
 

@@ -72,6 +72,21 @@ def count(low: int, high: int) -> Callable[[str], object]:
     return _whole("count", low, high, "must lie in")
 
 
+def counts(low: int, high: int, most: int = 100) -> Callable[[str], object]:
+    """A comma-separated list of 1..`most` whole numbers, each in low..high (origins, budgets, seeds)."""
+    def check(text: str) -> list[int]:
+        values = [_integer(v.strip()) for v in text.split(",") if v.strip()]
+        if not values:
+            raise ValueError(f"expected comma-separated whole numbers, got {text!r}")
+        if len(values) > most:
+            raise ValueError(f"at most {most} values, got {len(values)}")
+        outside = [v for v in values if not low <= v <= high]
+        if outside:
+            raise ValueError(f"each must lie in {low}..{high}, got {outside[0]}")
+        return values
+    return _kind("list", check)
+
+
 def number(low: float, high: float) -> Callable[[str], object]:
     """A finite number in low..high (a weight, a penalty)."""
     def check(text: str) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -193,7 +194,18 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def write_json(data: object, path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    """JSON as the standard has it: a number that is not finite (the sd of a single run) is null."""
+    path.write_text(json.dumps(_standard(data), indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+
+
+def _standard(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _standard(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_standard(v) for v in value]
+    return value
 
 
 MARKER = ".simulation-run.json"
@@ -211,10 +223,12 @@ def _alive(pid: int) -> bool:
 
 def _siblings(out: Path, kind: str) -> list[tuple[Path, int]]:
     """Temporary folders beside `out` of a kind ("partial": being written, "old": being replaced), with their pid."""
+    # compared by prefix, not globbed: a folder named `*` or `[a]` must not match other results' folders
+    prefix = f".{out.name}.{kind}-"
     found = []
-    for path in out.parent.glob(f".{out.name}.{kind}-*"):
-        pid = path.name.rsplit("-", 1)[-1]
-        if pid.isdigit():
+    for path in out.parent.iterdir():
+        pid = path.name[len(prefix):]
+        if path.name.startswith(prefix) and pid.isdigit():
             found.append((path, int(pid)))
     return found
 
@@ -230,9 +244,17 @@ def clean_stale(out: Path) -> None:
     for path, pid in _siblings(out, "old"):
         if not _alive(pid):
             if out.exists():
-                shutil.rmtree(path, ignore_errors=True)
+                _remove(path)
             else:
                 os.replace(path, out)
+
+
+def _remove(path: Path) -> None:
+    """Remove a replaced result: a folder with what it holds, or a symbolic link (not its target)."""
+    if path.is_symlink():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def result_command(folder: Path) -> str | None:
@@ -249,7 +271,13 @@ def check_out(out: Path, command: str, force: bool = False, what: str = "--out")
     Allowed: a missing folder whose nearest existing parent is writable, an empty folder, or an
     earlier result of the same command (it is replaced whole); anything else only with --force.
     """
-    out = Path(out)
+    try:
+        _check_out(Path(out), command, force, what)
+    except OSError as exc:  # a name too long, a loop of links: the path itself is unusable
+        raise InputError(f"{what} cannot be used: {exc.strerror or exc}", file=out) from None
+
+
+def _check_out(out: Path, command: str, force: bool, what: str) -> None:
     clean_stale(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{what} exists and is not a folder", file=out)
@@ -263,6 +291,9 @@ def check_out(out: Path, command: str, force: bool = False, what: str = "--out")
         parent = parent.parent
     if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"cannot write here: {parent} is not a writable folder", file=out)
+    # the result is written beside `out` under a longer name first, so that name must fit too
+    if len(os.fsencode(f".{out.name}.partial-{os.getpid()}")) > os.pathconf(parent, "PC_NAME_MAX"):
+        raise InputError(f"{what}'s folder name is too long ({len(os.fsencode(out.name))} bytes)", file=out)
 
 
 def write_atomically(out: Path, write: Callable[[Path], None], command: str = "", force: bool = False) -> None:
@@ -294,7 +325,7 @@ def write_atomically(out: Path, write: Callable[[Path], None], command: str = ""
         except OSError:
             os.replace(old, out)
             raise
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
     except OSError as exc:
         raise InputError(f"cannot write the results: {exc.strerror or exc}", file=getattr(exc, "filename", None) or out) from None
     finally:
@@ -303,6 +334,13 @@ def write_atomically(out: Path, write: Callable[[Path], None], command: str = ""
 
 def check_file(path: Path, force: bool = False) -> None:
     """Refuse, before any work, an output file that exists (unless --force) or cannot be written."""
+    try:
+        _check_file(Path(path), force)
+    except OSError as exc:  # a name too long, a loop of links: the path itself is unusable
+        raise InputError(f"cannot be used: {exc.strerror or exc}", file=path) from None
+
+
+def _check_file(path: Path, force: bool) -> None:
     if path.exists() and (path.is_dir() or not force):
         raise InputError("exists; choose another --out or add --force to replace it" if not path.is_dir()
                          else "is a folder; give a file name", file=path)
