@@ -32,3 +32,21 @@ class InputError(Exception):
             where += f":{self.line}"
         what = f"field '{self.field}': " if self.field else ""
         return f"{where}: {what}{self.message}"
+
+
+def read_text_file(path: Path, what: str, max_bytes: int) -> str:
+    """A user's text file, whole, as UTF-8, or one `InputError` naming it: missing, unreadable, not
+    a regular file (a device or a pipe could stream forever), larger than `max_bytes`, not UTF-8."""
+    try:
+        if not path.is_file():
+            raise InputError(f"{what} not found" if not path.exists() else f"{what} is not a regular file", file=path)
+        if path.stat().st_size > max_bytes:
+            raise InputError(f"{what} is larger than {max_bytes} bytes", file=path)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}", file=path) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what} is not UTF-8 text (byte {raw[exc.start]:#04x}); save it as UTF-8", file=path,
+                         line=raw[:exc.start].count(b"\n") + 1) from None

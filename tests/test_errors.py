@@ -67,9 +67,30 @@ def test_duplicate_event_id(tmp_path, capsys):
     ("seeds: [a]\n", ["s.yaml:3", "seeds.0"]),
     ("colour: red\n", ["s.yaml:3", "colour"]),
     ("parameters: [1, 2\n", ["s.yaml", "invalid YAML"]),
+    # numbers must be written as numbers: a quoted number or true is refused, not read as one
+    ("parameters:\n  inertia: \"0.5\"\n", ["s.yaml:4", "parameters.inertia", "valid number"]),
+    ("parameters:\n  inertia: true\n", ["s.yaml:4", "parameters.inertia", "valid number"]),
+    ("events:\n  scale: [{id: x1, factor: \"0.5\"}]\n", ["events.scale.0.factor", "valid number"]),
+    ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: true}\n", ["inputs.0.set", "valid number"]),
+    # an input set outside its series' range is refused, not clipped
+    ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: 7}\n", ["inputs.0.set", "within 0..1"]),
+    # one file cannot both remove an event and edit it
+    ("events:\n  remove: [x1]\n  scale: [{id: x1, factor: 0.5}]\n", ["events.scale.0.id", "removed by this scenario"]),
+    ("events:\n  remove: [x1]\n  move: [{id: x1, by: 1}]\n", ["events.move.0.id", "removed by this scenario"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)
+
+
+def test_timeline_not_utf8_and_files_that_are_not_files(tmp_path, capsys):
+    """A timeline saved as Latin-1 names its line; a device (it would stream forever) is refused unread."""
+    path = scenario(tmp_path, rows=[GOOD_ROW, GOOD_ROW.replace("x1", "x2").replace("test", "Herat")])
+    timeline = tmp_path / "events.csv"
+    timeline.write_bytes(timeline.read_bytes().replace(b"Herat", "Hérat".encode("latin-1")))
+    fails(capsys, [str(path)], tmp_path / "out", "events.csv:3", "not UTF-8")
+    path.write_text("name: test\ntimeline: /dev/zero\n")
+    fails(capsys, [str(path)], tmp_path / "out", "/dev/zero", "not a regular file")
+    fails(capsys, ["/dev/zero"], tmp_path / "out", "/dev/zero", "not a regular file")
 
 
 def test_missing_scenario_and_missing_timeline(tmp_path, capsys):

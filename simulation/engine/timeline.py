@@ -14,11 +14,12 @@ to `until` only. Where such events overlap in a year, the highest value holds.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from simulation.engine.series import schema
-from simulation.errors import InputError
+from simulation.errors import InputError, read_text_file
 from simulation.states import INDEX, STATES
 
 OUTSIDE = "*"  # target of an act against a state outside the six (e.g. Ukraine)
@@ -159,13 +160,14 @@ def write_events(events: list[Event], path: Path) -> None:
                              e.value if isinstance(e.value, str) else f"{e.value:g}", e.source, e.description])
 
 
+#: A timeline larger than this is refused unread (the committed one is about 60 kB).
+MAX_TIMELINE_BYTES = 64 * 2**20
+
+
 def load_events(path: Path, regimes: set[str]) -> list[Event]:
     """Read and validate a timeline CSV; events come back in file order."""
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read the event timeline: {exc.strerror}", file=path) from None
-    with handle:
+    text = read_text_file(path, "the event timeline", MAX_TIMELINE_BYTES)
+    with io.StringIO(text, newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

@@ -33,6 +33,8 @@ STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 Year = Annotated[int, Strict()]
 #: A run's seed: a whole number in 0 .. 2**63 - 1 (what numpy's generators take without surprise).
 Seed = Annotated[int, Strict(), Field(ge=0, le=MAX_SEED)]
+#: A number written as one, 0.5 or 1 (the string "0.5" and true are refused, not read as numbers).
+Number = Annotated[float, Strict()]
 
 
 class Period(BaseModel):
@@ -51,7 +53,7 @@ class Period(BaseModel):
 
 #: Parameter overrides: every Parameters field, optional, within its documented bounds.
 _OVERRIDE_FIELDS: dict[str, Any] = {
-    name: (float | None, Field(None, ge=lo, le=hi, description=Parameters.docs()[name]))
+    name: (Number | None, Field(None, ge=lo, le=hi, description=Parameters.docs()[name]))
     for name, (lo, hi) in Parameters.bounds().items()}
 ParameterOverrides = create_model("ParameterOverrides", __config__=STRICT, **_OVERRIDE_FIELDS)
 
@@ -66,7 +68,7 @@ class EventAdd(BaseModel):
     kind: str
     actor: str
     target: str = ""
-    value: float | str
+    value: Number | str
     source: str = Field(min_length=1)
     description: str = ""
 
@@ -98,7 +100,7 @@ class EventScale(BaseModel):
 
     model_config = STRICT
     id: str
-    factor: float = Field(ge=0.0, le=10.0)
+    factor: Number = Field(ge=0.0, le=10.0)
 
 
 class EventEdits(BaseModel):
@@ -123,9 +125,9 @@ class InputEdit(BaseModel):
     target: str | None = None
     from_: Year = Field(alias="from")
     until: Year | None = None
-    set: float | None = None
-    scale: float | None = Field(None, ge=0.0, le=100.0)
-    growth: float | None = Field(None, ge=0.0, le=10.0)
+    set: Number | None = None
+    scale: Number | None = Field(None, ge=0.0, le=100.0)
+    growth: Number | None = Field(None, ge=0.0, le=10.0)
 
     @model_validator(mode="after")
     def _one_operation(self) -> InputEdit:
@@ -277,6 +279,10 @@ def _check(s: Scenario) -> None:
             raise _fail(f"year {edit.from_} is outside the period {lo}-{hi}", where, "from")
         if edit.until is not None and not edit.from_ <= edit.until <= hi:
             raise _fail(f"until {edit.until} is not within {edit.from_}-{hi}", where, "until")
+        low, high = series.schema()[edit.series]["bounds"]
+        if edit.set is not None and not low <= edit.set <= high:
+            bounds = f"at least {low:g}" if high >= series.UNBOUNDED else f"within {low:g}..{high:g}"
+            raise _fail(f"set {edit.set:g} is outside the range of {edit.series} ({bounds})", where, "set")
     for move, where in s.moves:
         if move.to is not None and not lo <= move.to <= hi:
             raise _fail(f"year {move.to} is outside the period {lo}-{hi}", where, "to")
@@ -306,11 +312,20 @@ def scenario_events(s: Scenario) -> list[Event]:
             hint = f" (similar: {near})" if near else ""
             raise _fail(f"unknown event id {eid!r}{hint}", where, field)
 
+    removed_by: dict[str, Path] = {}
     for eid, where in s.removes:
         check_id(eid, where, None)
         by_id.pop(eid, None)
+        removed_by[eid] = where.file
+
+    def not_removed_here(eid: str, where: Where, what: str) -> None:
+        # a file that extends another may remove what its parent edits; one file doing both contradicts itself
+        if eid in removed_by and removed_by[eid] == where.file:
+            raise _fail(f"event {eid!r} is removed by this scenario, so it cannot also be {what}", where, "id")
+
     for scale, where in s.scales:
         check_id(scale.id, where, "id")
+        not_removed_here(scale.id, where, "scaled")
         event = by_id.get(scale.id)
         if event is not None:
             if not has_strength(event.kind):
@@ -318,6 +333,7 @@ def scenario_events(s: Scenario) -> list[Event]:
             by_id[scale.id] = dataclasses.replace(event, value=float(np.clip(float(event.value) * scale.factor, 0, 1)))
     for move, where in s.moves:
         check_id(move.id, where, "id")
+        not_removed_here(move.id, where, "moved")
         event = by_id.get(move.id)
         if event is not None:
             shift = move.shift(event.year)

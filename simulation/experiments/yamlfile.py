@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from simulation.errors import InputError
+from simulation.errors import InputError, read_text_file
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -65,18 +65,7 @@ def check_tree(node: yaml.Node, path: Path) -> None:
 
 def read_yaml_mapping(path: Path, what: str) -> tuple[dict, yaml.Node | None]:
     """Read a YAML file that must hold a mapping. Returns the data and its node tree (for line numbers)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{what} not found", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read {what}: {exc.strerror}", file=path) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise InputError(f"{what} is larger than {MAX_FILE_BYTES} bytes", file=path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text (byte {exc.start})", file=path) from None
+    text = read_text_file(path, what, MAX_FILE_BYTES)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         if root is not None:
