@@ -262,6 +262,19 @@ def test_replacing_a_result_through_a_link_leaves_no_link_behind(tmp_path, capsy
     assert json.loads((target / "parameters.json").read_text())["seeds"] == [1]  # the link's target is kept
 
 
+def test_a_link_to_nothing_as_out_is_refused_naming_it(tmp_path, capsys):
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    refused(capsys, ["run", str(short(tmp_path)), "--out", str(tmp_path / "dangling"), "--no-plots"],
+            "dangling: --out is a symbolic link to nothing", watch=tmp_path)
+
+
+def test_score_refuses_what_is_not_an_alignments_file(tmp_path, capsys):
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "run" / "alignments.csv").mkdir(parents=True)
+    for path in (tmp_path / "afile" / "x.csv", tmp_path / "run", Path("/dev/zero"), tmp_path / ("q" * 300)):
+        refused(capsys, ["score", str(path)], "no alignments here" if len(path.name) < 255 else "cannot read")
+
+
 @pytest.mark.parametrize("name", ["x" * 300, "x" * 250])
 def test_an_out_name_too_long_is_refused_before_the_run(tmp_path, capsys, name):
     """300 bytes is too long for the folder itself, 250 for the sibling the result is written into first."""

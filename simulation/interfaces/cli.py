@@ -183,7 +183,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from simulation.interfaces import output
 
     folder = Path(args.results)
-    if folder.is_dir():
+    try:
+        is_folder = folder.is_dir()
+    except OSError as exc:  # a name too long
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=folder) from None
+    if is_folder:
         full = folder / "alignments.parquet"
         path = full if full.exists() else folder / "alignments.csv"
     else:

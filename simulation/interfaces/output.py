@@ -279,6 +279,8 @@ def check_out(out: Path, command: str, force: bool = False, what: str = "--out")
 
 def _check_out(out: Path, command: str, force: bool, what: str) -> None:
     clean_stale(out)
+    if out.is_symlink() and not out.exists():
+        raise InputError(f"{what} is a symbolic link to nothing ({os.readlink(out)})", file=out)
     if out.exists() and not out.is_dir():
         raise InputError(f"{what} exists and is not a folder", file=out)
     if out.is_dir() and any(out.iterdir()) and not force:
