@@ -260,8 +260,9 @@ def _edits_in_words(s: Scenario) -> list[str]:
 
 
 def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFrame, threats: pd.DataFrame,
-                     runs: int, parameters: str = "point", first_seed: int = 0) -> str:
-    """A short plain-language account a teacher can read aloud."""
+                     runs: int, parameters: str = "point", first_seed: int = 0, drawn: bool | None = None) -> str:
+    """A short plain-language account a teacher can read aloud. `parameters` names where the weights
+    came from; `drawn` says whether each run drew its own (a posterior), by default unless 'point'."""
     lines = [f"# {c.alt.name} compared with {c.base.name}", ""]
     if c.alt.description:
         lines += [c.alt.description.strip(), ""]
@@ -269,10 +270,13 @@ def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFr
     if edits:
         lines += ["**What this scenario changes** (inputs only; alignments are left to the rules):", ""]
         lines += [f"- {w}" for w in edits] + [""]
-    drawn = ("each pair of runs with the same weights drawn from the calibrated posterior, so the intervals "
-             "include parameter uncertainty" if parameters != "point" else
-             "with the calibrated weights (a point: the intervals leave out parameter uncertainty)")
-    lines += [f"Both scenarios were run {runs} times with the same random seeds, {drawn}; every difference "
+    if drawn is None:
+        drawn = parameters != "point"
+    weights = ("each pair of runs with the same weights drawn from the calibrated posterior, so the intervals "
+               "include parameter uncertainty" if drawn else
+               f"with the {'calibrated weights' if parameters == 'point' else 'weights in ' + parameters} "
+               "(a point: the intervals leave out parameter uncertainty)")
+    lines += [f"Both scenarios were run {runs} times with the same random seeds, {weights}; every difference "
               f"below comes from the changed inputs. A difference counts as clear when its 95% interval "
               f"excludes zero and it is at least {MIN_EFFECT} on the -1..+1 scale, and as **robust** when, "
               f"besides, its sign holds in at least {ROBUST_SHARE:.0%} of the paired runs.", ""]

@@ -19,6 +19,7 @@ problem whose posterior is known (tests/test_posterior.py).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,17 @@ import numpy as np
 
 from simulation.engine.params import Parameters
 from simulation.engine.shocks import stream
+from simulation.errors import InputError
 
 #: The committed posterior (written by `simulation posterior ... --write-baseline`).
 POSTERIOR = Path(__file__).resolve().parents[1] / "data" / "posterior.json"
+
+#: Most samples a posterior file may hold (`posterior --population` writes at most 20,000), and the
+#: largest parameter file read (a 20,000-sample posterior of every weight is about 20 MB).
+MAX_SAMPLES = 100_000
+MAX_FILE_BYTES = 256 * 2**20
+#: The keys a posterior file may have (`Posterior.to_json`); the first three are needed.
+_POSTERIOR_KEYS = ("names", "samples", "weights", "distances", "diagnostics")
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,11 @@ class Posterior:
 
     @classmethod
     def load(cls, path: Path = POSTERIOR) -> Posterior:
-        return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+        """A posterior file, checked whole (`read_parameter_file`); InputError names what is wrong."""
+        read = read_parameter_file(path)
+        if not isinstance(read, Posterior):
+            raise InputError("expected a posterior (names, samples, weights), not a parameter record", file=path)
+        return read
 
     @classmethod
     def point(cls, params: Parameters) -> Posterior:
@@ -80,17 +93,177 @@ class Posterior:
         return cls(names, np.array([[float(getattr(params, n)) for n in names]]), np.ones(1), np.zeros(1))
 
 
+def _finite(x: object) -> float | None:
+    """A JSON number as a finite float, or None (a bool, text, null, NaN, infinity, or an integer too
+    large for a float, is not one)."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    try:
+        value = float(x)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _weight(path: Path, where: str, name: str, value: object) -> float:
+    """One parameter's value from a file: a finite number inside the parameter's documented bounds."""
+    lo, hi = Parameters.bounds()[name]
+    number = _finite(value)
+    if number is None or not lo <= number <= hi:
+        raise InputError(f"{name} must be a finite number in [{lo:g}, {hi:g}], got {_show(value)}", file=path, field=where)
+    return number
+
+
+def _list(path: Path, where: str, value: object, length: int | None = None) -> list[Any]:
+    if not isinstance(value, list):
+        raise InputError(f"expected a list, got {type(value).__name__}", file=path, field=where)
+    if length is not None and len(value) != length:
+        raise InputError(f"has {len(value)} entries; expected {length}", file=path, field=where)
+    return value
+
+
+def _read_posterior(path: Path, data: dict[str, Any]) -> Posterior:
+    unknown = sorted(set(data) - set(_POSTERIOR_KEYS))
+    if unknown:
+        raise InputError(f"unknown key {unknown[0]!r} (a posterior has {', '.join(_POSTERIOR_KEYS)})", file=path,
+                         field=unknown[0])
+    for key in _POSTERIOR_KEYS[:3]:
+        if key not in data:
+            raise InputError(f"missing (a posterior needs {', '.join(_POSTERIOR_KEYS[:3])})", file=path, field=key)
+    bounds, input_stage = Parameters.bounds(), set(Parameters.input_stage())
+    names = _list(path, "names", data["names"])
+    if not names:
+        raise InputError("lists no parameter", file=path, field="names")
+    for k, name in enumerate(names):
+        if not isinstance(name, str) or name not in bounds:
+            raise InputError(f"unknown parameter {_show(name)}", file=path, field=f"names[{k}]")
+        if name in input_stage:
+            raise InputError(f"{name} acts when the inputs are built, so runs cannot draw it; set it in the "
+                             "scenario's parameters", file=path, field=f"names[{k}]")
+        if name in names[:k]:
+            raise InputError(f"{name} is named twice", file=path, field=f"names[{k}]")
+    rows = _list(path, "samples", data["samples"])
+    if not 1 <= len(rows) <= MAX_SAMPLES:
+        raise InputError(f"holds {len(rows)} samples; 1..{MAX_SAMPLES} are needed", file=path, field="samples")
+    for i, row in enumerate(rows):
+        _list(path, f"samples[{i}]", row, len(names))
+    if {type(value) for row in rows for value in row} <= {float}:  # as `to_json` writes them: read at once
+        samples = np.array(rows, dtype=float)
+    else:  # NaN where a value is not a finite number (a bool, text, null, an integer too large)
+        samples = np.array([[np.nan if (v := _finite(value)) is None else v for value in row] for row in rows])
+    samples = samples.reshape(len(rows), len(names))
+    lo, hi = (np.array([bounds[n][k] for n in names]) for k in (0, 1))
+    bad = np.argwhere(~(np.isfinite(samples) & (samples >= lo) & (samples <= hi)))
+    if len(bad):
+        i, j = (int(k) for k in bad[0])
+        _weight(path, f"samples[{i}][{j}]", names[j], rows[i][j])  # raises, saying which bound
+    weights = np.empty(len(rows))
+    for i, value in enumerate(_list(path, "weights", data["weights"], len(rows))):
+        w = _finite(value)
+        if w is None or w < 0:
+            raise InputError(f"a draw weight must be a finite number, at least 0, got {_show(value)}", file=path,
+                             field=f"weights[{i}]")
+        weights[i] = w
+    with np.errstate(over="ignore"):
+        total = float(weights.sum())
+    if not math.isfinite(total):  # every weight is finite, their sum need not be
+        weights = weights / weights.max()
+        total = float(weights.sum())
+    if not total > 0:
+        raise InputError("every draw weight is 0; at least one must be positive", file=path, field="weights")
+    if abs(total - 1.0) > 1e-9:  # relative weights; a file whose weights sum to 1 is used exactly as written
+        weights = weights / total
+    distances = np.zeros(len(rows))
+    if "distances" in data:
+        for i, value in enumerate(_list(path, "distances", data["distances"], len(rows))):
+            d = _finite(value)
+            if d is None or d < 0:
+                raise InputError(f"a distance must be a finite number, at least 0, got {_show(value)}", file=path,
+                                 field=f"distances[{i}]")
+            distances[i] = d
+    diagnostics = data.get("diagnostics", {})
+    if not isinstance(diagnostics, dict):
+        raise InputError("expected an object", file=path, field="diagnostics")
+    return Posterior(tuple(names), samples, weights, distances, diagnostics)
+
+
+def _read_point(path: Path, values: object) -> dict[str, float]:
+    if not isinstance(values, dict) or not values:
+        raise InputError("expected a non-empty object of parameter values", file=path, field="parameters")
+    bounds, base = Parameters.bounds(), Parameters.baseline()
+    point: dict[str, float] = {}
+    for name, value in values.items():
+        if name not in bounds:
+            raise InputError(f"unknown parameter {name!r}", file=path, field=f"parameters.{name}")
+        point[name] = _weight(path, f"parameters.{name}", name, value)
+        if name in Parameters.input_stage() and point[name] != getattr(base, name):
+            raise InputError(f"{name} acts when the inputs are built, so --parameters cannot change it from "
+                             f"{getattr(base, name)!r}; set it in the scenario's parameters", file=path,
+                             field=f"parameters.{name}")
+    return point
+
+
+def read_parameter_file(path: Path) -> Posterior | dict[str, float]:
+    """A parameter file, checked whole before any run; InputError names the file and the key.
+
+    Two shapes are read: a posterior (`Posterior.to_json`: `names`, `samples` (M rows of one value
+    per name), `weights` (M draw weights, relative: finite, at least 0, not all 0), optional
+    `distances` and `diagnostics`), returned as a Posterior; or a parameter record with a
+    `parameters` object of name -> value (`calibrated.json`, a run's `parameters.json`; its other
+    keys are left alone), returned as that mapping. Every name must be a parameter and every value
+    a finite number inside its documented bounds (`Parameters.bounds()`). Parameters that act when
+    the inputs are built cannot be drawn per run, nor changed from the calibration by a record."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"larger than {MAX_FILE_BYTES // 2**20} MB; not a parameter file", file=path)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read parameter file: {getattr(exc, 'strerror', None) or exc}", file=path) from None
+    try:
+        data = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"not a valid parameter file: {exc}", file=path) from None
+    if not isinstance(data, dict):
+        raise InputError(f"expected a JSON object (a posterior or a parameter record), got a {type(data).__name__}",
+                         file=path)
+    if any(key in data for key in _POSTERIOR_KEYS[:3]):
+        return _read_posterior(path, data)
+    if "parameters" in data:
+        return _read_point(path, data["parameters"])
+    raise InputError("expected a posterior (names, samples, weights) or a parameter record (parameters)", file=path)
+
+
 @dataclass(frozen=True)
 class ParameterSource:
-    """Where a batch of runs takes its weights: the calibrated point, or one posterior draw per run,
-    chosen by the run's seed (so that two scenarios run with the same seeds share their draws)."""
+    """Where a batch of runs takes its weights: the calibrated point, one posterior draw per run,
+    chosen by the run's seed (so that two scenarios run with the same seeds share their draws), or
+    the values of a parameter record (`point`) in place of the calibrated ones."""
 
     posterior: Posterior | None = None
     label: str = "point"
+    point: dict[str, float] | None = None
 
     def for_runs(self, params: Parameters, seeds: list[int], keep: tuple[str, ...] = ()) -> Parameters:
-        """`params` for a batch of `seeds`, with the posterior's weights drawn per run; weights named
-        in `keep` (a scenario's own overrides) keep their value."""
+        """`params` for a batch of `seeds`, with the posterior's weights drawn per run (or the record's
+        values); weights named in `keep` (a scenario's own overrides) keep their value."""
+        if self.point is not None:
+            return params.with_overrides({n: v for n, v in self.point.items() if n not in set(keep)})
         if self.posterior is None:
             return params
         names = [n for n in self.posterior.names if n not in set(keep)]
@@ -99,11 +272,16 @@ class ParameterSource:
 
     @classmethod
     def parse(cls, spec: str) -> ParameterSource:
-        """'point' (the calibrated weights), 'posterior' (the committed posterior) or a posterior file."""
+        """'point' (the calibrated weights), 'posterior' (the committed posterior) or a parameter file
+        (a posterior or a parameter record), checked whole (`read_parameter_file`)."""
         if spec == "point":
             return cls()
         path = POSTERIOR if spec == "posterior" else Path(spec)
-        return cls(Posterior.load(path), "posterior" if spec == "posterior" else str(path))
+        label = "posterior" if spec == "posterior" else str(path)
+        read = read_parameter_file(path)
+        if isinstance(read, Posterior):
+            return cls(read, label)
+        return cls(label=label, point=read)
 
 
 def abc_smc(distance: Callable[[np.ndarray], np.ndarray], bounds: np.ndarray, names: tuple[str, ...],

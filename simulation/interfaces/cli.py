@@ -47,6 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.full and len(seeds) <= FULL_MAX_RUNS:
         raise InputError(f"--full is for more than {FULL_MAX_RUNS} runs (fewer are always written in full)",
                          field="--full")
+    _source(args)  # the weights' file, checked whole before any work
     output.check_out(Path(args.out), "run", args.force)
     split = split_year()
     started = time.perf_counter()
@@ -74,9 +75,14 @@ def _figures(folder: Path, years, mean, band, capability, targets, arms, title: 
 
 
 def _source(args: argparse.Namespace):
+    """The runs' weights, read and checked once: `--parameters` by its argument type
+    (contract.PARAMETERS, when the arguments are parsed), the default (the committed posterior, or
+    the point) here on the first call, which every command makes before any work."""
     from simulation.experiments.posterior import ParameterSource
 
-    return ParameterSource.parse(args.parameters or default_parameters())
+    if args.parameters is None or isinstance(args.parameters, str):
+        args.parameters = ParameterSource.parse(args.parameters or default_parameters())
+    return args.parameters
 
 
 def _write_run_record(folder: Path, args: argparse.Namespace, scenario, seeds: list[int], inputs, events, report: dict,
@@ -340,20 +346,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from simulation.experiments import compare
-    from simulation.experiments.posterior import ParameterSource
     from simulation.experiments.scenario import load_scenario
     from simulation.interfaces import output
 
     base, _ = load_scenario(args.base)
     alt, _ = load_scenario(args.alternative)
     _seeds(args.first_seed, args.runs, "--runs")
+    source = _source(args)
     output.check_out(Path(args.out), "compare", args.force)
-    source = ParameterSource.parse(args.parameters or default_parameters())
     result = compare.run_paired(base, alt, args.runs, args.first_seed, source=source)
     diffs = compare.alignment_differences(result)
     div = compare.divergence(diffs)
     threats = compare.threat_differences(result)
-    summary = compare.summary_markdown(result, diffs, div, threats, args.runs, source.label, first_seed=args.first_seed)
+    summary = compare.summary_markdown(result, diffs, div, threats, args.runs, source.label, first_seed=args.first_seed,
+                                       drawn=source.posterior is not None)
     theories = compare.theories(base, alt, args.runs, args.first_seed) if args.theories else None
     if theories is not None:
         summary += compare.theories_markdown(theories)

@@ -12,12 +12,15 @@ import math
 import os
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from simulation.engine.shocks import MAX_SEED
 from simulation.errors import InputError
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
+
+if TYPE_CHECKING:
+    from simulation.experiments.posterior import ParameterSource
 
 EXIT_USAGE = 2
 #: Most runs one `run` or `compare` may ask for, and most points x seeds in one sweep.
@@ -135,19 +138,22 @@ def scheduler(text: str) -> str:
     return text
 
 
-def parameters(text: str) -> str:
-    """Where runs take their weights: 'point', 'posterior' (the committed posterior) or a posterior file."""
+def parameters(text: str) -> ParameterSource:
+    """Where runs take their weights: 'point', 'posterior' (the committed posterior) or a parameter file
+    (a posterior, or a record such as calibrated.json), read and checked whole here, when the arguments
+    are parsed, so that a bad file is refused before any work (`posterior.read_parameter_file`)."""
     from pathlib import Path
 
-    from simulation.experiments.posterior import POSTERIOR
+    from simulation.experiments.posterior import POSTERIOR, ParameterSource
 
-    if text == "point" or (text == "posterior" and POSTERIOR.exists()):
-        return text
-    if text == "posterior":
+    if text == "posterior" and not POSTERIOR.exists():
         raise ValueError("no posterior is committed (simulation/data/posterior.json); use 'point'")
-    if not Path(text).is_file():
+    if text not in ("point", "posterior") and not Path(text).is_file():
         raise ValueError(f"expected 'point', 'posterior' or a posterior file, got {text!r}")
-    return text
+    try:
+        return ParameterSource.parse(text)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
 
 
 SEED = _kind("seed", seed)
