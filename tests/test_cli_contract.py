@@ -322,6 +322,9 @@ def test_compare_pairs_runs_by_calendar_year(tmp_path, capsys):
     assert diffs[diffs.year == 1980].clear.any()
     assert not diffs[diffs.year > 2010].clear.any()
     assert diffs[diffs.year >= 2015].difference.abs().max() < 0.03
+    # and the summary says where the early differences come from, not only from inputs
+    summary = (out / "summary.md").read_text()
+    assert "late's later start in 1980" in summary and "neutral stances" in summary
 
 
 # ---- sweeps ----

@@ -276,8 +276,13 @@ def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFr
                "include parameter uncertainty" if drawn else
                f"with the {'calibrated weights' if parameters == 'point' else 'weights in ' + parameters} "
                "(a point: the intervals leave out parameter uncertainty)")
+    starts = (c.base.period.start, c.alt.period.start)
+    cause = ("the changed inputs" if starts[0] == starts[1] else
+             f"the changed inputs and from {c.alt.name if starts[1] > starts[0] else c.base.name}'s later start "
+             f"in {max(starts)}: its runs begin then with neutral stances and no memory of the years before "
+             f"(the other scenario starts in {min(starts)}), so differences in its first years are the start's")
     lines += [f"Both scenarios were run {runs} times with the same random seeds, {weights}; every difference "
-              f"below comes from the changed inputs. A difference counts as clear when its 95% interval "
+              f"below comes from {cause}. A difference counts as clear when its 95% interval "
               f"excludes zero and it is at least {MIN_EFFECT} on the -1..+1 scale, and as **robust** when, "
               f"besides, its sign holds in at least {ROBUST_SHARE:.0%} of the paired runs.", ""]
     if div.empty:
@@ -338,7 +343,8 @@ def first_difference(base: Scenario, alt: Scenario) -> int:
     weights differ): the year from which an effect can appear."""
     (ia, pa), (ib, pb) = scenario_inputs(base), scenario_inputs(alt)
     years = np.intersect1d(ia.years, ib.years)
-    if pa.as_dict() != pb.as_dict() or years.size == 0:
+    # a later start is a difference: that scenario's runs begin from neutral stances then
+    if pa.as_dict() != pb.as_dict() or years.size == 0 or ia.years[0] != ib.years[0]:
         return int(years[0]) if years.size else int(ia.years[0])
     ta, tb = np.searchsorted(ia.years, years), np.searchsorted(ib.years, years)
     differs = np.zeros(len(years), dtype=bool)
