@@ -183,6 +183,15 @@ def test_run_and_chunk_counts(tmp_path):
     ("pair: [PAK, RUS]", "pair: [PAK, XYZ]", "unknown state code 'XYZ'"),
     ("design: sobol", "design: magic", "design"),
     ("chunk_size: 20", "chunk_size: 0", "chunk_size"),
+    # a bound is a number, not text or a boolean
+    ("threat_weight: [0.0, 3.0]", 'threat_weight: ["0", "3"]',
+     "field 'parameters.threat_weight.0': Input should be a valid number"),
+    ("threat_weight: [0.0, 3.0]", "threat_weight: [false, true]", "field 'parameters.threat_weight.0'"),
+    # an output may not take the name of a column every row stores, or of a parameter
+    ("name: score, kind: score", "name: point, kind: score", "sobol.yaml:13: field 'outputs.2.name': output name 'point'"),
+    ("name: score, kind: score", "name: inertia, kind: score", "field 'outputs.2.name': output name 'inertia'"),
+    ("samples: 8", "samples: 1", "field 'samples': a sobol design needs at least 2 samples"),
+    ("design: sobol\nsamples: 8", "design: morris\nsamples: 1", "a morris design needs at least 2 samples"),
 ])
 def test_bad_specs_give_clean_errors(tmp_path, capsys, old, new, message):
     path = spec(tmp_path)
@@ -201,3 +210,158 @@ def test_a_sweep_refuses_a_parameter_that_shapes_the_inputs(tmp_path):
                                      + "parameters:\n  act_use: [0.2, 0.8]\noutputs:\n  - name: score\n    kind: score\n")
     with pytest.raises(InputError, match="act_use codes the data into inputs"):
         sweep.load_spec(tmp_path / "s.yaml")
+
+
+# ---- the input contract: validate first, never lose an earlier result, one line per mistake ----
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _one_line(err: str, *needles: str) -> None:
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("error: ") and all(n in err for n in needles), err
+
+
+def _bad_event_spec(tmp: Path) -> Path:
+    """A spec whose scenario removes an event the timeline does not have (found only by building the inputs)."""
+    (tmp / "bad.yaml").write_text(f"name: x\nextends: {ROOT / 'scenarios/baseline.yaml'}\n"
+                                  "events:\n  remove: [no_such_event]\n")
+    path = spec(tmp, "latin", samples=4, chunk=2, seeds=1)
+    bad = tmp / "bad_spec.yaml"
+    bad.write_text(path.read_text().replace(f"scenario: {ROOT / 'scenarios/baseline.yaml'}", f"scenario: {tmp / 'bad.yaml'}"))
+    return bad
+
+
+def test_a_bad_scenario_edit_is_one_line_before_the_sweep_starts(tmp_path, capsys):
+    """The scenario's events are checked when the sweep is prepared, not in its first chunk after
+    the progress bar has opened (and not once per worker)."""
+    with pytest.raises(InputError, match="unknown event id 'no_such_event'"):
+        sweep.prepare(_bad_event_spec(tmp_path))
+    assert main(["sweep", str(_bad_event_spec(tmp_path)), "--out", str(tmp_path / "w")]) == 2
+    _one_line(capsys.readouterr().err, "bad.yaml:4", "unknown event id")
+    assert not (tmp_path / "w").exists()
+
+
+def test_force_replaces_an_earlier_sweep_only_once_the_new_one_is_complete(tmp_path, capsys, monkeypatch):
+    good = spec(tmp_path, "latin", samples=4, chunk=2, seeds=1)
+    out = tmp_path / "o"
+    assert main(["sweep", str(good), "--out", str(out)]) == 0
+    before = _files(out)
+    capsys.readouterr()
+
+    # a scenario that fails to build: refused before the earlier sweep is touched
+    assert main(["sweep", str(_bad_event_spec(tmp_path)), "--out", str(out), "--force"]) == 2
+    _one_line(capsys.readouterr().err, "unknown event id")
+    assert _files(out) == before
+
+    # a failure (or an interrupt) while the new sweep runs: the earlier one is as it was, nothing beside it
+    def broken(task):
+        raise InputError("boom", field="outputs")
+
+    monkeypatch.setattr(sweep, "run_chunk", broken)
+    assert main(["sweep", str(good), "--out", str(out), "--force"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "error: <input>: field 'outputs': boom"  # after the bar
+    assert _files(out) == before
+
+    def interrupted(task):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sweep, "run_chunk", interrupted)
+    assert main(["sweep", str(good), "--out", str(out), "--force"]) == 130
+    assert _files(out) == before and sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    monkeypatch.undo()
+
+    # and a complete one replaces it whole (the earlier analysis goes with it)
+    (out / "analysis").mkdir()
+    other = spec(tmp_path, "monte_carlo", samples=3, chunk=2, seeds=1)
+    assert main(["sweep", str(other), "--out", str(out), "--force"]) == 0
+    assert len(sweep.read_results(out)) == 3 and not (out / "analysis").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_force_refuses_to_replace_files_that_are_not_the_sweeps(tmp_path, capsys):
+    good = spec(tmp_path, "latin", samples=4, chunk=2, seeds=1)
+    out = tmp_path / "o"
+    assert main(["sweep", str(good), "--out", str(out)]) == 0
+    (out / "notes.txt").write_text("mine")
+    before = _files(out)
+    capsys.readouterr()
+    assert main(["sweep", str(good), "--out", str(out), "--force"]) == 2
+    _one_line(capsys.readouterr().err, "notes.txt")
+    assert _files(out) == before
+
+
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_out_that_is_a_file_is_one_line(tmp_path, capsys, force):
+    target = tmp_path / "afile"
+    target.write_text("x")
+    assert main(["sweep", str(spec(tmp_path, "latin", samples=4)), "--out", str(target), *force]) == 2
+    _one_line(capsys.readouterr().err, str(target), "not a folder")
+    assert target.read_text() == "x"
+
+
+def test_analyze_replaces_only_its_own_earlier_result(tmp_path, capsys):
+    out = tmp_path / "out"
+    sweep.run_sweep(sweep.prepare(spec(tmp_path, "sobol", samples=8, chunk=500, seeds=1)), out, progress=False)
+    assert main(["analyze", str(out)]) == 0
+    (out / "analysis" / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(["analyze", str(out)]) == 2
+    _one_line(capsys.readouterr().err, "notes.txt")
+    assert (out / "analysis" / "notes.txt").read_text() == "mine"
+    (out / "analysis" / "notes.txt").unlink()
+    assert main(["analyze", str(out)]) == 0  # an earlier analysis alone is replaced
+
+    (out / "analysis" / ".simulation-run.json").unlink()  # a folder of the user's, even with the same names
+    capsys.readouterr()
+    assert main(["analyze", str(out)]) == 2
+    _one_line(capsys.readouterr().err, "analysis")
+    assert (out / "analysis" / "sensitivity.csv").exists()
+
+
+def test_a_design_too_small_for_its_indices_is_refused(tmp_path, capsys, monkeypatch):
+    """Sobol with one base sample gave S1 = -2, ST = 40 and intervals of 0; Morris with one trajectory a
+    NaN sigma: refused in the spec, and in `analyze` of a sweep run before the check."""
+    path = spec(tmp_path, "sobol", samples=1, chunk=500, seeds=1)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o")]) == 2
+    _one_line(capsys.readouterr().err, "field 'samples'", "at least 2 samples")
+    monkeypatch.setattr(sweep, "MIN_SAMPLES", {})
+    sweep.run_sweep(sweep.prepare(path), tmp_path / "old", progress=False)
+    monkeypatch.undo()
+    with pytest.raises(InputError, match="at least 2 samples"):
+        sweep.analyze(tmp_path / "old")
+
+    # and indices that come out NaN are never reported as a result
+    good = spec(tmp_path, "morris", samples=2, chunk=500, seeds=1)
+    sweep.run_sweep(sweep.prepare(good), tmp_path / "m", progress=False)
+    monkeypatch.setattr(sweep, "_indices", lambda spec, problem, names, X, Y, output: [
+        {"output": output, "parameter": n, "mu_star": 0.1, "mu_star_conf": 0.0, "sigma": float("nan")} for n in names])
+    with pytest.raises(InputError, match="not all finite"):
+        sweep.analyze(tmp_path / "m")
+
+
+def test_stray_chunk_files_are_one_line_errors(tmp_path, capsys):
+    path = spec(tmp_path, "sobol", samples=8, chunk=500, seeds=1)
+    out = tmp_path / "out"
+    sweep.run_sweep(sweep.prepare(path), out, progress=False)
+    chunks = out / "chunks"
+    (chunks / "part-copy.parquet").write_bytes((chunks / "part-00000.parquet").read_bytes())
+    assert main(["analyze", str(out)]) == 2
+    _one_line(capsys.readouterr().err, "part-copy.parquet")
+    (chunks / "part-copy.parquet").rename(chunks / "part-abcde.parquet")
+    with (chunks / "SHA256SUMS").open("a") as handle:
+        handle.write(f"{sweep._sha256(chunks / 'part-abcde.parquet')}  part-abcde.parquet\n")
+    before = _files(out)
+    assert main(["analyze", str(out)]) == 2
+    _one_line(capsys.readouterr().err, "part-abcde.parquet")
+    assert main(["sweep", str(path), "--out", str(out), "--resume"]) == 2
+    _one_line(capsys.readouterr().err, "part-abcde.parquet")
+    assert _files(out) == before
+
+
+def test_chunk_names_and_indices_are_inverse():
+    for k in (0, 7, 99_999, 123_456):
+        assert sweep.chunk_index(sweep.chunk_path(Path("o"), k).name) == k
+    for name in ("part-abcde.parquet", "part-copy.parquet", "part-012345.parquet", "part-00001.parquet.tmp"):
+        assert sweep.chunk_index(name) is None

@@ -17,8 +17,9 @@ import itertools
 import json
 import multiprocessing
 import os
+import re
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,17 @@ MAX_POINTS = 2_000_000
 MAX_CHUNK_BYTES = 1024**3
 STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
 Year = Annotated[int, Strict()]
+#: A bound of a parameter's range: a number as YAML writes one (not text such as "0", not true/false).
+Bound = Annotated[float, Strict()]
+#: The columns every row stores before the outputs (the parameters' values follow them); an output
+#: may not take one of these names, nor a parameter's, or it would overwrite that column.
+ROW_COLUMNS = ("run", "point", "seed")
+#: Fewest samples a design needs for its analyzer's indices to be defined: Sobol's bootstrap
+#: intervals resample the base samples, and Morris's sigma is the spread of each parameter's
+#: elementary effects over trajectories (one sample gives intervals of 0 and S1 outside [0, 1],
+#: or a NaN sigma).
+MIN_SAMPLES = {"sobol": (2, "its bootstrap intervals resample the base samples"),
+               "morris": (2, "sigma is the spread of the elementary effects over trajectories")}
 
 
 class Output(BaseModel):
@@ -84,7 +96,7 @@ class SweepSpec(BaseModel):
                          "morris: trajectories; grid: levels per parameter")
     seeds_per_point: Annotated[int, Strict()] = Field(1, ge=1, le=10_000)
     seed: Annotated[int, Strict()] = Field(0, ge=0, lt=2**32, description="seed of the design's sampler")
-    parameters: dict[str, tuple[float, float]] = Field(min_length=1)
+    parameters: dict[str, tuple[Bound, Bound]] = Field(min_length=1)
     outputs: list[Output] = Field(min_length=1)
     chunk_size: Annotated[int, Strict()] = Field(1000, ge=1, le=100_000)
 
@@ -119,6 +131,17 @@ class Sweep:
 
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
     path = Path(path)
+    spec, root = read_spec(path)
+    scenario = path.parent / spec.scenario
+    if not scenario.exists():
+        raise InputError(f"scenario {spec.scenario!r} not found", file=path, line=line_of(root, ("scenario",)),
+                         field="scenario")
+    return spec, scenario
+
+
+def read_spec(path: Path) -> tuple[SweepSpec, Any]:
+    """A sweep spec, checked whole (everything but its scenario, which `prepare` checks): the schema,
+    then what needs more than one field. Returns the spec and its YAML tree (for line numbers)."""
     data, root = read_yaml_mapping(path, "sweep spec")
     try:
         spec = SweepSpec.model_validate(data)
@@ -146,11 +169,16 @@ def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
         raise InputError(f"the {spec.design} design has {points:.3g} points x {spec.seeds_per_point} seeds; "
                          f"the limits are {MAX_POINTS:,} points and {MAX_RUNS:,} runs", file=path,
                          line=line_of(root, ("samples",)), field="samples")
-    scenario = path.parent / spec.scenario
-    if not scenario.exists():
-        raise InputError(f"scenario {spec.scenario!r} not found", file=path, line=line_of(root, ("scenario",)),
-                         field="scenario")
-    return spec, scenario
+    need, what = MIN_SAMPLES.get(spec.design, (1, ""))
+    if spec.samples < need:
+        raise InputError(f"a {spec.design} design needs at least {need} samples, got {spec.samples}: {what}",
+                         file=path, line=line_of(root, ("samples",)), field="samples")
+    for k, o in enumerate(spec.outputs):
+        if o.name in ROW_COLUMNS or o.name in spec.parameters:
+            raise InputError(f"output name {o.name!r} is taken: every row stores {', '.join(ROW_COLUMNS)} and each "
+                             "parameter's value under its name; choose another name", file=path,
+                             line=line_of(root, ("outputs", k, "name")), field=f"outputs.{k}.name")
+    return spec, root
 
 
 def salib_problem(spec: SweepSpec) -> dict:
@@ -194,7 +222,10 @@ def prepare(path: str | Path) -> Sweep:
     from simulation.experiments.scenario import load_scenario
 
     spec, scenario_path = load_spec(path)
-    scenario, _ = load_scenario(scenario_path)  # validates the base scenario now, not in a worker
+    scenario, _ = load_scenario(scenario_path)
+    # the scenario's events, edits and timeline are checked by building its inputs, here and once
+    # (this process's chunks reuse them), not in a worker after the sweep has started
+    _scenario(str(scenario_path), scenario)
     lo, hi = scenario.period.start, scenario.period.end
     for k, o in enumerate(spec.outputs):
         span = (o.year, o.year) if o.year is not None else o.years
@@ -221,13 +252,15 @@ class Task:
 _CACHE: dict[str, tuple] = {}
 
 
-def _scenario(path: str) -> tuple:
-    """Inputs, parameters and target cells of a scenario, built once per worker process."""
-    if path not in _CACHE:
+def _scenario(path: str, scenario: Any = None) -> tuple:
+    """Inputs, parameters and target cells of a scenario, built once per worker process. Given the
+    loaded `scenario` (by `prepare`), they are built afresh from it, so they are its current ones."""
+    if path not in _CACHE or scenario is not None:
         from simulation.experiments.scenario import load_scenario, scenario_inputs
         from simulation.experiments.score import load_targets, target_cells
 
-        scenario, _ = load_scenario(path)
+        if scenario is None:
+            scenario, _ = load_scenario(path)
         inputs, params = scenario_inputs(scenario)
         _CACHE[path] = (inputs, params, target_cells(load_targets(), inputs.years))
     return _CACHE[path]
@@ -240,8 +273,8 @@ def run_chunk(task: Task) -> tuple[int, pd.DataFrame]:
 
     inputs, base, cells = _scenario(task.scenario)
     run = simulate(inputs, base.vary(task.names, task.points), task.seeds.tolist(), keep_threat=False)
-    frame = pd.DataFrame({"run": task.first_run + np.arange(len(task.seeds)), "point": task.point_ids,
-                          "seed": task.seeds})
+    frame = pd.DataFrame(dict(zip(ROW_COLUMNS, (task.first_run + np.arange(len(task.seeds)), task.point_ids,
+                                                task.seeds), strict=True)))
     for name, column in zip(task.names, task.points.T, strict=True):
         frame[name] = column
     years = inputs.years
@@ -363,8 +396,64 @@ def spec_hash(sweep: Sweep) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+#: What `analyze` writes into DIR/analysis (with output.MARKER); it replaces only a folder of these.
+ANALYSIS = "analysis"
+ANALYSIS_FILES = ("sensitivity.csv", "sensitivity.png")
+#: What a sweep folder holds: the sweep's own files (manifest.tmp: a manifest being written), its
+#: analysis, and output.MARKER once it has replaced an earlier sweep (--force).
+SWEEP_FILES = ("manifest.json", "manifest.tmp", "design.parquet", "spec.yaml", "chunks", ANALYSIS)
+_CHUNK_NAME = re.compile(r"part-(\d{5,})\.parquet")
+
+
 def chunk_path(out: Path, k: int) -> Path:
     return out / "chunks" / f"part-{k:05d}.parquet"
+
+
+def chunk_index(name: str) -> int | None:
+    """The chunk a file name is the file of (the inverse of `chunk_path`), or None if it is none's."""
+    match = _CHUNK_NAME.fullmatch(name)
+    if match is None or chunk_path(Path(), int(match[1])).name != name:
+        return None
+    return int(match[1])
+
+
+def chunk_files(out: Path) -> dict[int, Path]:
+    """The chunk files in DIR/chunks by chunk, in order; a file named like one that is not (a copy,
+    part-abcde.parquet) is refused, since it would be read as rows of the sweep."""
+    found = {}
+    for path in (out / "chunks").glob("part-*.parquet"):
+        k = chunk_index(path.name)
+        if k is None:
+            raise InputError("is not a chunk of the sweep (chunks are part-NNNNN.parquet, written by the sweep); "
+                             "move it out of chunks/", file=path)
+        found[k] = path
+    return dict(sorted(found.items()))
+
+
+def foreign_entry(folder: Path, owned: Iterable[str]) -> Path | None:
+    """The first entry of `folder` whose name is not among `owned` (None if there is none)."""
+    owned = set(owned)
+    return next((p for p in sorted(folder.iterdir()) if p.name not in owned), None)
+
+
+def check_analysis_folder(out: Path) -> Path:
+    """DIR/analysis, checked before `analyze` computes: missing, empty, or an earlier analysis
+    holding only what `analyze` writes (it is replaced whole); anything else is refused."""
+    from simulation.interfaces import output
+
+    folder = out / ANALYSIS
+    output.clean_stale(folder)
+    if folder.exists() and not folder.is_dir():
+        raise InputError("is not a folder; `analyze` writes its results in a folder of this name, so move it",
+                         file=folder)
+    if folder.is_dir() and any(folder.iterdir()):
+        stray = foreign_entry(folder, (*ANALYSIS_FILES, output.MARKER))
+        if stray is None and output.result_command(folder) != "analyze":
+            stray = folder
+        if stray is not None:
+            raise InputError("is not part of an earlier `analyze` result, which `analyze` replaces whole; "
+                             "move it out of the way", file=stray)
+    return folder
 
 
 def _read_manifest(out: Path) -> dict:
@@ -397,22 +486,27 @@ def verified_chunks(out: Path) -> dict[int, str]:
     good = {}
     for name, digest in recorded.items():
         path = out / "chunks" / name
-        if name.startswith("part-") and path.exists() and _sha256(path) == digest:
-            good[int(name[5:10])] = digest
+        k = chunk_index(name)  # (a line cut short by a kill names no chunk)
+        if k is not None and path.exists() and _sha256(path) == digest:
+            good[k] = digest
     return good
 
 
-def start(sweep: Sweep, out: Path, resume: bool, force: bool = False) -> set[int]:
-    """Create (or, with resume, check) the sweep folder; returns the chunks already done and intact."""
-    import shutil
+def check_replaceable(out: Path) -> None:
+    """--force replaces the sweep in `out` whole, so `out` may hold nothing but that sweep and its analysis."""
+    from simulation.interfaces import output
 
+    check_analysis_folder(out)  # (and removes what a killed `analyze` left beside it)
+    stray = foreign_entry(out, (*SWEEP_FILES, output.MARKER))
+    if stray is not None:
+        raise InputError("is not part of the sweep that --force would replace (the folder is replaced whole); "
+                         "move it out of the way or choose another --out", file=stray)
+
+
+def start(sweep: Sweep, out: Path, resume: bool) -> set[int]:
+    """Create (or, with resume, check) the sweep folder; returns the chunks already done and intact."""
     manifest = out / "manifest.json"
     digest = spec_hash(sweep)
-    if manifest.exists() and force and not resume:
-        for name in ("chunks", "analysis"):
-            shutil.rmtree(out / name, ignore_errors=True)
-        for name in ("manifest.json", "design.parquet", "spec.yaml"):
-            (out / name).unlink(missing_ok=True)
     if manifest.exists():
         if not resume:
             raise InputError("already holds a sweep; add --resume to finish it, --force to start it afresh, "
@@ -420,6 +514,7 @@ def start(sweep: Sweep, out: Path, resume: bool, force: bool = False) -> set[int
         if _read_manifest(out)["spec_hash"] != digest:
             raise InputError("holds a sweep of a different spec (or scenario, timeline, calibration or version); "
                              "--resume needs the same one", file=out)
+        chunk_files(out)  # refuses a stray file before any chunk is removed or run
         done = verified_chunks(out)
         for k in range(sweep.n_chunks):
             if k not in done and chunk_path(out, k).exists():
@@ -464,15 +559,32 @@ def write_chunk(out: Path, k: int, frame: pd.DataFrame) -> None:
 def run_sweep(sweep: Sweep, out: Path, workers: int = 1, scheduler: str | None = None, resume: bool = False,
               progress: bool = True, force: bool = False) -> int:
     """Run every chunk not yet on disk; returns how many chunks this call ran. A fresh sweep that
-    fails before its first chunk is written leaves nothing behind (so a retry needs no --resume)."""
+    fails before its first chunk is written leaves nothing behind (so a retry needs no --resume).
+    With force (and no resume), an earlier sweep in `out` is replaced only once the new one is
+    complete: the new one runs in a sibling folder swapped in at the end, so a failed or killed
+    sweep leaves the earlier one as it was (and the new one is not resumable)."""
     import shutil
 
     from tqdm import tqdm
 
+    from simulation.interfaces import output
+
+    out = Path(out)
+    output.check_out(out, "sweep", force=True)  # a file, a path through a file, an unwritable folder
+    if force and not resume and (out / "manifest.json").exists():
+        check_replaceable(out)
+        ran = 0
+
+        def write(tmp: Path) -> None:
+            nonlocal ran
+            ran = run_sweep(sweep, tmp, workers, scheduler, progress=progress)
+
+        output.write_atomically(out, write, "sweep", force=True)
+        return ran
     existed = out.exists()
     client = connect(scheduler) if scheduler is not None else None
     try:
-        done = start(sweep, out, resume, force)
+        done = start(sweep, out, resume)
         fresh = not done and not resume
         todo = tasks(sweep, done)
         size = sweep.spec.chunk_size
@@ -488,7 +600,7 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, scheduler: str | None =
             bar.close()  # so an error is printed on its own line, not on the bar's
             if fresh and ran == 0:
                 if existed:
-                    for name in ("chunks", "manifest.json", "design.parquet", "spec.yaml"):
+                    for name in SWEEP_FILES:
                         target = out / name
                         shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
                 else:
@@ -503,15 +615,16 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, scheduler: str | None =
 
 def read_results(out: Path) -> pd.DataFrame:
     """Every row of a sweep, in run order, from chunks whose checksums match."""
-    files = sorted((out / "chunks").glob("part-*.parquet"))
+    files = chunk_files(out)
     if not files:
         raise InputError("holds no sweep results (run `simulation sweep SPEC --out DIR` first)", file=out)
     good = verified_chunks(out)
-    for f in files:
-        if int(f.name[5:10]) not in good:
+    for k, f in files.items():
+        if k not in good:
             raise InputError("is damaged or unfinished (its checksum does not match); run the sweep again with "
                              "--resume to recompute it", file=f)
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).sort_values("run", ignore_index=True)
+    return pd.concat([pd.read_parquet(f) for f in files.values()], ignore_index=True).sort_values("run",
+                                                                                                   ignore_index=True)
 
 
 # ---- analysis ----
@@ -525,14 +638,12 @@ def analyze(out: Path) -> pd.DataFrame:
     """
     manifest = _read_manifest(out)
     spec_file = out / "spec.yaml"
-    data, root = read_yaml_mapping(spec_file, "sweep spec")
+    read_yaml_mapping(spec_file, "sweep spec")  # readable, before its hash is compared
     if hashlib.sha256(spec_file.read_bytes()).hexdigest() != manifest.get("spec_sha256"):
         raise InputError("was edited after the sweep ran (it no longer matches manifest.json); "
                          "run the edited spec as a new sweep", file=spec_file)
-    try:
-        spec = SweepSpec.model_validate(data)
-    except ValidationError as exc:
-        raise validation_error(exc, spec_file, root) from None
+    # checked as `sweep` checks it now (a sweep run before a check was added is refused here)
+    spec, _ = read_spec(spec_file)
     if spec.design == "grid":
         raise InputError("a grid design has no sensitivity indices; use sobol, morris or latin", file=out)
     results = read_results(out)
@@ -562,6 +673,10 @@ def analyze(out: Path) -> pd.DataFrame:
                 raise InputError(f"SALib cannot compute {spec.design} indices of {o.name} from {len(Y)} points "
                                  f"({type(exc).__name__}: {exc}); use more samples", file=out / "spec.yaml",
                                  field="samples") from None
+        table = pd.DataFrame(rows[-len(names):]).drop(columns=["output", "parameter"])
+        if not np.isfinite(table.to_numpy(dtype=float)).all():
+            raise InputError(f"SALib's {spec.design} indices of {o.name} from {len(Y)} points are not all finite "
+                             "numbers; use more samples", file=out / "spec.yaml", field="samples")
         for w in held:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return pd.DataFrame(rows)

@@ -400,17 +400,19 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from simulation.interfaces import output
 
     folder = Path(args.results)
+    sweep.check_analysis_folder(folder)  # before computing: only an earlier analysis is replaced
     table = sweep.analyze(folder)
 
     def write(tmp: Path) -> None:
         from simulation.interfaces import plots
 
-        output.write_csv(table, tmp / "sensitivity.csv")
-        plots.plot_sensitivity(table, tmp / "sensitivity.png")
+        csv, png = sweep.ANALYSIS_FILES
+        output.write_csv(table, tmp / csv)
+        plots.plot_sensitivity(table, tmp / png)
 
-    output.write_atomically(folder / "analysis", write, "analyze", force=True)
+    output.write_atomically(folder / sweep.ANALYSIS, write, "analyze")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    print(f"written to {folder / 'analysis'}")
+    print(f"written to {folder / sweep.ANALYSIS}")
     return 0
 
 
