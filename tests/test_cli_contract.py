@@ -163,7 +163,7 @@ def test_score_checks_the_alignments_whole(run_dir, tmp_path, capsys, edit, ment
 
 
 @pytest.mark.parametrize("text,mention", [
-    ("{not json", "invalid JSON"),
+    ("{not json", "not valid JSON"),
     ('{"parameters": {"threat_weight": -1}}', "parameters.threat_weight"),
     ('{"parameters": {"charisma": 1}}', "unknown parameter"),
     ('{"parameters": [1, 2]}', "parameters"),

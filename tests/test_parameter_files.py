@@ -254,7 +254,24 @@ def test_a_bad_file_or_record_is_refused(tmp_path, text, field):
 def test_a_file_that_cannot_be_read_is_an_input_error(tmp_path):
     path = tmp_path / "p.json"
     path.write_bytes(b"\xff\xfe{}")
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="not UTF-8"):
         read_parameter_file(path)
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="not found"):
         read_parameter_file(tmp_path / "missing.json")
+    with pytest.raises(InputError, match="not a regular file"):  # a device would stream forever
+        read_parameter_file(Path("/dev/zero"))
+
+
+@pytest.mark.parametrize("runs", ["1", "12"])
+def test_a_record_of_weights_is_what_the_run_records(tmp_path, runs):
+    """A record's weights are the ones the runs use, so they are what parameters.json says ran
+    (it said the calibrated ones), for a few runs and for many."""
+    record = json.loads(CALIBRATED.read_text())
+    record["parameters"]["threat_weight"] = 1.0
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps({"parameters": record["parameters"]}))
+    out = tmp_path / "out"
+    done = cli("run", BASELINE, "--runs", runs, "--no-plots", "--parameters", path, "--out", out, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = json.loads((out / "parameters.json").read_text())
+    assert written["parameter_source"] == str(path) and written["parameters"]["threat_weight"] == 1.0

@@ -29,7 +29,7 @@ import numpy as np
 
 from simulation.engine.params import Parameters
 from simulation.engine.shocks import stream
-from simulation.errors import InputError
+from simulation.errors import InputError, read_text_file
 
 #: The committed posterior (written by `simulation posterior ... --write-baseline`).
 POSTERIOR = Path(__file__).resolve().parents[1] / "data" / "posterior.json"
@@ -204,17 +204,33 @@ def _read_posterior(path: Path, data: dict[str, Any]) -> Posterior:
 def _read_point(path: Path, values: object) -> dict[str, float]:
     if not isinstance(values, dict) or not values:
         raise InputError("expected a non-empty object of parameter values", file=path, field="parameters")
-    bounds, base = Parameters.bounds(), Parameters.baseline()
     point: dict[str, float] = {}
     for name, value in values.items():
-        if name not in bounds:
+        if name not in Parameters.bounds():
             raise InputError(f"unknown parameter {name!r}", file=path, field=f"parameters.{name}")
         point[name] = _weight(path, f"parameters.{name}", name, value)
-        if name in Parameters.input_stage() and point[name] != getattr(base, name):
-            raise InputError(f"{name} acts when the inputs are built, so --parameters cannot change it from "
-                             f"{getattr(base, name)!r}; set it in the scenario's parameters", file=path,
-                             field=f"parameters.{name}")
     return point
+
+
+def _read_json(path: Path) -> object:
+    """A JSON file a user gave, read whole (errors.read_text_file: a regular UTF-8 file of at most
+    MAX_FILE_BYTES) and parsed with duplicate keys refused."""
+    text = read_text_file(path, "parameter file", MAX_FILE_BYTES)
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"not a valid parameter file: {exc}", file=path) from None
+
+
+def read_parameter_record(path: Path) -> dict[str, float]:
+    """The `parameters` object of a record (a run's parameters.json, calibrated.json), each name a
+    parameter and each value a finite number inside its documented bounds."""
+    data = _read_json(path)
+    if not isinstance(data, dict) or "parameters" not in data:
+        raise InputError("expected an object with a 'parameters' object", file=path, field="parameters")
+    return _read_point(path, data["parameters"])
 
 
 def read_parameter_file(path: Path) -> Posterior | dict[str, float]:
@@ -227,25 +243,21 @@ def read_parameter_file(path: Path) -> Posterior | dict[str, float]:
     keys are left alone), returned as that mapping. Every name must be a parameter and every value
     a finite number inside its documented bounds (`Parameters.bounds()`). Parameters that act when
     the inputs are built cannot be drawn per run, nor changed from the calibration by a record."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputError(f"larger than {MAX_FILE_BYTES // 2**20} MB; not a parameter file", file=path)
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read parameter file: {getattr(exc, 'strerror', None) or exc}", file=path) from None
-    try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path, line=exc.lineno) from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"not a valid parameter file: {exc}", file=path) from None
+    data = _read_json(path)
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object (a posterior or a parameter record), got a {type(data).__name__}",
                          file=path)
+    if "parameters" in data and not any(key in data for key in _POSTERIOR_KEYS[:3]):
+        point = _read_point(path, data["parameters"])
+        base = Parameters.baseline()
+        for name in Parameters.input_stage():
+            if name in point and point[name] != getattr(base, name):
+                raise InputError(f"{name} acts when the inputs are built, so --parameters cannot change it from "
+                                 f"{getattr(base, name)!r}; set it in the scenario's parameters", file=path,
+                                 field=f"parameters.{name}")
+        return point
     if any(key in data for key in _POSTERIOR_KEYS[:3]):
         return _read_posterior(path, data)
-    if "parameters" in data:
-        return _read_point(path, data["parameters"])
     raise InputError("expected a posterior (names, samples, weights) or a parameter record (parameters)", file=path)
 
 
@@ -269,6 +281,11 @@ class ParameterSource:
         names = [n for n in self.posterior.names if n not in set(keep)]
         columns = [self.posterior.names.index(n) for n in names]
         return params.vary(names, self.posterior.samples[self.posterior.draws_for(seeds)][:, columns])
+
+    def fixed(self, params: Parameters, keep: tuple[str, ...] = ()) -> Parameters:
+        """The weights every run of the batch shares: a record's values in place of `params`' (a
+        scenario's own overrides, `keep`, kept), else `params`; what a run's parameters.json records."""
+        return self.for_runs(params, [], keep) if self.point is not None else params
 
     @classmethod
     def parse(cls, spec: str) -> ParameterSource:

@@ -65,9 +65,11 @@ def run_scenario(scenario: Scenario, seeds: Iterable[int] | None = None,
 
     events = scenario_events(scenario)
     inputs, params = scenario_inputs(scenario, events)
+    source = source or ParameterSource()
+    params = source.fixed(params, tuple(scenario.overrides()))  # a record's weights, recorded and scored as run
     seeds = list(scenario.seeds if seeds is None else seeds)
     base = seeds[:BASELINE_RUNS]
-    weights = _batch(((source or ParameterSource()).for_runs(params, seeds, tuple(scenario.overrides())), len(seeds)),
+    weights = _batch((source.for_runs(params, seeds, tuple(scenario.overrides())), len(seeds)),
                      (balance_of_power_only(params), len(base)))
     both = trace(inputs, weights, seeds + base, dynamics.INSTRUMENTS)
     return FewRuns(inputs, params, events, both.runs(slice(0, len(seeds))), both.alignment[len(seeds):])

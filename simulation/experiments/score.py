@@ -301,24 +301,8 @@ def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
 
 
 def read_parameters(path: Path) -> Parameters:
-    """The parameters a run used (its parameters.json), each known and inside its documented bounds."""
-    import json
+    """The parameters a run used (its parameters.json), each known and inside its documented bounds
+    (checked as any parameter file is: posterior.read_parameter_record)."""
+    from simulation.experiments.posterior import read_parameter_record
 
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))["parameters"]
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read: {exc}", file=path) from None
-    except ValueError as exc:
-        raise InputError(f"invalid JSON: {exc}", file=path) from None
-    except (KeyError, TypeError):
-        raise InputError("expected an object with a 'parameters' object", file=path, field="parameters") from None
-    if not isinstance(values, dict):
-        raise InputError("expected an object of parameter values", file=path, field="parameters")
-    bounds = Parameters.bounds()
-    for name, value in values.items():
-        if name not in bounds:
-            raise InputError(f"unknown parameter {name!r}", file=path, field=f"parameters.{name}")
-        lo, hi = bounds[name]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-            raise InputError(f"expected a number in [{lo}, {hi}], got {value!r}", file=path, field=f"parameters.{name}")
-    return Parameters(**{**Parameters().as_dict(), **{k: float(v) for k, v in values.items()}})
+    return Parameters(**{**Parameters().as_dict(), **read_parameter_record(path)})

@@ -147,6 +147,7 @@ def _run_many(args: argparse.Namespace, scenario, seeds: list[int], split: int) 
     targets = load_targets()
     events = scenario_events(scenario)
     inputs, params = scenario_inputs(scenario, events)
+    params = _source(args).fixed(params, tuple(scenario.overrides()))  # a record's weights, recorded as run
     result: dict = {}
 
     def write(folder: Path) -> None:
