@@ -77,6 +77,17 @@ def test_duplicate_event_id(tmp_path, capsys):
     # one file cannot both remove an event and edit it
     ("events:\n  remove: [x1]\n  scale: [{id: x1, factor: 0.5}]\n", ["events.scale.0.id", "removed by this scenario"]),
     ("events:\n  remove: [x1]\n  move: [{id: x1, by: 1}]\n", ["events.move.0.id", "removed by this scenario"]),
+    # an added event's number written as text, or lasting past the period
+    ("events:\n  add: [{id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: '0.5', source: s}]\n",
+     ["events.add.0.value", "written as one"]),
+    ("events:\n  add: [{id: y1, year: 1980, until: 2090, kind: internal_conflict, actor: IND, value: 0.5, source: s}]\n",
+     ["events.add.0.until", "after the period's end"]),
+    # a set near the largest float, then scaled: refused rather than run on infinity
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, set: 1.0e+307}\n  - {series: gdp, actor: IND, from: 1980, scale: 100}\n",
+     ["inputs.1", "overflow"]),
+    # the Python name of a field is not a key of the file
+    ("inputs:\n  - {series: gdp, actor: IND, from_: 1980, scale: 2}\n", ["inputs.0", "from"]),
+    ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: 1.0000001}\n", ["set 1.0000001"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)

@@ -119,7 +119,7 @@ class InputEdit(BaseModel):
     """Change one input series from a year on (to `until`, default the end): set it, scale it, or
     scale its growth since `from` (growth 0.5: grows half as fast)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+    model_config = STRICT  # `from` by its name only: the field's Python name from_ is not a key of the file
     series: Literal[tuple(EDITABLE_SERIES)]  # type: ignore[valid-type]
     actor: str
     target: str | None = None
@@ -282,7 +282,7 @@ def _check(s: Scenario) -> None:
         low, high = series.schema()[edit.series]["bounds"]
         if edit.set is not None and not low <= edit.set <= high:
             bounds = f"at least {low:g}" if high >= series.UNBOUNDED else f"within {low:g}..{high:g}"
-            raise _fail(f"set {edit.set:g} is outside the range of {edit.series} ({bounds})", where, "set")
+            raise _fail(f"set {edit.set:.12g} is outside the range of {edit.series} ({bounds})", where, "set")
     for move, where in s.moves:
         if move.to is not None and not lo <= move.to <= hi:
             raise _fail(f"year {move.to} is outside the period {lo}-{hi}", where, "to")
@@ -300,9 +300,18 @@ def scenario_events(s: Scenario) -> list[Event]:
         except InputError as exc:  # same checks as a timeline row, reported at the scenario's field
             raise _fail(exc.message, where, exc.field) from None
         if added.id in by_id:
-            raise _fail(f"event id {added.id!r} already exists in the timeline", where, "id")
+            removed = any(eid == added.id for eid, _ in s.removes)
+            raise _fail(f"event id {added.id!r} already exists in the timeline" +
+                        (" (a scenario of the chain removes it; give the new event an id of its own)" if removed else ""),
+                        where, "id")
         if not s.period.start <= added.year <= s.period.end:
             raise _fail(f"year {added.year} is outside the period {s.period.start}-{s.period.end}", where, "year")
+        if add.until is not None and add.until > s.period.end:
+            raise _fail(f"until {add.until} is after the period's end ({s.period.end})", where, "until")
+        if isinstance(add.value, str) and has_strength(added.kind):  # a regime's value is its label; others are numbers
+            raise _fail(f"the value of an event of kind {added.kind} is a number in [0, 1], written as one "
+                        f"(not {add.value!r})",
+                        where, "value")
         by_id[added.id] = added
     known = set(by_id)
 
@@ -312,16 +321,22 @@ def scenario_events(s: Scenario) -> list[Event]:
             hint = f" (similar: {near})" if near else ""
             raise _fail(f"unknown event id {eid!r}{hint}", where, field)
 
-    removed_by: dict[str, Path] = {}
+    def depth(where: Where) -> int:  # a file's place in the chain, root first (an edit made in the app: last)
+        return s.files.index(where.file) if where.file in s.files else len(s.files)
+
+    removed_at: dict[str, Where] = {}
     for eid, where in s.removes:
         check_id(eid, where, None)
         by_id.pop(eid, None)
-        removed_by[eid] = where.file
+        removed_at.setdefault(eid, where)
 
     def not_removed_here(eid: str, where: Where, what: str) -> None:
-        # a file that extends another may remove what its parent edits; one file doing both contradicts itself
-        if eid in removed_by and removed_by[eid] == where.file:
-            raise _fail(f"event {eid!r} is removed by this scenario, so it cannot also be {what}", where, "id")
+        # a file may remove what a file it extends edits (the child overrides); an edit of an event its
+        # own file, or a file it extends, removed would be dropped unseen, so it is refused
+        removed = removed_at.get(eid)
+        if removed is not None and depth(removed) <= depth(where):
+            by = "this scenario" if removed.file == where.file else f"{removed.file}, which this scenario extends"
+            raise _fail(f"event {eid!r} is removed by {by}, so it cannot be {what}", where, "id")
 
     for scale, where in s.scales:
         check_id(scale.id, where, "id")
@@ -346,28 +361,38 @@ def scenario_events(s: Scenario) -> list[Event]:
 
 
 def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> Inputs:
-    """The inputs with each series edit applied, in order, and kept within the series' range."""
+    """The inputs with each series edit applied, in order, and kept within the series' range; an
+    edit that makes a series overflow (a set near the largest float, then scaled) is refused."""
     changed: dict[str, np.ndarray] = {}
-    first = int(inputs.years[0])
-    for edit, _ in edits:
+    for edit, where in edits:
         arr = changed.get(edit.series)
         if arr is None:
             arr = changed[edit.series] = getattr(inputs, edit.series).copy()
-        t0 = edit.from_ - first
-        t1 = (edit.until if edit.until is not None else int(inputs.years[-1])) - first + 1
-        index = (slice(t0, t1), INDEX[edit.actor]) + ((INDEX[edit.target],) if edit.target else ())
-        if edit.set is not None:
-            arr[index] = edit.set
-        elif edit.scale is not None:
-            arr[index] = arr[index] * edit.scale
-        elif edit.growth is not None:
-            base = arr[(t0, *index[1:])]
-            ratio = np.divide(arr[index], base, out=np.ones_like(arr[index]), where=base > 0)
-            arr[index] = base * np.power(np.clip(ratio, 1e-12, None), edit.growth)
-        lo, hi = series.schema()[edit.series]["bounds"]
-        # a series without an upper bound (GDP) stays positive: growth rates divide by it
-        np.clip(arr, lo if hi < series.UNBOUNDED else 1e-9, hi, out=arr)
+        with np.errstate(over="ignore"):  # refused below, once, in the user's words
+            edited = _apply(arr, edit, int(inputs.years[0]), int(inputs.years[-1]))
+        if not np.isfinite(edited).all():
+            raise _fail(f"makes {edit.series} overflow (larger than {np.finfo(float).max:.3g}); use a smaller value",
+                        where)
     return dataclasses.replace(inputs, **changed)
+
+
+def _apply(arr: np.ndarray, edit: InputEdit, first: int, last: int) -> np.ndarray:
+    """One series edit, in place on `arr` (the series, years first); returns the edited cells."""
+    t0 = edit.from_ - first
+    t1 = (edit.until if edit.until is not None else last) - first + 1
+    index = (slice(t0, t1), INDEX[edit.actor]) + ((INDEX[edit.target],) if edit.target else ())
+    if edit.set is not None:
+        arr[index] = edit.set
+    elif edit.scale is not None:
+        arr[index] = arr[index] * edit.scale
+    elif edit.growth is not None:
+        base = arr[(t0, *index[1:])]
+        ratio = np.divide(arr[index], base, out=np.ones_like(arr[index]), where=base > 0)
+        arr[index] = base * np.power(np.clip(ratio, 1e-12, None), edit.growth)
+    lo, hi = series.schema()[edit.series]["bounds"]
+    # a series without an upper bound (GDP) stays positive: growth rates divide by it
+    np.clip(arr, lo if hi < series.UNBOUNDED else 1e-9, hi, out=arr)
+    return arr[index]
 
 
 def scenario_inputs(s: Scenario, events: list[Event] | None = None) -> tuple[Inputs, Parameters]:

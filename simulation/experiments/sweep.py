@@ -711,8 +711,11 @@ def _indices(spec: SweepSpec, problem: dict, names: list[str], X: np.ndarray, Y:
         from SALib.analyze import delta
 
         r = delta.analyze(problem, X, Y, conf_level=0.95, seed=_bootstrap_seed(spec.seed))
+        # Borgonovo's delta with plain bootstrap resampling: SALib 1.6 names it delta_raw (beside two
+        # variants of its own), 1.5 named it delta
+        key = "delta_raw" if "delta_raw" in r else "delta"
         for k, n in enumerate(names):
-            rows.append({"output": output, "parameter": n, "delta": r["delta"][k], "delta_conf": r["delta_conf"][k],
+            rows.append({"output": output, "parameter": n, "delta": r[key][k], "delta_conf": r[f"{key}_conf"][k],
                          "S1": r["S1"][k], "S1_conf": r["S1_conf"][k]})
     else:
         raise ValueError("a grid design has no sensitivity indices")
