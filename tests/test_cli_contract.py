@@ -103,6 +103,10 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["calibrate", "--out", "o", "--rolling-origin", ","], "--rolling-origin"),
     (["calibrate", "--out", "o", "--rolling-origin", "1900"], "--rolling-origin"),
     (["calibrate", "--out", "o", "--budget-spread", "4x"], "--budget-spread"),
+    (["calibrate", "--out", "o", "--rolling-origin", "1950,"], "--rolling-origin"),
+    (["calibrate", "--out", "o", "--budget-spread", "40,40"], "twice"),
+    # seeds of a budget spread without the spread: refused, not silently a full calibration
+    (["calibrate", "--out", "o", "--spread-seeds", "1"], "--budget-spread"),
     (["score", "somewhere", "--split-year", "1800"], "--split-year"),
     (["run"], "required"),
     (["fly"], "invalid choice"),
@@ -172,6 +176,13 @@ def test_score_checks_parameters_json(run_dir, tmp_path, capsys, text, mention):
     folder = _edit_alignments(run_dir, tmp_path, lambda ls: ls)
     (folder / "parameters.json").write_text(text)
     refused(capsys, ["score", str(folder), "--no-baselines"], "parameters.json", mention, watch=folder)
+
+
+def test_score_refuses_a_parameters_json_that_is_a_link_to_nothing(run_dir, tmp_path, capsys):
+    """It was taken for a missing record, so the run was scored with the calibrated weights."""
+    folder = _edit_alignments(run_dir, tmp_path, lambda ls: ls)
+    (folder / "parameters.json").symlink_to(tmp_path / "nowhere.json")
+    refused(capsys, ["score", str(folder), "--no-baselines"], "parameters.json", "not found")
 
 
 def test_score_prints_and_writes_only_where_asked(run_dir, tmp_path, capsys):
@@ -325,6 +336,7 @@ def test_compare_pairs_runs_by_calendar_year(tmp_path, capsys):
     # and the summary says where the early differences come from, not only from inputs
     summary = (out / "summary.md").read_text()
     assert "late's later start in 1980" in summary and "neutral stances" in summary
+    assert "compared on the years both simulate, 1980-2024" in summary
 
 
 # ---- sweeps ----

@@ -281,6 +281,11 @@ def summary_markdown(c: Comparison | Paired, diffs: pd.DataFrame, div: pd.DataFr
              f"the changed inputs and from {c.alt.name if starts[1] > starts[0] else c.base.name}'s later start "
              f"in {max(starts)}: its runs begin then with neutral stances and no memory of the years before "
              f"(the other scenario starts in {min(starts)}), so differences in its first years are the start's")
+    shared = (max(starts), min(c.base.period.end, c.alt.period.end))
+    if (c.base.period.start, c.base.period.end) != (c.alt.period.start, c.alt.period.end):
+        lines += [f"The scenarios simulate different periods ({c.base.name} {c.base.period.start}-{c.base.period.end}, "
+                  f"{c.alt.name} {c.alt.period.start}-{c.alt.period.end}); they are compared on the years both "
+                  f"simulate, {shared[0]}-{shared[1]}.", ""]
     lines += [f"Both scenarios were run {runs} times with the same random seeds, {weights}; every difference "
               f"below comes from {cause}. A difference counts as clear when its 95% interval "
               f"excludes zero and it is at least {MIN_EFFECT} on the -1..+1 scale, and as **robust** when, "

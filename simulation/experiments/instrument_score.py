@@ -179,6 +179,8 @@ def table_5_1(arms: np.ndarray, years: np.ndarray) -> list[dict]:
     record = supplier_shares(tuple(TABLE_5_1))
     out = []
     for (start, end), thesis in TABLE_5_1.items():
+        if not years[0] <= start <= end <= years[-1]:  # a window the run did not simulate (a shorter period)
+            continue
         model = model_shares(arms, years, start, end)[:, INDEX["PAK"]].mean(axis=0)
         sipri = record.of("PAK", (start, end))
         for supplier, share in thesis.items():

@@ -203,7 +203,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         output.check_file(Path(args.out), args.force)
     stack, years, runs = read_alignments(path)
     used = path.with_name("parameters.json")
-    params = read_parameters(used) if used.exists() else Parameters.baseline()
+    # a link to nothing is read (and refused), not taken for a missing record
+    params = read_parameters(used) if used.exists() or used.is_symlink() else Parameters.baseline()
     if args.split_year is not None and not years[0] <= args.split_year <= years[-1]:
         raise InputError(f"{args.split_year} is outside the scored years {years[0]}-{years[-1]}", field="--split-year")
     split = args.split_year if args.split_year is not None else split_year()
@@ -228,6 +229,9 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from simulation.engine.params import ABLATIONS, CALIBRATED
     from simulation.interfaces import output
 
+    if args.spread_seeds is not None and not args.budget_spread:
+        raise InputError("--spread-seeds sets the optimizer seeds of --budget-spread; give --budget-spread too",
+                         field="--spread-seeds")
     if args.rolling_origin or args.leave_one_pair_out or args.budget_spread:
         return _cmd_validate(args)
     workers = contract.cap_workers(args.workers)
@@ -315,8 +319,8 @@ def _add_validation_flags(cal: argparse.ArgumentParser) -> None:
                      help="refit to --fit-until without each pair in turn and score the held-out pair")
     cal.add_argument("--budget-spread", metavar="GENERATIONS", type=contract.counts(1, 100_000),
                      help="refit to --fit-until at these budgets x --spread-seeds, e.g. 40,80,150")
-    cal.add_argument("--spread-seeds", default=[0, 1, 2], metavar="SEEDS", type=contract.counts(0, 2**32 - 1),
-                     help="optimizer seeds (default 0,1,2)")
+    cal.add_argument("--spread-seeds", default=None, metavar="SEEDS", type=contract.counts(0, 2**32 - 1),
+                     help="optimizer seeds of --budget-spread (default 0,1,2)")
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -330,7 +334,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     budget = _budget(args)
     started = time.perf_counter()
     tables = validation.validation_tables(args.rolling_origin or [], args.leave_one_pair_out, args.budget_spread or [],
-                                          args.spread_seeds, budget, workers, args.fit_until)
+                                          args.spread_seeds or [0, 1, 2], budget, workers, args.fit_until)
     meta = {"command": "python -m simulation calibrate " + " ".join(args.raw), "budget": budget.describe(),
             "seconds": round(time.perf_counter() - started, 1)}
 
@@ -529,7 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="processes in all, this one included (default 1; capped at the cores present)")
     sw.add_argument("--scheduler", type=SCHEDULER, help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
     sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    sw.add_argument("--force", action="store_true", help="discard an earlier sweep in --out and start afresh")
+    sw.add_argument("--force", action="store_true", help="replace an earlier sweep in --out once the new one is complete")
     sw.set_defaults(func=_cmd_sweep)
 
     an = sub.add_parser("analyze", help="sensitivity indices of a finished sweep (SALib)")
@@ -595,5 +599,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         return contract.fail(exc)
     except KeyboardInterrupt:
-        print("interrupted; --out left unchanged", file=sys.stderr)
+        # a sweep keeps the chunks it finished (--resume goes on); every other command, and a sweep
+        # replacing another (--force), publishes whole
+        chunked = args.command == "sweep" and (args.resume or not args.force)
+        print("interrupted; the sweep's finished chunks are kept (add --resume to go on)" if chunked
+              else "interrupted; --out left unchanged", file=sys.stderr)
         return 130

@@ -78,9 +78,12 @@ def count(low: int, high: int) -> Callable[[str], object]:
 def counts(low: int, high: int, most: int = 100) -> Callable[[str], object]:
     """A comma-separated list of 1..`most` whole numbers, each in low..high (origins, budgets, seeds)."""
     def check(text: str) -> list[int]:
-        values = [_integer(v.strip()) for v in text.split(",") if v.strip()]
-        if not values:
+        items = [v.strip() for v in text.split(",")]
+        if not text.strip() or "" in items:
             raise ValueError(f"expected comma-separated whole numbers, got {text!r}")
+        values = [_integer(v) for v in items]
+        if len(set(values)) < len(values):
+            raise ValueError(f"lists {next(v for v in values if values.count(v) > 1)} twice")
         if len(values) > most:
             raise ValueError(f"at most {most} values, got {len(values)}")
         outside = [v for v in values if not low <= v <= high]
