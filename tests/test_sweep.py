@@ -203,6 +203,7 @@ def test_run_and_chunk_counts(tmp_path):
     ("name: score, kind: score", "name: point, kind: score", "sobol.yaml:13: field 'outputs.2.name': output name 'point'"),
     ("name: score, kind: score", "name: inertia, kind: score", "field 'outputs.2.name': output name 'inertia'"),
     ("samples: 8", "samples: 1", "field 'samples': a sobol design needs at least 2 samples"),
+    ("samples: 8", "samples: 12", "field 'samples': a sobol design needs a power of 2 samples"),
     ("design: sobol\nsamples: 8", "design: morris\nsamples: 1", "a morris design needs at least 2 samples"),
 ])
 def test_bad_specs_give_clean_errors(tmp_path, capsys, old, new, message):

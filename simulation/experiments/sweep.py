@@ -173,6 +173,12 @@ def read_spec(path: Path) -> tuple[SweepSpec, Any]:
     if spec.samples < need:
         raise InputError(f"a {spec.design} design needs at least {need} samples, got {spec.samples}: {what}",
                          file=path, line=line_of(root, ("samples",)), field="samples")
+    if spec.design == "sobol" and spec.samples & (spec.samples - 1):
+        # SALib warns and samples anyway; its estimates assume the balance of a 2^m-point Sobol' sequence
+        below = 1 << (spec.samples.bit_length() - 1)
+        raise InputError(f"a sobol design needs a power of 2 samples (the Sobol' sequence is balanced only at "
+                         f"2^m points), got {spec.samples}; use {below} or {2 * below}",
+                         file=path, line=line_of(root, ("samples",)), field="samples")
     for k, o in enumerate(spec.outputs):
         if o.name in ROW_COLUMNS or o.name in spec.parameters:
             raise InputError(f"output name {o.name!r} is taken: every row stores {', '.join(ROW_COLUMNS)} and each "
