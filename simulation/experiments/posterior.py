@@ -128,6 +128,18 @@ def _weight(path: Path, where: str, name: str, value: object) -> float:
     return number
 
 
+def _non_negative(path: Path, key: str, what: str, value: object, length: int) -> np.ndarray:
+    """A list of `length` finite numbers, each at least 0 (draw weights, distances)."""
+    out = np.empty(length)
+    for i, item in enumerate(_list(path, key, value, length)):
+        number = _finite(item)
+        if number is None or number < 0:
+            raise InputError(f"{what} must be a finite number, at least 0, got {_show(item)}", file=path,
+                             field=f"{key}[{i}]")
+        out[i] = number
+    return out
+
+
 def _list(path: Path, where: str, value: object, length: int | None = None) -> list[Any]:
     if not isinstance(value, list):
         raise InputError(f"expected a list, got {type(value).__name__}", file=path, field=where)
@@ -171,13 +183,7 @@ def _read_posterior(path: Path, data: dict[str, Any]) -> Posterior:
     if len(bad):
         i, j = (int(k) for k in bad[0])
         _weight(path, f"samples[{i}][{j}]", names[j], rows[i][j])  # raises, saying which bound
-    weights = np.empty(len(rows))
-    for i, value in enumerate(_list(path, "weights", data["weights"], len(rows))):
-        w = _finite(value)
-        if w is None or w < 0:
-            raise InputError(f"a draw weight must be a finite number, at least 0, got {_show(value)}", file=path,
-                             field=f"weights[{i}]")
-        weights[i] = w
+    weights = _non_negative(path, "weights", "a draw weight", data["weights"], len(rows))
     with np.errstate(over="ignore"):
         total = float(weights.sum())
     if not math.isfinite(total):  # every weight is finite, their sum need not be
@@ -187,14 +193,8 @@ def _read_posterior(path: Path, data: dict[str, Any]) -> Posterior:
         raise InputError("every draw weight is 0; at least one must be positive", file=path, field="weights")
     if abs(total - 1.0) > 1e-9:  # relative weights; a file whose weights sum to 1 is used exactly as written
         weights = weights / total
-    distances = np.zeros(len(rows))
-    if "distances" in data:
-        for i, value in enumerate(_list(path, "distances", data["distances"], len(rows))):
-            d = _finite(value)
-            if d is None or d < 0:
-                raise InputError(f"a distance must be a finite number, at least 0, got {_show(value)}", file=path,
-                                 field=f"distances[{i}]")
-            distances[i] = d
+    distances = (_non_negative(path, "distances", "a distance", data["distances"], len(rows)) if "distances" in data
+                 else np.zeros(len(rows)))
     diagnostics = data.get("diagnostics", {})
     if not isinstance(diagnostics, dict):
         raise InputError("expected an object", file=path, field="diagnostics")
