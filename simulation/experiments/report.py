@@ -198,8 +198,10 @@ def instrument_report(parts: dict[str, list], mean_arms: np.ndarray, years: np.n
         s = InstrumentScore(np.concatenate([x.supplier_fit for x in scores]),
                             np.concatenate([x.sanctions for x in scores]), scores[0].windows,
                             np.concatenate([x.window_fit for x in scores]))
-        out[k] = {"supplier_fit": round(float(np.nanmean(s.supplier_fit)), 4),
-                  "supplier_fit_sd": round(float(np.nanstd(s.supplier_fit)), 4),
+        # (a span without a SIPRI window, such as a fit to 1950, has no supplier fit: NaN, written as null)
+        fits = s.supplier_fit[np.isfinite(s.supplier_fit)]
+        out[k] = {"supplier_fit": round(float(fits.mean()), 4) if fits.size else float("nan"),
+                  "supplier_fit_sd": round(float(fits.std()), 4) if fits.size else float("nan"),
                   "sanctions": round(float(s.sanctions.mean()), 4),
                   "windows": {f"{r}:{a}-{b}": round(float(s.window_fit[:, c].mean()), 3)
                               for c, (r, a, b) in enumerate(s.windows)}}
