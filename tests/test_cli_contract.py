@@ -105,6 +105,9 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["calibrate", "--out", "o", "--budget-spread", "4x"], "--budget-spread"),
     (["calibrate", "--out", "o", "--rolling-origin", "1950,"], "--rolling-origin"),
     (["calibrate", "--out", "o", "--budget-spread", "40,40"], "twice"),
+    # the committed baseline holds every variant's fit: no --write-baseline without --ablation, nor with a validation
+    (["calibrate", "--out", "o", "--write-baseline"], "--ablation"),
+    (["calibrate", "--out", "o", "--ablation", "--write-baseline", "--rolling-origin", "1970"], "--write-baseline"),
     # seeds of a budget spread without the spread: refused, not silently a full calibration
     (["calibrate", "--out", "o", "--spread-seeds", "1"], "--budget-spread"),
     (["score", "somewhere", "--split-year", "1800"], "--split-year"),
@@ -271,6 +274,14 @@ def test_replacing_a_result_through_a_link_leaves_no_link_behind(tmp_path, capsy
     assert main(["run", str(scenario), "--seed", "2", "--out", str(tmp_path / "link"), "--no-plots"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "s.yaml", "target"]
     assert json.loads((target / "parameters.json").read_text())["seeds"] == [1]  # the link's target is kept
+
+
+def test_app_refuses_a_port_in_use_in_one_line(capsys):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        refused(capsys, ["app", "--port", str(port)], "--port", f"127.0.0.1:{port}")
 
 
 def test_a_link_to_nothing_as_out_is_refused_naming_it(tmp_path, capsys):

@@ -83,11 +83,17 @@ def test_duplicate_event_id(tmp_path, capsys):
     ("events:\n  add: [{id: y1, year: 1980, until: 2090, kind: internal_conflict, actor: IND, value: 0.5, source: s}]\n",
      ["events.add.0.until", "after the period's end"]),
     # a set near the largest float, then scaled: refused rather than run on infinity
-    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, set: 1.0e+307}\n  - {series: gdp, actor: IND, from: 1980, scale: 100}\n",
-     ["inputs.1", "overflow"]),
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, set: 1.0e+11}\n  - {series: gdp, actor: IND, from: 1980, scale: 100}\n",
+     ["inputs.1", "beyond any economy"]),
     # the Python name of a field is not a key of the file
     ("inputs:\n  - {series: gdp, actor: IND, from_: 1980, scale: 2}\n", ["inputs.0", "from"]),
     ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: 1.0000001}\n", ["set 1.0000001"]),
+    # growth scales the change since a base that must be positive (a zero base wiped the series out)
+    ("inputs:\n  - {series: nuclear, actor: CHN, from: 1947, growth: 1.0}\n", ["inputs.0.growth", "above 0 in 1947"]),
+    # a GDP beyond any economy overflowed the rules' sums of GDPs
+    ("inputs:\n  - {series: gdp, actor: USA, from: 1980, set: 1.0e+308}\n", ["inputs.0", "beyond any economy"]),
+    # the same seed twice would count one run twice
+    ("seeds: [3, 3]\n", ["s.yaml:3", "seeds", "lists seed 3 twice"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)

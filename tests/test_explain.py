@@ -97,6 +97,14 @@ def test_split_by_third_state_adds_up(traced):
     assert set(np.unique(traced.by_third["structural balance"])) <= {0.0, 1.0}
 
 
+def test_an_unmoved_pair_is_said_to_stay_where_it_was(traced):
+    """A change that rounds to 0.00 is neither converging nor drawing apart."""
+    e = explain.explain_change(traced, "IND", "PAK", 1963, 1965)
+    still = explain.Explanation(e.a, e.b, e.start, e.end, (0.25, 0.25), e.stance_ab, e.stance_ba, e.table, e.by_third)
+    text = explain.explanation_markdown(still)
+    assert "stay where they were" in text and "stayed where they were" in text and "drew apart" not in text
+
+
 def test_pakistan_wants_india_against_china_in_1965(traced):
     """A miss the README reports (in sample): in the year of their war Pakistan's balancing pull
     toward India is mostly against China, whose power and remembered acts it reads as a threat."""

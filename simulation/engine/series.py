@@ -20,6 +20,9 @@ from simulation.rules.types import IDEOLOGY_AXES, Array
 
 Per = Literal["state", "pair", "ideology", "static"]
 UNBOUNDED = float("inf")
+#: What a scenario may make an unbounded series (GDP, GDP per person) at most, in its unit: ten
+#: thousand times today's world output, so that the rules' sums of GDPs stay finite.
+MAX_EDITED = 1e12
 
 
 def _series(per: Per, unit: str, bounds: tuple[float, float], neutral: float, doc: str,

@@ -351,8 +351,10 @@ def explanation_markdown(e: Explanation, min_share: float = 0.005) -> str:
     """The ranked table in words: what moved the pair, largest first."""
     a, b = _name(e.a, e.end), _name(e.b, e.end)
     change = e.alignment[1] - e.alignment[0]
-    verb = "converged" if change > 0 else "drew apart"
-    lines = [f"# Why did {a} and {b} {'converge' if change > 0 else 'draw apart'} from {e.start} to {e.end}?", "",
+    # (a change that rounds to 0.00 in the text is no change)
+    verb, ask = (("converged", "converge") if change >= 0.005 else ("drew apart", "draw apart") if change <= -0.005
+                 else ("stayed where they were", "stay where they were"))
+    lines = [f"# Why did {a} and {b} {ask} from {e.start} to {e.end}?", "",
              f"In the model their alignment went from {e.alignment[0]:+.2f} to {e.alignment[1]:+.2f} "
              f"({change:+.2f}): they {verb}. {_of(a)} stance toward {b} went from {e.stance_ab[0]:+.2f} to "
              f"{e.stance_ab[1]:+.2f}; {_of(b)} toward {a} from {e.stance_ba[0]:+.2f} to {e.stance_ba[1]:+.2f}.", "",

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, field_validator, model_validator
 
 from simulation.engine import series
 from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labels
@@ -150,6 +150,13 @@ class ScenarioFile(BaseModel):
                                  "or, if not found there, to the package data directory")
     events: EventEdits = Field(default_factory=EventEdits)
     inputs: list[InputEdit] = Field(default_factory=list)
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct(cls, seeds: list[int] | None) -> list[int] | None:
+        if seeds is not None and len(set(seeds)) < len(seeds):  # the same run twice would count twice
+            raise ValueError(f"lists seed {next(x for x in seeds if seeds.count(x) > 1)} twice")
+        return seeds
 
 
 #: Which model validates each section, to list the allowed fields in an "unknown field" error.
@@ -368,11 +375,18 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
         arr = changed.get(edit.series)
         if arr is None:
             arr = changed[edit.series] = getattr(inputs, edit.series).copy()
+        first, last = int(inputs.years[0]), int(inputs.years[-1])
+        if edit.growth is not None:
+            base = arr[(edit.from_ - first, INDEX[edit.actor], *((INDEX[edit.target],) if edit.target else ()))]
+            if not base > 0:  # growth scales the change since `from`, a ratio to a base that must be positive
+                raise _fail(f"growth needs {edit.series} above 0 in {edit.from_} (it is {float(base):g} there); "
+                            "use set or scale", where, "growth")
         with np.errstate(over="ignore"):  # refused below, once, in the user's words
-            edited = _apply(arr, edit, int(inputs.years[0]), int(inputs.years[-1]))
-        if not np.isfinite(edited).all():
-            raise _fail(f"makes {edit.series} overflow (larger than {np.finfo(float).max:.3g}); use a smaller value",
-                        where)
+            edited = _apply(arr, edit, first, last)
+        high = series.schema()[edit.series]["bounds"][1]
+        if not (np.isfinite(edited).all() and (high < series.UNBOUNDED or edited.max() <= series.MAX_EDITED)):
+            raise _fail(f"makes {edit.series} larger than {series.MAX_EDITED:g} {series.schema()[edit.series]['unit']}, "
+                        "beyond any economy; use a smaller value", where)
     return dataclasses.replace(inputs, **changed)
 
 

@@ -232,10 +232,17 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.spread_seeds is not None and not args.budget_spread:
         raise InputError("--spread-seeds sets the optimizer seeds of --budget-spread; give --budget-spread too",
                          field="--spread-seeds")
-    if args.rolling_origin or args.leave_one_pair_out or args.budget_spread:
+    validating = args.rolling_origin or args.leave_one_pair_out or args.budget_spread
+    if args.write_baseline and (validating or not args.ablation):
+        # the baseline holds the full model and every ablated variant's fit (compare --theories reads them)
+        raise InputError("--write-baseline commits a calibration with every theory variant: use it with --ablation, "
+                         "and without --rolling-origin, --leave-one-pair-out or --budget-spread", field="--write-baseline")
+    if validating:
         return _cmd_validate(args)
     workers = contract.cap_workers(args.workers)
     output.check_out(Path(args.out), "calibrate", args.force)
+    if args.write_baseline:
+        output.check_file(CALIBRATED, force=True)  # writable, before the fit
     from simulation.experiments import calibrate
 
     variants = ABLATIONS if args.ablation else {"full model": {}}
@@ -267,6 +274,8 @@ def _cmd_posterior(args: argparse.Namespace) -> int:
     from simulation.interfaces import output
 
     output.check_out(Path(args.out), "posterior", args.force)
+    if args.write_baseline:
+        output.check_file(posterior.POSTERIOR, force=True)  # writable, before the fit
     started = time.perf_counter()
     post = posterior.fit_posterior(args.fit_until, args.population, args.generations, args.seed,
                                    tuple(range(args.objective_seeds)), progress=True)
@@ -287,8 +296,8 @@ def _cmd_posterior(args: argparse.Namespace) -> int:
         plots.plot_marginals(post, folder / "marginals.png")
 
     output.write_atomically(Path(args.out), write, "posterior", args.force)
-    if args.write_baseline:
-        output.write_json(post.to_json(), posterior.POSTERIOR)
+    if args.write_baseline:  # whole, through a temporary file: every run reads it by default
+        output.write_file(posterior.POSTERIOR, lambda tmp: output.write_json(post.to_json(), tmp))
     print(json.dumps({k: summary[k] for k in ("ess", "coverage", "wall_seconds")}, indent=1))
     print(f"results in {args.out}" + (f"; posterior written to {posterior.POSTERIOR}" if args.write_baseline else ""))
     return 0
@@ -459,9 +468,16 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
+    import socket
     import subprocess
 
     app = Path(__file__).with_name("app.py")
+    try:  # a port already taken fails inside the server otherwise, after start-up, exit 3
+        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        with socket.create_server((args.host, args.port), family=family):
+            pass
+    except OSError as exc:
+        raise InputError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", field="--port") from None
     command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
                "--no-open", "--no-check-version"]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
