@@ -104,6 +104,8 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["calibrate", "--out", "o", "--rolling-origin", "1900"], "--rolling-origin"),
     (["calibrate", "--out", "o", "--budget-spread", "4x"], "--budget-spread"),
     (["calibrate", "--out", "o", "--rolling-origin", "1950,"], "--rolling-origin"),
+    (["calibrate", "--out", "o", "--rolling-origin", "1_970"], "--rolling-origin"),
+    (["run", str(BASELINE), "--out", "o", "--runs", "1_000"], "--runs"),
     (["calibrate", "--out", "o", "--budget-spread", "40,40"], "twice"),
     # the committed baseline holds every variant's fit: no --write-baseline without --ablation, nor with a validation
     (["calibrate", "--out", "o", "--write-baseline"], "--ablation"),

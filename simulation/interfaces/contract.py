@@ -47,10 +47,10 @@ def _kind(name: str, check: Callable[[str], object]) -> Callable[[str], object]:
 
 
 def _integer(text: str) -> int:
-    try:
-        return int(text, 10)
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
+    # digits only: int() would also take '1_950' and ' 7 ', which no one means as a count or a year
+    if not text.lstrip("+-").isdigit() or not text.isascii() or text.count("-") + text.count("+") > 1:
+        raise ValueError(f"expected a whole number, got {text!r}")
+    return int(text, 10)
 
 
 def seed(text: str) -> int:
