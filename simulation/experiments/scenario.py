@@ -371,42 +371,40 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
     """The inputs with each series edit applied, in order, and kept within the series' range; an
     edit that makes a series overflow (a set near the largest float, then scaled) is refused."""
     changed: dict[str, np.ndarray] = {}
+    first, last = int(inputs.years[0]), int(inputs.years[-1])
     for edit, where in edits:
         arr = changed.get(edit.series)
         if arr is None:
             arr = changed[edit.series] = getattr(inputs, edit.series).copy()
-        first, last = int(inputs.years[0]), int(inputs.years[-1])
-        if edit.growth is not None:
-            base = arr[(edit.from_ - first, INDEX[edit.actor], *((INDEX[edit.target],) if edit.target else ()))]
-            if not base > 0:  # growth scales the change since `from`, a ratio to a base that must be positive
-                raise _fail(f"growth needs {edit.series} above 0 in {edit.from_} (it is {float(base):g} there); "
-                            "use set or scale", where, "growth")
+        meta = series.schema()[edit.series]
+        t0 = edit.from_ - first
+        t1 = (edit.until if edit.until is not None else last) - first + 1
+        index = (slice(t0, t1), INDEX[edit.actor]) + ((INDEX[edit.target],) if edit.target else ())
+        base = float(arr[(t0, *index[1:])])
+        if edit.growth is not None and not base > 0:  # growth scales the change since `from`: a ratio to `base`
+            raise _fail(f"growth needs {edit.series} above 0 in {edit.from_} (it is {base:g} there); "
+                        "use set or scale", where, "growth")
         with np.errstate(over="ignore"):  # refused below, once, in the user's words
-            edited = _apply(arr, edit, first, last)
-        high = series.schema()[edit.series]["bounds"][1]
-        if not (np.isfinite(edited).all() and (high < series.UNBOUNDED or edited.max() <= series.MAX_EDITED)):
-            raise _fail(f"makes {edit.series} larger than {series.MAX_EDITED:g} {series.schema()[edit.series]['unit']}, "
-                        "beyond any economy; use a smaller value", where)
+            _apply(arr, index, edit, base, meta["bounds"])
+        if not (np.isfinite(arr[index]).all() and (meta["bounds"][1] < series.UNBOUNDED
+                                                   or arr[index].max() <= series.MAX_EDITED)):
+            raise _fail(f"makes {edit.series} larger than {series.MAX_EDITED:g} {meta['unit']}, beyond any economy; "
+                        "use a smaller value", where)
     return dataclasses.replace(inputs, **changed)
 
 
-def _apply(arr: np.ndarray, edit: InputEdit, first: int, last: int) -> np.ndarray:
-    """One series edit, in place on `arr` (the series, years first); returns the edited cells."""
-    t0 = edit.from_ - first
-    t1 = (edit.until if edit.until is not None else last) - first + 1
-    index = (slice(t0, t1), INDEX[edit.actor]) + ((INDEX[edit.target],) if edit.target else ())
+def _apply(arr: np.ndarray, index: tuple, edit: InputEdit, base: float, bounds: tuple[float, float]) -> None:
+    """One series edit, in place on the cells `index` of `arr` (`base`: their value in the edit's first
+    year, above 0 for growth), then the series kept within `bounds`."""
     if edit.set is not None:
         arr[index] = edit.set
     elif edit.scale is not None:
         arr[index] = arr[index] * edit.scale
     elif edit.growth is not None:
-        base = arr[(t0, *index[1:])]
-        ratio = np.divide(arr[index], base, out=np.ones_like(arr[index]), where=base > 0)
-        arr[index] = base * np.power(np.clip(ratio, 1e-12, None), edit.growth)
-    lo, hi = series.schema()[edit.series]["bounds"]
+        arr[index] = base * np.power(np.clip(arr[index] / base, 1e-12, None), edit.growth)
+    lo, hi = bounds
     # a series without an upper bound (GDP) stays positive: growth rates divide by it
     np.clip(arr, lo if hi < series.UNBOUNDED else 1e-9, hi, out=arr)
-    return arr[index]
 
 
 def scenario_inputs(s: Scenario, events: list[Event] | None = None) -> tuple[Inputs, Parameters]:

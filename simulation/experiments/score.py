@@ -231,10 +231,8 @@ def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
     columns = ["run", "year", "a", "b", "alignment"]
     try:
         if not path.is_file():  # missing, a folder, a device, or a path through a file
-            raise FileNotFoundError
+            raise InputError("no alignments here (give a run's --out folder or its alignments file)", file=path)
         size = path.stat().st_size
-    except (FileNotFoundError, NotADirectoryError):
-        raise InputError("no alignments here (give a run's --out folder or its alignments file)", file=path) from None
     except OSError as exc:  # a name too long, a loop of links
         raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
     if size > MAX_ALIGNMENT_BYTES:
