@@ -247,7 +247,9 @@ def read_parameter_file(path: Path) -> Posterior | dict[str, float]:
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object (a posterior or a parameter record), got a {type(data).__name__}",
                          file=path)
-    if "parameters" in data and not any(key in data for key in _POSTERIOR_KEYS[:3]):
+    if any(key in data for key in _POSTERIOR_KEYS[:3]):
+        return _read_posterior(path, data)  # (which refuses a 'parameters' key beside them)
+    if "parameters" in data:
         point = _read_point(path, data["parameters"])
         base = Parameters.baseline()
         for name in Parameters.input_stage():
@@ -256,8 +258,6 @@ def read_parameter_file(path: Path) -> Posterior | dict[str, float]:
                                  f"{getattr(base, name)!r}; set it in the scenario's parameters", file=path,
                                  field=f"parameters.{name}")
         return point
-    if any(key in data for key in _POSTERIOR_KEYS[:3]):
-        return _read_posterior(path, data)
     raise InputError("expected a posterior (names, samples, weights) or a parameter record (parameters)", file=path)
 
 

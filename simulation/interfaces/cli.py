@@ -80,8 +80,8 @@ def _source(args: argparse.Namespace):
     the point) here on the first call, which every command makes before any work."""
     from simulation.experiments.posterior import ParameterSource
 
-    if args.parameters is None or isinstance(args.parameters, str):
-        args.parameters = ParameterSource.parse(args.parameters or default_parameters())
+    if args.parameters is None:
+        args.parameters = ParameterSource.parse(default_parameters())
     return args.parameters
 
 
@@ -343,7 +343,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     budget = _budget(args)
     started = time.perf_counter()
     tables = validation.validation_tables(args.rolling_origin or [], args.leave_one_pair_out, args.budget_spread or [],
-                                          args.spread_seeds or [0, 1, 2], budget, workers, args.fit_until)
+                                          list(args.spread_seeds or validation.SPREAD_SEEDS), budget, workers, args.fit_until)
     meta = {"command": "python -m simulation calibrate " + " ".join(args.raw), "budget": budget.describe(),
             "seconds": round(time.perf_counter() - started, 1)}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
@@ -47,8 +48,8 @@ def _kind(name: str, check: Callable[[str], object]) -> Callable[[str], object]:
 
 
 def _integer(text: str) -> int:
-    # digits only: int() would also take '1_950' and ' 7 ', which no one means as a count or a year
-    if not text.lstrip("+-").isdigit() or not text.isascii() or text.count("-") + text.count("+") > 1:
+    # ASCII digits only: int() would also take '1_950', ' 7 ' and other scripts' digits
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
         raise ValueError(f"expected a whole number, got {text!r}")
     return int(text, 10)
 
