@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 
 from simulation.engine import dynamics
-from simulation.engine.params import Parameters
+from simulation.engine.params import ABLATIONS, Parameters
 from simulation.rules import choice, interest
 from tests.conftest import N, ix, quiet_state, year
 
@@ -155,6 +155,33 @@ def test_divisive_doctrine_near_equal_adherents_become_rivals():
     assert intent([I]) == intent([J]) == plain  # it takes two adherents
     assert intent([I, J], cap_j=0.1) > intent([I, J], cap_j=0.9)  # parity sharpens the contest
     assert intent([I, J], p=dataclasses.replace(P, schism_weight=0.0)) == plain
+
+
+def test_divisive_doctrine_turns_adherents_affinity_into_a_contest():
+    """Walt ch. 6: what two regimes of a one-centre doctrine share binds them less the nearer they
+    are in power; one adherent alone keeps the whole affinity, and schism_affinity 0 restores it."""
+    state = quiet_state()
+
+    def affinity(vanguard, cap_j=0.1, p=P):
+        v = np.zeros((1, N))
+        v[0, list(vanguard)] = 1.0
+        cap = np.full((1, N), 0.1)
+        cap[0, J] = cap_j
+        ideology = np.zeros((1, N, 3))  # identical regimes: the whole affinity
+        x = year(vanguard=v, capability=cap, ideology=ideology)
+        return dynamics.assess(state, x, p, False).motives["affinity"][0, I, J]
+
+    whole = affinity([])
+    assert whole > 0.0
+    assert affinity([I]) == affinity([J]) == whole  # it takes two adherents
+    assert affinity([I, J]) == 0.0  # equals in power: no solidarity left
+    assert 0.0 < affinity([I, J], cap_j=0.9) < whole  # a far stronger j: some of it survives
+    assert affinity([I, J], p=dataclasses.replace(P, schism_affinity=0.0)) == whole
+
+
+def test_the_divisive_doctrine_ablation_switches_off_both_of_its_effects():
+    """The ablation row 'without divisive doctrine' fixes both the intent and the affinity it acts on."""
+    assert ABLATIONS["without divisive doctrine"] == {"schism_weight": 0.0, "schism_affinity": 0.0}
 
 
 def test_a_regime_sets_its_doctrine_from_the_regime_table(baseline_inputs):

@@ -77,6 +77,7 @@ class Perception:
     arms_need: Array  # (B, N)
     aid_need: Array  # (B, N)
     aid_capacity: Array  # (B, N)
+    schism: Array  # [i, j] rivalry of a doctrine admitting one centre (threat.divisive_doctrine), unweighted
     trade: Array  # [i, j] j's share of i's trade as size and distance predict it, as far as both are markets
     patronage: Array  # [i, j] j's worth as a patron against i's insurgents
 
@@ -99,9 +100,10 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
                                          threat.attribution(alignment, w3(p.attribution_weight)))
     grievance = x.dispute + w3(p.sanction_grievance) * np.swapaxes(past.sanction, 1, 2)
     distance = threat.ideological_distance(x.ideology)
+    schism = threat.divisive_doctrine(x.vanguard, rel)
     intent = threat.perceived_intent(memory, grievance, distance,
                                      threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight),
-                                     w3(p.schism_weight) * threat.divisive_doctrine(x.vanguard, rel))
+                                     w3(p.schism_weight) * schism)
     coalition = threat.coalition_power(x.capability, alignment, w3(p.coalition_weight))
     offence = power.offence(x.nuclear, x.milex_share, per_run(p.nuclear_offence, 2))
     capacity = threat.threat_capacity(x.capability, coalition, prox, offence,
@@ -125,7 +127,7 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     military = power.relative_power(x.milex_share)
     trade = interest.trade_dependence(x.gdp, x.distance_km, interest.market_orientation(x.ideology))
     return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar,
-                              need, aid_need, aid_capacity, trade, choice.omnibalancing(x.internal_threat, prox,
+                              need, aid_need, aid_capacity, schism, trade, choice.omnibalancing(x.internal_threat, prox,
                                                                                         x.milex_share))
 
 
@@ -161,7 +163,8 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
         "threat": -seen.threat,
         "bandwagoning": w3(p.bandwagon_weight) * choice.bandwagoning(overwhelming, seen.military_balance, alignment),
         "interest": w3(p.interest_weight) * seen.interest,
-        "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance),
+        "affinity": w3(p.affinity_weight) * choice.ideological_affinity(seen.ideological_distance,
+                                                                         w3(p.schism_affinity) * seen.schism),
         "interdependence": w3(p.trade_weight) * seen.trade,
         "omnibalancing": w3(p.omnibalancing_weight) * seen.patronage,
         "structural balance": -w3(p.structural_weight) * choice.structural_balance(alignment),

@@ -112,9 +112,14 @@ def omnibalancing(internal_threat: Array, proximity: Array, milex_share: Array) 
     return clear_diagonal(internal_threat[:, :, None] * proximity * milex_share[:, None, :])
 
 
-def ideological_affinity(distance: Array) -> Array:
-    """f[b, i, j] in [0, 1]: solidarity between close regimes, 0 beyond half the largest distance."""
-    return clear_diagonal(np.clip(1.0 - 2.0 * distance, 0.0, 1.0))
+def ideological_affinity(distance: Array, schism: Array | float = 0.0) -> Array:
+    """f[b, i, j] in [0, 1]: solidarity between close regimes, 0 beyond half the largest distance,
+    less the share `schism` in [0, 1] that a doctrine admitting one centre turns into a contest.
+
+    Walt (1987, ch. 6): such a creed divides its adherents instead of binding them, so what two
+    near-equal Leninist states share is no solidarity (threat.divisive_doctrine). docs/theory.md §8.4.
+    """
+    return clear_diagonal(np.clip(1.0 - 2.0 * distance, 0.0, 1.0) * (1.0 - schism))
 
 
 def desired_stance(motives: Mapping[str, Array], gain: Weight) -> Array:
