@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The validation inside 1947-1990 that chooses the shrinkage penalty (docs/validation-log.md, the rule
-# declared on 2026-12-02): fit 1947-O for origins 1960, 1970, 1980 at 80 generations' evaluations x
+# declared on 2026-12-02): fit 1947-O for origins 1960, 1970, 1980 at the committed budget (GENERATIONS,
+# the budget rule's choice: 20 generations' evaluations since 2026-12-03, 80 before) x
 # optimizer seeds 0, 1, 2 at penalties 0.3, 1, 3, 10; score O+1..1990; the highest mean over the
 # origins of the seeds' mean wins (ties within 0.005: the smaller). No year after 1990 is read.
 # Run from the repository root; writes docs/validation/inner_penalty_origins/ (one folder per fit
@@ -10,11 +11,12 @@ PYTHON=${PYTHON:-.venv/bin/python}
 OUT=${OUT:-docs/validation/inner_penalty_origins}
 ORIGINS=${ORIGINS:-1960 1970 1980}
 PENALTIES=${PENALTIES:-0.3 1 3 10}
+GENERATIONS=${GENERATIONS:-20}
 mkdir -p "$OUT"
 started=$(date +%s)
 for origin in $ORIGINS; do
   for penalty in $PENALTIES; do
-    "$PYTHON" -m simulation calibrate --budget-spread 80 --spread-seeds 0,1,2 --fit-until "$origin" \
+    "$PYTHON" -m simulation calibrate --budget-spread "$GENERATIONS" --spread-seeds 0,1,2 --fit-until "$origin" \
         --penalty "$penalty" --population 10 --objective-seeds 4 --eval-seeds 100 --workers "${WORKERS:-2}" \
         --force --out "$OUT/${origin}_penalty_${penalty}" > /dev/null
   done

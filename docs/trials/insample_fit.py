@@ -4,6 +4,7 @@ For trials of candidate rules (docs/trials/README.md): it computes no score afte
 can be judged on the fitted years without spending the held-out ones.
 
     .venv/bin/python docs/trials/insample_fit.py '{"reassurance_weight": 0.0}'   # JSON of weights held fixed
+    .venv/bin/python docs/trials/insample_fit.py '{}' 80   # at another budget (the trials' table ran at 80)
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ FIT_UNTIL = 1990
 def main() -> None:
     fixed = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     budget = calibrate.Budget()
+    if len(sys.argv) > 2:  # a budget other than the committed one, in generations' evaluations
+        budget = calibrate.Budget(generations=int(sys.argv[2]))
     inputs = build_inputs(1947, FIT_UNTIL)
     cells = target_cells(load_targets(), inputs.years, (1947, FIT_UNTIL))
     objective = calibrate.Objective(inputs, cells, calibrate.free_parameters(tuple(fixed)), budget.objective_seeds,
