@@ -23,6 +23,11 @@ if [ -f results/calibration/ablation.png ]; then
   cp results/calibration/ablation.png docs/ablation.png
   cp results/calibration/ablation.csv docs/ablation.csv
 fi
+if [ -f results/posterior/summary.json ]; then
+  cp results/posterior/summary.json docs/posterior_summary.json
+  cp results/posterior/marginals.png docs/posterior_marginals.png
+  cp results/posterior/predictive_check.png docs/posterior_predictive_check.png
+fi
 $PY -m simulation run scenarios/baseline.yaml --seed 0 --parameters point --out results/golden --no-plots
 cp results/golden/alignments.csv tests/golden/baseline_seed0_alignments.csv
 echo "figures in docs/, golden file in tests/golden/"
