@@ -137,18 +137,23 @@ def test_interdependence_counts_as_far_as_both_are_market_economies():
     assert np.allclose(half, 0.25 * shares)
 
 
+def doctrine_year(vanguard, cap_j=0.1):
+    """A year in which the states in `vanguard` hold a one-centre doctrine, every regime the same
+    (the whole affinity), all of capability 0.1 but j, of `cap_j`."""
+    v = np.zeros((1, N))
+    v[0, list(vanguard)] = 1.0
+    cap = np.full((1, N), 0.1)
+    cap[0, J] = cap_j
+    return year(vanguard=v, capability=cap, ideology=np.zeros((1, N, 3)))
+
+
 def test_divisive_doctrine_near_equal_adherents_become_rivals():
     """Walt ch. 6: two regimes of a one-centre doctrine read hostile intent into each other, more
     when nearer in power; a regime outside the doctrine, or weight 0, sees none of it."""
     state = quiet_state()
 
     def intent(vanguard, cap_j=0.1, p=P):
-        v = np.zeros((1, N))
-        v[0, list(vanguard)] = 1.0
-        cap = np.full((1, N), 0.1)
-        cap[0, J] = cap_j
-        x = year(vanguard=v, capability=cap)
-        return dynamics.perceive(state.memory, state.alignment, x, p, state)[1].intent[0, I, J]
+        return dynamics.perceive(state.memory, state.alignment, doctrine_year(vanguard, cap_j), p, state)[1].intent[0, I, J]
 
     plain = intent([])
     assert intent([I, J]) > plain
@@ -160,16 +165,8 @@ def test_divisive_doctrine_near_equal_adherents_become_rivals():
 def test_divisive_doctrine_turns_adherents_affinity_into_a_contest():
     """Walt ch. 6: what two regimes of a one-centre doctrine share binds them less the nearer they
     are in power; one adherent alone keeps the whole affinity, and schism_affinity 0 restores it."""
-    state = quiet_state()
-
     def affinity(vanguard, cap_j=0.1, p=P):
-        v = np.zeros((1, N))
-        v[0, list(vanguard)] = 1.0
-        cap = np.full((1, N), 0.1)
-        cap[0, J] = cap_j
-        ideology = np.zeros((1, N, 3))  # identical regimes: the whole affinity
-        x = year(vanguard=v, capability=cap, ideology=ideology)
-        return dynamics.assess(state, x, p, False).motives["affinity"][0, I, J]
+        return dynamics.assess(quiet_state(), doctrine_year(vanguard, cap_j), p, False).motives["affinity"][0, I, J]
 
     whole = affinity([])
     assert whole > 0.0
