@@ -250,3 +250,18 @@ def test_calibrate_flags_default_to_the_committed_budget():
 
     args = build_parser().parse_args(["calibrate", "--out", "unused"])
     assert _budget(args) == Budget()
+
+
+def test_a_spreads_record_names_the_budgets_it_ran_not_the_default(monkeypatch, tmp_path):
+    """`calibrate --budget-spread 40,80` records 40/80 generations, not calibrate's default budget
+    (the record once read "20 generations" for a spread that never ran at 20)."""
+    import json
+
+    from simulation.experiments import validation
+    from simulation.interfaces.cli import main
+
+    monkeypatch.setattr(validation, "validation_tables",
+                        lambda *a, **k: {"budget_spread": pd.DataFrame({"generations": [40, 80]})})
+    assert main(["calibrate", "--budget-spread", "40,80", "--out", str(tmp_path / "spread")]) == 0
+    meta = json.loads((tmp_path / "spread" / "budget_spread.json").read_text())
+    assert "40/80 generations" in meta["budget"] and "20 generations" not in meta["budget"]

@@ -214,8 +214,10 @@ class Budget:
     optimizer: str = "cmaes"
     penalty: float = 1.0  # Objective.penalty
 
-    def describe(self) -> str:
-        evaluations = f"{self.generations} generations x population {self.population} of evaluations"
+    def describe(self, generations: Sequence[int] | None = None) -> str:
+        """One line for a record; `generations` names the budgets of a spread, which override this one's."""
+        budgets = "/".join(map(str, generations)) if generations else str(self.generations)
+        evaluations = f"{budgets} generations x population {self.population} of evaluations"
         shrink = f", penalty {self.penalty:g} toward the defaults" if self.penalty else ""
         return (f"{OPTIMIZER_NAMES[self.optimizer]}, {evaluations}{shrink}, "
                 f"optimizer seed {self.seed}, {len(self.objective_seeds)} seeds per evaluation, "

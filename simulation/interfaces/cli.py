@@ -344,7 +344,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     tables = validation.validation_tables(args.rolling_origin or [], args.leave_one_pair_out, args.budget_spread or [],
                                           list(args.spread_seeds or validation.SPREAD_SEEDS), budget, workers, args.fit_until)
-    meta = {"command": "python -m simulation calibrate " + " ".join(args.raw), "budget": budget.describe(),
+    # the spread's fits run at its own budgets, not at --generations: the record names both where both ran
+    described = [budget.describe()] if args.rolling_origin or args.leave_one_pair_out else []
+    if args.budget_spread:
+        described.append(("the spread: " if described else "") + budget.describe(args.budget_spread))
+    meta = {"command": "python -m simulation calibrate " + " ".join(args.raw), "budget": "; ".join(described),
             "seconds": round(time.perf_counter() - started, 1)}
 
     def write(folder: Path) -> None:
