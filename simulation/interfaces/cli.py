@@ -582,8 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", type=OUT, required=True, help="folder for calibration.json and the tables")
     cal.add_argument("--optimizer", type=_optimizer, default="cmaes",
                      help="cmaes (default) or de (differential evolution, the fits before 2026-12-02)")
-    cal.add_argument("--generations", type=count(1, 100_000), default=20,
-                     help="optimizer budget, in differential-evolution generations (default 20, the budget the "
+    cal.add_argument("--generations", type=count(1, 100_000), default=150,
+                     help="optimizer budget, in differential-evolution generations (default 150, the budget the "
                           "validation inside 1947-1990 chose); CMA-ES gets the same number of evaluations")
     cal.add_argument("--penalty", type=contract.number(0.0, 100.0), default=1.0,
                      help="shrinkage toward the theory's defaults: weight of the mean squared distance, in "
@@ -597,8 +597,9 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--workers", type=count(1, 4096), default=contract.cores(),
                      help="variants fitted side by side, one process each (default: all cores)")
     cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
-    cal.add_argument("--ablation-generations", type=count(1, 100_000), default=20,
-                     help="budget per ablated variant (default 20, the full model's, as the budget rule asks)")
+    cal.add_argument("--ablation-generations", type=count(1, 100_000), default=60,
+                     help="budget per ablated variant (default 60: the budget rule gives the variants the full "
+                          "model's budget only when it is below 60)")
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
     cal.add_argument("--write-baseline", action="store_true", help="commit the fit as the baseline parameters")
     cal.add_argument("--force", action="store_true", help=force_help)
