@@ -70,14 +70,16 @@ def test_zero_motive_is_split_in_the_limit():
     assert np.abs(parts["clip"]).max() < 1e-15
 
 
-def test_russia_pakistan_rapprochement_is_interest_and_external_balancing(traced):
-    """The README's reading of the committed fit: self-interest first, shared threats after it, and
-    structural balance (Russia's tie to India) holding Russia back."""
+def test_russia_pakistan_rapprochement_is_external_balancing_first(traced):
+    """The README's reading of the committed fit: shared threats (the US first) ahead of every other
+    motive, and structural balance (Russia's tie to India) holding Russia back."""
     e = explain.explain_change(traced, "RUS", "PAK", 1986, 2006)
     assert e.alignment[1] > e.alignment[0] + 0.3
     motives = e.table[e.table.part.isin(list(explain.MOTIVES))].set_index("part").alignment
-    assert motives.idxmax() == "interest"
-    assert motives["balancing"] > 0 > motives["structural balance"]
+    assert motives.idxmax() == "balancing"
+    assert motives["balancing"] > motives["interest"] > 0 > motives["structural balance"]
+    against = e.by_third["balancing"].set_index("state").alignment
+    assert against.idxmax() == "USA"
 
 
 def test_split_by_third_state_adds_up(traced):
