@@ -130,8 +130,8 @@ def test_role_play_debrief_compares_with_the_theory():
     """The United States played as Pakistan's close ally from 1947, every other relation left to the
     theory's suggestion: India cools toward the US, as the security dilemma predicts (a state aligned
     with one's rival is read as hostile, so India reads more threat in it) and structural balance
-    adds (warming to a rival's ally costs); on the committed fit structural balance carries most of
-    it (with its weight at zero India cools by about 0.01, with the dilemma's at zero by about 0.03).
+    adds (warming to a rival's ally costs); on the committed fit the dilemma carries most of it
+    (with its weight at zero India cools by about 0.02, with structural balance's at zero by 0.06).
     The debrief shows where the player departed."""
     s = Session()
     s.set_players(("USA",))
