@@ -277,3 +277,29 @@ def calibrate_variants(variants: Mapping[str, Mapping[str, float]], budget: Budg
                               **{k: r["row"][k] for k in ("in_sample", "out_of_sample")}}
                           for n, r in zip(names, results, strict=True)}
     return pd.DataFrame([r["row"] for r in results]), record
+
+
+def nested_losses(record: Mapping[str, Any]) -> pd.DataFrame:
+    """The full model's objective (its years, seeds and penalty) at each ablated variant's fitted point
+    in a calibration record, beside the record's own loss: a convergence check for a nesting model.
+
+    A variant that fixes fitted weights inside their bounds is a point of the full model's search
+    space, so a loss there below the committed point's means the full fit has not converged. A variant
+    that fixes a constant the full model does not fit lies outside that space (`nested` False)."""
+    fit_until = record["fit_until"]
+    inputs = build_inputs(1947, fit_until)
+    cells = target_cells(load_targets(), inputs.years, (1947, fit_until))
+    names = free_parameters()
+    objective = Objective(inputs, cells, names, tuple(record["objective_seeds"]), penalty=record["penalty"])
+    bounds, default = Parameters.bounds(), Parameters()
+    rows, points = [], []
+    for name, variant in record["variants"].items():
+        point = {**default.as_dict(), **variant["parameters"]}
+        nested = (all(point[k] == getattr(default, k) for k in point if k not in names)
+                  and all(bounds[k][0] <= point[k] <= bounds[k][1] for k in names))
+        rows.append({"variant": name, "nested": nested})
+        points.append([point[k] for k in names])
+    table = pd.DataFrame(rows)
+    table["loss"] = objective.losses(np.array(points))
+    table["committed_loss"] = record["loss"]
+    return table.sort_values("loss", ignore_index=True)
