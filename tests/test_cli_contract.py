@@ -257,6 +257,29 @@ def test_leftovers_of_a_killed_run_are_cleaned_and_a_failed_run_leaves_none(tmp_
     assert snapshot(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.yaml"]
 
 
+def test_a_killed_run_not_yet_reaped_counts_as_dead(tmp_path):
+    """A process killed from Python without wait() stays a zombie, which still answers signals: its
+    half-written folder is cleaned all the same (a sweep killed so once left `.DIR.partial-PID`)."""
+    import signal
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / f".out.partial-{child.pid}").mkdir()
+        output.clean_stale(tmp_path / "out")
+        assert (tmp_path / f".out.partial-{child.pid}").exists()  # running: its folder is its own
+        os.kill(child.pid, signal.SIGKILL)
+        for _ in range(200):  # until the kernel has made it a zombie (not reaped: no wait() yet)
+            if Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+        output.clean_stale(tmp_path / "out")
+        assert not (tmp_path / f".out.partial-{child.pid}").exists()
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_an_out_named_like_a_pattern_touches_no_other_results_leftovers(tmp_path, capsys):
     """`--out '*'`: the leftovers of a killed run are found by name, not by globbing the name, so
     the backup another result's swap left behind (here `.results.old-PID`) is not taken for its own."""

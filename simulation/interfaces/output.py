@@ -212,13 +212,19 @@ MARKER = ".simulation-run.json"
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process that owns a temporary folder still runs. A killed process its parent has
+    not yet reaped (a zombie: a notebook's or a test's Popen.kill() without wait()) answers signals
+    but writes nothing more, so it counts as dead and its half-written folder is cleaned."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # Linux: the state follows the parenthesised command name in /proc/PID/stat
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _siblings(out: Path, kind: str) -> list[tuple[Path, int]]:
