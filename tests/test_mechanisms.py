@@ -9,7 +9,7 @@ import numpy as np
 
 from simulation.engine import dynamics
 from simulation.engine.params import ABLATIONS, Parameters
-from simulation.rules import choice, interest
+from simulation.rules import choice, interest, threat
 from tests.conftest import N, ix, quiet_state, year
 
 P = Parameters()
@@ -34,11 +34,14 @@ def test_structural_balance_courting_a_friends_enemy_costs():
     and the more hostile j and k."""
     alone = with_alignment({(I, K): 0.8})
     strained = with_alignment({(I, K): 0.8, (J, K): -0.8})
-    assert choice.structural_balance(strained.alignment)[0, I, J] > 0.5
-    assert choice.structural_balance(alone.alignment)[0, I, J] == 0.0
+    def cost(state: dynamics.State) -> float:
+        return float(choice.structural_balance(threat.security_dilemma(state.alignment))[0, I, J])
+
+    assert cost(strained) > 0.5
+    assert cost(alone) == 0.0
     assert desired(strained)[0, I, J] < desired(alone)[0, I, J]
     closer = with_alignment({(I, K): 0.9, (J, K): -0.8})
-    assert choice.structural_balance(closer.alignment)[0, I, J] > choice.structural_balance(strained.alignment)[0, I, J]
+    assert cost(closer) > cost(strained)
     off = dataclasses.replace(P, structural_weight=0.0)
     assert np.allclose(dynamics.assess(strained, year(), off, False).motives["structural balance"], 0.0)
 

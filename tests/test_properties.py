@@ -85,3 +85,20 @@ def test_batch_rows_are_independent(case, p):
         z = np.zeros((1, N, N))
         alone, _ = dynamics.step(dynamics.State(z, z, z), x, p, shocks[b:b + 1], first_year=True)
         np.testing.assert_allclose(batch.alignment[b], alone.alignment[0], rtol=0, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4))
+def test_structural_balance_is_the_security_dilemma_from_the_other_end(seed, batch):
+    """j is the enemy of i's friend exactly as far as i is the friend of j's rival: the engine reads
+    structural balance off the perceived security dilemma, and this checks it against balance
+    theory's own terms (the friend k through whom the strain runs) on random signed alignments."""
+    from simulation.rules import choice, threat
+
+    rng = np.random.default_rng(seed)
+    upper = np.triu(rng.uniform(-1, 1, (batch, N, N)) * (rng.random((batch, N, N)) < 0.7), 1)
+    alignment = upper + upper.transpose(0, 2, 1)
+    friends, rivals = np.clip(alignment, 0.0, None), np.clip(-alignment, 0.0, None)
+    by_definition = (friends[:, :, None, :] * rivals[:, None, :, :]).max(axis=-1) * (1 - np.eye(N))
+    np.testing.assert_array_equal(choice.structural_balance(threat.security_dilemma(alignment)), by_definition)
+    np.testing.assert_array_equal(choice.structural_balance_through(alignment).max(axis=-1), by_definition)

@@ -109,13 +109,14 @@ def test_balancing_against_splits_external_balancing_by_the_threat_it_answers():
 
 
 def test_structural_balance_binds_through_one_friend():
-    """The terms of structural balance, one per friend k of i, have it as their maximum; j's
-    hostility to a friend of i costs i, its hostility to a state i is hostile to costs nothing."""
+    """The terms of structural balance, one per friend k of i, have it as their maximum (and it is
+    the security dilemma read from j's end); j's hostility to a friend of i costs i, its hostility
+    to a state i is hostile to costs nothing."""
     alignment, L = np.zeros((1, N, N)), ix("USA")
     for a, b, v in ((I, K, 0.8), (J, K, -0.6), (I, L, -0.5), (J, L, -0.9)):
         alignment[0, a, b] = alignment[0, b, a] = v
     terms = choice.structural_balance_through(alignment)
-    np.testing.assert_array_equal(terms.max(axis=-1), choice.structural_balance(alignment))
+    np.testing.assert_array_equal(terms.max(axis=-1), choice.structural_balance(threat.security_dilemma(alignment)))
     assert terms[0, I, J, K] == pytest.approx(0.8 * 0.6)  # J is the enemy of I's friend K
     assert terms[0, I, J, L] == 0.0  # J's enemy L is I's enemy too: no strain
 

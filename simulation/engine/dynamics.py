@@ -77,6 +77,7 @@ class Perception:
     arms_need: Array  # (B, N)
     aid_need: Array  # (B, N)
     aid_capacity: Array  # (B, N)
+    dilemma: Array  # [i, j] how closely j is aligned with i's rival (threat.security_dilemma), unweighted
     schism: Array  # [i, j] rivalry of a doctrine admitting one centre (threat.divisive_doctrine), unweighted
     trade: Array  # [i, j] j's share of i's trade as size and distance predict it, as far as both are markets
     patronage: Array  # [i, j] j's worth as a patron against i's insurgents
@@ -101,8 +102,9 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     grievance = x.dispute + w3(p.sanction_grievance) * np.swapaxes(past.sanction, 1, 2)
     distance = threat.ideological_distance(x.ideology)
     schism = threat.divisive_doctrine(x.vanguard, rel)
+    dilemma = threat.security_dilemma(alignment)
     intent = threat.perceived_intent(memory, grievance, distance,
-                                     threat.security_dilemma(alignment), w3(p.ideology_weight), w3(p.dilemma_weight),
+                                     dilemma, w3(p.ideology_weight), w3(p.dilemma_weight),
                                      w3(p.schism_weight) * schism)
     coalition = threat.coalition_power(x.capability, alignment, w3(p.coalition_weight))
     offence = power.offence(x.nuclear, x.milex_share, per_run(p.nuclear_offence, 2))
@@ -127,7 +129,7 @@ def perceive(memory: Array, alignment: Array, x: YearInputs, p: Parameters,
     military = power.relative_power(x.milex_share)
     trade = interest.trade_dependence(x.gdp, x.distance_km, interest.market_orientation(x.ideology))
     return memory, Perception(prox, rel, military, intent, distance, walt, waltz, effective, value, reliance, bipolar,
-                              need, aid_need, aid_capacity, schism, trade, choice.omnibalancing(x.internal_threat, prox,
+                              need, aid_need, aid_capacity, dilemma, schism, trade, choice.omnibalancing(x.internal_threat, prox,
                                                                                         x.milex_share))
 
 
@@ -167,7 +169,7 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
                                                                          w3(p.schism_affinity) * seen.schism),
         "interdependence": w3(p.trade_weight) * seen.trade,
         "omnibalancing": w3(p.omnibalancing_weight) * seen.patronage,
-        "structural balance": -w3(p.structural_weight) * choice.structural_balance(alignment),
+        "structural balance": -w3(p.structural_weight) * choice.structural_balance(seen.dilemma),
     }
 
 

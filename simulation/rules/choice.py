@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from simulation.rules.pairs import clear_diagonal, third_terms, through_third
+from simulation.rules.pairs import clear_diagonal, third_terms
 from simulation.rules.types import Array, Weight
 
 
@@ -78,15 +78,19 @@ def _third_party_masks(n: int) -> np.ndarray:
     return (~eye[:, :, None] & ~eye[:, None, :]).astype(float)
 
 
-def structural_balance(alignment: Array) -> Array:
+def structural_balance(dilemma: Array) -> Array:
     """c[b, i, j] in [0, 1]: how far j is the enemy of a friend of i, a cost of warming to j.
 
     Balance theory (Heider 1946; Cartwright & Harary 1956): a triad with one hostile tie among
     friends is under strain, so courting a valued partner's enemy costs the partner's goodwill
     (Snyder 1984: the fear of abandonment). The weight on i's friendship with k is how closely the
     two are aligned; on j's enmity with k, how hostile. docs/theory.md §8.6.
+
+    It is the security dilemma (`threat.security_dilemma`, [j, i]: how closely i is aligned with j's
+    rival) read from the other end of the same triads, so it takes that matrix rather than
+    recomputing it: j is the enemy of i's friend exactly as far as i is the friend of j's enemy.
     """
-    return through_third(*_friends_and_rivals(alignment))
+    return np.swapaxes(dilemma, 1, 2)
 
 
 def structural_balance_through(alignment: Array) -> Array:

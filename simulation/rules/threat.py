@@ -38,7 +38,8 @@ def update_intent_memory(memory: Array, acts: Array, outside_acts: Array, proxim
     witnessed = np.broadcast_to(outside_share * outside_acts[:, None, :], np.broadcast_shapes(
         acts.shape, nearness.shape)).copy()
     for k in range(acts.shape[-1]):
-        np.maximum(witnessed, nearness[:, :, k, None] * acts[:, None, :, k], out=witnessed)
+        if np.any(acts[..., k]):  # most years few states are attacked; a zero term cannot raise the maximum
+            np.maximum(witnessed, nearness[:, :, k, None] * acts[:, None, :, k], out=witnessed)
     # an act answered in kind is a clash, read as hostile whoever the other side is
     answered = np.minimum(acts, direct) / np.maximum(direct, 1e-12)  # [i, j]: i's act against j, per unit of j's
     direct = direct * (1.0 - excused * (1.0 - answered))
