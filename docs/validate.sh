@@ -2,7 +2,7 @@
 # Regenerate every validation table (docs/validation/*.csv) and the summary the README's
 # "Validation" section quotes (docs/validation/summary.md). Run from the repository root:
 #     bash docs/validate.sh            # or PYTHON=.venv/bin/python bash docs/validate.sh
-# Wall time: 695 s on an otherwise idle 2-core machine under DE; 765 s with the penalty while other jobs ran
+# Wall time: 695 s on an otherwise idle 2-core machine under DE; 729 s by CMA-ES with the penalty alone, 987 s with other jobs running
 # (rolling origin 64, leave one pair out 397, budget spread 301, the 100-run scoring of the committed calibration the rest).
 # Budgets (modest; the budget-spread table
 # shows what a larger budget changes): CMA-ES (the budget counted as population-10 generations of
