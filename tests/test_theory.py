@@ -160,10 +160,9 @@ def test_weak_state_bandwagons_only_without_an_ally():
     assert choice.bandwagoning(t.transpose(0, 2, 1), rel, np.zeros((1, N, N)))[0, ix("RUS"), ix("AFG")] == 0
 
 
-@pytest.mark.parametrize("backer", ["ally", "fellow target"])
-def test_a_stronger_backer_deters_bandwagoning_more(backer):
+def test_a_stronger_ally_deters_bandwagoning_more():
     """Walt: what keeps a weak state from bandwagoning is an ally able to stand up to the threat, so
-    a backer stronger than the threat holds it back more than a backer weaker than the threat."""
+    an ally stronger than the threat holds it back more than an ally weaker than the threat."""
     pulls = []
     for usa in (0.05, 0.5):  # weaker, then stronger, than the threat (0.2)
         t = np.zeros((1, N, N))
@@ -171,12 +170,28 @@ def test_a_stronger_backer_deters_bandwagoning_more(backer):
         cap = np.full((1, N), 0.1)
         cap[0, ix("AFG")], cap[0, ix("RUS")], cap[0, ix("USA")] = 0.002, 0.2, usa
         alignment = np.zeros((1, N, N))
-        if backer == "ally":
-            alignment[0, ix("AFG"), ix("USA")] = alignment[0, ix("USA"), ix("AFG")] = 0.9
-        else:
-            t[0, ix("USA"), ix("RUS")] = 0.9
+        alignment[0, ix("AFG"), ix("USA")] = alignment[0, ix("USA"), ix("AFG")] = 0.9
         pulls.append(choice.bandwagoning(t, power.relative_power(cap), alignment)[0, ix("AFG"), ix("RUS")])
     assert pulls[1] < pulls[0]
+
+
+def test_a_fellow_target_is_no_ally_at_hand():
+    """Walt (1987, ch. 2 and 5): bandwagoning is likelier when allies are unavailable. A strong state
+    that the same power threatens holds the weak state back only as far as the two are aligned: the
+    US, threatened by the USSR but unaligned with Afghanistan, is no support to Kabul."""
+    t = np.zeros((1, N, N))
+    t[0, ix("AFG"), ix("RUS")], t[0, ix("USA"), ix("RUS")] = 0.6, 0.9
+    cap = np.full((1, N), 0.1)
+    cap[0, ix("AFG")], cap[0, ix("RUS")], cap[0, ix("USA")] = 0.002, 0.2, 0.5
+    rel = power.relative_power(cap)
+    pull = {}
+    for tie in (0.0, 0.5):
+        alignment = np.zeros((1, N, N))
+        alignment[0, ix("AFG"), ix("USA")] = alignment[0, ix("USA"), ix("AFG")] = tie
+        pull[tie] = choice.bandwagoning(t, rel, alignment)[0, ix("AFG"), ix("RUS")]
+    nobody = choice.bandwagoning(np.where(np.arange(N)[None, :, None] == ix("USA"), 0.0, t), rel, np.zeros((1, N, N)))
+    assert pull[0.0] == nobody[0, ix("AFG"), ix("RUS")]  # sharing the threat alone changes nothing
+    assert pull[0.5] < pull[0.0]
 
 
 def test_sanctions_cut_the_value_of_a_supplier():

@@ -582,8 +582,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", type=OUT, required=True, help="folder for calibration.json and the tables")
     cal.add_argument("--optimizer", type=_optimizer, default="cmaes",
                      help="cmaes (default) or de (differential evolution, the fits before 2026-12-02)")
-    cal.add_argument("--generations", type=count(1, 100_000), default=150,
-                     help="optimizer budget, in differential-evolution generations (default 150, the budget the "
+    cal.add_argument("--generations", type=count(1, 100_000), default=80,
+                     help="optimizer budget, in differential-evolution generations (default 80, the budget the "
                           "validation inside 1947-1990 chose); CMA-ES gets the same number of evaluations")
     cal.add_argument("--penalty", type=contract.number(0.0, 100.0), default=1.0,
                      help="shrinkage toward the theory's defaults: weight of the mean squared distance, in "

@@ -52,22 +52,21 @@ def _ally_value(threat: Array, alignment: Array, help_: Array) -> Array:
 def bandwagoning(threat: Array, relative_power: Array, alignment: Array) -> Array:
     """w[b, i, j] >= 0: pull of a weak i toward an overwhelming threat j when no ally is in reach.
 
-    Walt (1987): bandwagoning is the exception, for weak states facing a nearby, overwhelming
-    offensive power with no one to balance with (Pakistan and the US in 2001). A possible ally
-    against j is any state k allied with i or itself threatened by j, weighted by k's strength
-    relative to j. `relative_power` here is military (spending), the power that overwhelms.
+    Walt (1987, ch. 2 and 5): bandwagoning is the exception, for weak states facing a nearby,
+    overwhelming offensive power when allies are unavailable (Afghanistan beside the USSR after the
+    US declined to arm it; Pakistan and the US in 2001). An available ally against j is a state k
+    already aligned with i, weighted by k's strength relative to j; a state that merely shares the
+    threat is no ally at hand. `relative_power` here is military (spending), the power that overwhelms.
     """
     overwhelming = np.clip(2.0 * relative_power - 1.0, 0.0, 1.0)  # 0 unless j is stronger than i
     allies = np.clip(alignment, 0.0, None)  # [i, k]
-    threatened = np.clip(np.swapaxes(threat, 1, 2), 0.0, 1.0)  # [j, k]: k's threat from j
     counter = relative_power  # [j, k] = cap_k / (cap_j + cap_k): k's strength against j
-    # support[i, j] = max over k (not i, not j) of max(allies[i, k], threatened[j, k]) * counter[j, k];
-    # every term is >= 0, so a running maximum over k gives the same result, faster
-    support = np.zeros(np.broadcast_shapes(allies.shape, threatened.shape, counter.shape))
+    # support[i, j] = max over k (not i, not j) of allies[i, k] * counter[j, k]; every term is >= 0,
+    # so a running maximum over k gives the same result, faster
+    support = np.zeros(np.broadcast_shapes(allies.shape, counter.shape))
     masks = _third_party_masks(threat.shape[-1])
     for k in range(threat.shape[-1]):
-        term = np.maximum(allies[:, :, k, None], threatened[:, None, :, k]) * (counter[:, None, :, k] * masks[k])
-        np.maximum(support, term, out=support)
+        np.maximum(support, allies[:, :, k, None] * (counter[:, None, :, k] * masks[k]), out=support)
     return threat * overwhelming * (1.0 - support)
 
 
