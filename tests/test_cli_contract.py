@@ -183,6 +183,18 @@ def test_score_checks_parameters_json(run_dir, tmp_path, capsys, text, mention):
     refused(capsys, ["score", str(folder), "--no-baselines"], "parameters.json", mention, watch=folder)
 
 
+@pytest.mark.parametrize("keep,mentions", [
+    # cut at a whole line: the years kept were scored without a word
+    (lambda line: not line.startswith(("0,2024,", "1,2024,", "2,2024,")), ["2000-2023", "period", "2000-2024"]),
+    # a whole run taken out
+    (lambda line: not line.startswith("1,"), ["holds 2 run(s)", "3 seed(s)", "no run 1"]),
+])
+def test_score_refuses_alignments_short_of_the_run_record(run_dir, tmp_path, capsys, keep, mentions):
+    folder = _edit_alignments(run_dir, tmp_path, lambda ls: [ls[0], *filter(keep, ls[1:])])
+    (folder / "parameters.json").write_bytes((run_dir / "parameters.json").read_bytes())
+    refused(capsys, ["score", str(folder), "--no-baselines"], "alignments.csv", *mentions, watch=folder)
+
+
 def test_score_refuses_a_parameters_json_that_is_a_link_to_nothing(run_dir, tmp_path, capsys):
     """It was taken for a missing record, so the run was scored with the calibrated weights."""
     folder = _edit_alignments(run_dir, tmp_path, lambda ls: ls)

@@ -304,3 +304,30 @@ def read_parameters(path: Path) -> Parameters:
     from simulation.experiments.posterior import read_parameter_record
 
     return Parameters(**{**Parameters().as_dict(), **read_parameter_record(path)})
+
+
+def check_run_record(record: Path, alignments: Path, years: np.ndarray, runs: list[int]) -> None:
+    """The alignments of a run folder hold what its parameters.json (`record`) says the run wrote:
+    every year of its `period` and a run for each of its `seeds`, no more. A file cut at a whole line,
+    or with runs taken out, would otherwise be scored on what is left without a word. A record
+    without these keys (written by hand) is not checked against."""
+    from simulation.experiments.posterior import _list, _read_json
+
+    data = _read_json(record)
+    assert isinstance(data, dict)  # read_parameters has checked it is a record
+    if "period" in data:
+        period = _list(record, "period", data["period"], 2)
+        if not all(type(v) is int for v in period):
+            raise InputError(f"expected [start, end] as two whole years, got {period}", file=record, field="period")
+        if (int(years[0]), int(years[-1])) != (period[0], period[1]):
+            raise InputError(f"holds the years {years[0]}-{years[-1]}, but the run's {record.name} records its period "
+                             f"as {period[0]}-{period[1]} (a file cut short?)", file=alignments, field="year")
+    if "seeds" in data:
+        seeds = _list(record, "seeds", data["seeds"])
+        if not all(type(v) is int for v in seeds):
+            raise InputError("expected a list of whole-number seeds", file=record, field="seeds")
+        missing, extra = sorted(set(seeds) - set(runs)), sorted(set(runs) - set(seeds))
+        if missing or extra:
+            which = f"no run {missing[0]}" if missing else f"a run {extra[0]} it does not record"
+            raise InputError(f"holds {len(runs)} run(s), but the run's {record.name} records {len(set(seeds))} "
+                             f"seed(s): {which}", file=alignments, field="run")

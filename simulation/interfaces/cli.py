@@ -186,7 +186,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from simulation.engine.params import Parameters
     from simulation.experiments.periods import split_year
     from simulation.experiments.report import format_report, score_report
-    from simulation.experiments.score import load_targets, read_alignments, read_parameters
+    from simulation.experiments.score import check_run_record, load_targets, read_alignments, read_parameters
     from simulation.interfaces import output
 
     folder = Path(args.results)
@@ -204,7 +204,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     stack, years, runs = read_alignments(path)
     used = path.with_name("parameters.json")
     # a link to nothing is read (and refused), not taken for a missing record
-    params = read_parameters(used) if used.exists() or used.is_symlink() else Parameters.baseline()
+    if used.exists() or used.is_symlink():
+        params = read_parameters(used)
+        check_run_record(used, path, years, runs)
+    else:
+        params = Parameters.baseline()
     if args.split_year is not None and not years[0] <= args.split_year <= years[-1]:
         raise InputError(f"{args.split_year} is outside the scored years {years[0]}-{years[-1]}", field="--split-year")
     split = args.split_year if args.split_year is not None else split_year()
