@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -472,6 +473,39 @@ def test_sweep_checksums_guard_resume_and_analyze(tmp_path, capsys):
     refused(capsys, ["analyze", str(out)], "spec.yaml", "edited")
     (out / "manifest.json").write_text("{broken")
     refused(capsys, ["analyze", str(out)], "manifest.json")
+
+
+@pytest.mark.parametrize("damage", ["not utf-8", "a folder"])
+def test_a_damaged_checksum_list_is_one_line_for_resume_and_analyze(tmp_path, capsys, damage):
+    """chunks/SHA256SUMS with bytes that are not UTF-8, or replaced by a folder: a traceback before."""
+    path, out = sweep_spec(tmp_path, design="sobol", samples=4), tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    sums = out / "chunks" / "SHA256SUMS"
+    if damage == "a folder":
+        sums.unlink()
+        sums.mkdir()
+    else:
+        sums.write_bytes(sums.read_bytes() + b"\xff\xfe\n")
+    capsys.readouterr()
+    refused(capsys, ["analyze", str(out)], "SHA256SUMS", "--force", watch=out)
+    refused(capsys, ["sweep", str(path), "--out", str(out), "--resume"], "SHA256SUMS", "--force", watch=out)
+    assert main(["sweep", str(path), "--out", str(out), "--force"]) == 0  # what the message advises
+    assert main(["analyze", str(out)]) == 0
+
+
+def test_resume_remakes_a_chunks_folder_deleted_by_hand(tmp_path, capsys):
+    """Its chunks are missing, so --resume runs them all again (an OSError traceback before)."""
+    path, out = sweep_spec(tmp_path, design="sobol", samples=4), tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    first = snapshot(out)
+    shutil.rmtree(out / "chunks")
+    assert main(["sweep", str(path), "--out", str(out), "--resume"]) == 0
+    assert snapshot(out) == first
+    (out / "chunks" / "part-00001.parquet").unlink()
+    (out / "chunks" / "part-00001.parquet").mkdir()
+    capsys.readouterr()
+    refused(capsys, ["sweep", str(path), "--out", str(out), "--resume"], "part-00001.parquet", watch=out)
+    refused(capsys, ["analyze", str(out)], "part-00001.parquet", watch=out)
 
 
 def test_sweep_identity_covers_the_scenario_chain(tmp_path, capsys):

@@ -30,7 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from simulation.engine.params import Parameters
-from simulation.errors import InputError
+from simulation.errors import InputError, read_text_file
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, N_STATES, check_state
@@ -374,6 +374,8 @@ def _local_processes(fn: Callable, items: list, workers: int) -> Iterator:
 # ---- files ----
 
 CHECKSUMS = "SHA256SUMS"
+#: Largest chunks/SHA256SUMS read (a line is under 100 bytes: tens of millions of chunks).
+MAX_CHECKSUMS_BYTES = 4 * 1024**3
 
 
 def _sha256(path: Path) -> str:
@@ -429,9 +431,9 @@ def chunk_files(out: Path) -> dict[int, Path]:
     found = {}
     for path in (out / "chunks").glob("part-*.parquet"):
         k = chunk_index(path.name)
-        if k is None:
-            raise InputError("is not a chunk of the sweep (chunks are part-NNNNN.parquet, written by the sweep); "
-                             "move it out of chunks/", file=path)
+        if k is None or not path.is_file():
+            raise InputError("is not a chunk of the sweep (chunks are part-NNNNN.parquet files, written by the "
+                             "sweep); move it out of chunks/", file=path)
         found[k] = path
     return dict(sorted(found.items()))
 
@@ -481,10 +483,14 @@ def verified_chunks(out: Path) -> dict[int, str]:
     A chunk with no record (the sweep was killed between the two writes) or a different hash
     (truncated, edited) is not among them."""
     recorded: dict[str, str] = {}
-    try:
-        lines = (out / "chunks" / CHECKSUMS).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        lines = []
+    path = out / "chunks" / CHECKSUMS
+    lines: list[str] = []
+    if path.exists() or path.is_symlink():  # (none yet: no chunk has been written)
+        try:
+            lines = read_text_file(path, "the chunks' checksum list", MAX_CHECKSUMS_BYTES).splitlines()
+        except InputError as exc:  # not a file, not UTF-8: damaged by something other than the sweep
+            raise InputError(f"{exc.message.split('; ')[0]}, so no chunk can be verified; rerun the sweep with "
+                             "--force or into a new --out", file=exc.file, line=exc.line) from None
     for line in lines:
         parts = line.split("  ")
         if len(parts) == 2 and len(parts[0]) == 64:
@@ -493,7 +499,7 @@ def verified_chunks(out: Path) -> dict[int, str]:
     for name, digest in recorded.items():
         path = out / "chunks" / name
         k = chunk_index(name)  # (a line cut short by a kill names no chunk)
-        if k is not None and path.exists() and _sha256(path) == digest:
+        if k is not None and path.is_file() and _sha256(path) == digest:
             good[k] = digest
     return good
 
@@ -520,6 +526,12 @@ def start(sweep: Sweep, out: Path, resume: bool) -> set[int]:
         if _read_manifest(out)["spec_hash"] != digest:
             raise InputError("holds a sweep of a different spec (or scenario, timeline, calibration or version); "
                              "--resume needs the same one", file=out)
+        chunks = out / "chunks"
+        try:  # a chunks folder deleted by hand is made again: its chunks are missing, so all are run again
+            chunks.mkdir(exist_ok=True)
+        except OSError as exc:
+            reason = "is not a folder" if chunks.exists() else f"cannot be created: {exc.strerror or exc}"
+            raise InputError(f"{reason}; the sweep keeps its chunks in this folder", file=chunks) from None
         chunk_files(out)  # refuses a stray file before any chunk is removed or run
         done = verified_chunks(out)
         for k in range(sweep.n_chunks):
