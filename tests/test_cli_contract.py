@@ -508,6 +508,24 @@ def test_resume_remakes_a_chunks_folder_deleted_by_hand(tmp_path, capsys):
     refused(capsys, ["analyze", str(out)], "part-00001.parquet", watch=out)
 
 
+@pytest.mark.parametrize("damage", ["design truncated", "spec copy edited"])
+def test_resume_checks_the_stored_design_and_spec_as_analyze_does(tmp_path, capsys, damage):
+    """--resume went on (exit 0) with a truncated design.parquet, leaving a sweep analyze refuses."""
+    path, out = sweep_spec(tmp_path, design="sobol", samples=4), tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    (out / "chunks" / "part-00003.parquet").unlink()  # something left to resume
+    if damage == "design truncated":
+        design = out / "design.parquet"
+        design.write_bytes(design.read_bytes()[:100])
+        mentions = ["design.parquet", "manifest.json"]
+    else:
+        (out / "spec.yaml").write_text((out / "spec.yaml").read_text() + "# edited\n")
+        mentions = ["spec.yaml", "edited"]
+    capsys.readouterr()
+    refused(capsys, ["sweep", str(path), "--out", str(out), "--resume"], *mentions, watch=out)
+    refused(capsys, ["analyze", str(out)], *mentions, watch=out)
+
+
 def test_sweep_identity_covers_the_scenario_chain(tmp_path, capsys):
     path, out = sweep_spec(tmp_path), tmp_path / "o"
     assert main(["sweep", str(path), "--out", str(out)]) == 0

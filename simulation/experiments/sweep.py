@@ -478,6 +478,19 @@ def _read_manifest(out: Path) -> dict:
     return manifest
 
 
+def check_stored(out: Path, manifest: dict) -> None:
+    """The copy of the spec and the design a sweep stored beside its chunks are those its manifest
+    recorded (`analyze` reads them, so `--resume` checks them too before it runs a chunk)."""
+    spec_file = out / "spec.yaml"
+    read_yaml_mapping(spec_file, "sweep spec")  # readable, before its hash is compared
+    if hashlib.sha256(spec_file.read_bytes()).hexdigest() != manifest.get("spec_sha256"):
+        raise InputError("was edited after the sweep ran (it no longer matches manifest.json); "
+                         "run the edited spec as a new sweep", file=spec_file)
+    design_file = out / "design.parquet"
+    if not design_file.is_file() or _sha256(design_file) != manifest.get("design_sha256"):
+        raise InputError("is missing or does not match manifest.json", file=design_file)
+
+
 def verified_chunks(out: Path) -> dict[int, str]:
     """The chunks whose file matches the checksum recorded when it was written (k -> file hash).
     A chunk with no record (the sweep was killed between the two writes) or a different hash
@@ -523,9 +536,11 @@ def start(sweep: Sweep, out: Path, resume: bool) -> set[int]:
         if not resume:
             raise InputError("already holds a sweep; add --resume to finish it, --force to start it afresh, "
                              "or choose another --out", file=out)
-        if _read_manifest(out)["spec_hash"] != digest:
+        recorded = _read_manifest(out)
+        if recorded["spec_hash"] != digest:
             raise InputError("holds a sweep of a different spec (or scenario, timeline, calibration or version); "
                              "--resume needs the same one", file=out)
+        check_stored(out, recorded)  # a damaged design would leave a sweep `analyze` refuses
         chunks = out / "chunks"
         try:  # a chunks folder deleted by hand is made again: its chunks are missing, so all are run again
             chunks.mkdir(exist_ok=True)
@@ -655,11 +670,8 @@ def analyze(out: Path) -> pd.DataFrame:
     point's seeds first.
     """
     manifest = _read_manifest(out)
+    check_stored(out, manifest)
     spec_file = out / "spec.yaml"
-    read_yaml_mapping(spec_file, "sweep spec")  # readable, before its hash is compared
-    if hashlib.sha256(spec_file.read_bytes()).hexdigest() != manifest.get("spec_sha256"):
-        raise InputError("was edited after the sweep ran (it no longer matches manifest.json); "
-                         "run the edited spec as a new sweep", file=spec_file)
     # checked as `sweep` checks it now (a sweep run before a check was added is refused here)
     spec, _ = read_spec(spec_file)
     if spec.design == "grid":
@@ -667,10 +679,7 @@ def analyze(out: Path) -> pd.DataFrame:
     results = read_results(out)
     if len(results) != manifest["runs"]:
         raise InputError(f"holds {len(results)} of {manifest['runs']} runs; finish it with --resume first", file=out)
-    design_file = out / "design.parquet"
-    if not design_file.exists() or _sha256(design_file) != manifest.get("design_sha256"):
-        raise InputError("is missing or does not match manifest.json", file=design_file)
-    design = pd.read_parquet(design_file)
+    design = pd.read_parquet(out / "design.parquet")
     names = list(spec.parameters)
     problem = salib_problem(spec)
     X = design[names].to_numpy()
