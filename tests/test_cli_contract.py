@@ -565,6 +565,26 @@ def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("command", ["score", "run"])
+def test_a_reader_gone_early_is_a_quiet_exit_with_the_results_whole(run_dir, tmp_path, command):
+    """`... | head -c1`: the report's print met a closed pipe and ended in a BrokenPipeError traceback."""
+    out = tmp_path / "o"
+    argv = (["score", str(run_dir), "--no-baselines", "--out", str(tmp_path / "score.json")] if command == "score"
+            else ["run", str(short(tmp_path)), "--seed", "1", "--no-plots", "--out", str(out)])
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command prints
+    try:
+        proc = subprocess.run([sys.executable, "-m", "simulation", *argv], stdout=write, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141 and proc.stderr == "", proc.stderr  # 128 + SIGPIPE, as a Unix tool
+    if command == "score":
+        assert json.loads((tmp_path / "score.json").read_text())["model"]["all"]["runs"] == 3
+    else:
+        assert json.loads((out / "parameters.json").read_text())["seeds"] == [1]
+
+
 @pytest.mark.slow
 def test_memory_is_flat_in_the_number_of_runs(tmp_path):
     """Peak memory of `run` and `compare` of 1947-2024, each in a fresh process, at 300 and 1200 runs:

@@ -613,7 +613,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns its exit code (0 done, 2 a user's mistake, 130 interrupted)."""
+    """Run one command; returns its exit code (0 done, 2 a user's mistake, 130 interrupted, 141 its
+    output's reader gone, as `| head` does once it has its lines)."""
+    try:
+        code = _dispatch(argv)
+        sys.stdout.flush()  # so that a reader gone shows here, not as the interpreter exits
+        return code
+    except BrokenPipeError:
+        if not contract.stdout_gone():
+            raise  # some other pipe: a real failure
+        return contract.quiet_stdout()
+
+
+def _dispatch(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or an argument error, already printed on one line (2)
