@@ -252,6 +252,26 @@ def test_unwritable_out_is_found_before_the_run(tmp_path, capsys):
     refused(capsys, ["run", str(short(tmp_path)), "--out", str(blocker), "--no-plots"], "not a folder", watch=tmp_path)
 
 
+def test_an_out_that_cannot_be_replaced_is_found_before_the_run(tmp_path, capsys, monkeypatch):
+    """An immutable empty folder (root passes every permission check) failed only at the final swap."""
+    out = tmp_path / "out"
+    out.mkdir()
+    if subprocess.run(["chattr", "+i", str(out)], capture_output=True).returncode != 0:
+        pytest.skip("needs chattr +i (root, on a file system with attributes)")
+    try:
+        import simulation.experiments.runner as runner
+
+        def no_work(*args, **kwargs):
+            raise AssertionError("the run started before --out was checked")
+
+        monkeypatch.setattr(runner, "run_scenario", no_work)
+        refused(capsys, ["run", str(short(tmp_path)), "--seed", "1", "--out", str(out), "--no-plots"],
+                "--out cannot be replaced", "Operation not permitted", watch=out)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.yaml"]
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], check=True)
+
+
 def test_leftovers_of_a_killed_run_are_cleaned_and_a_failed_run_leaves_none(tmp_path, capsys):
     out = tmp_path / "out"
     dead = 2**22 + 12345  # above the default pid_max: no process has it

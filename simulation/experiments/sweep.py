@@ -603,7 +603,8 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, scheduler: str | None =
     from simulation.interfaces import output
 
     out = Path(out)
-    output.check_out(out, "sweep", force=True)  # a file, a path through a file, an unwritable folder
+    # a file, a path through a file, an unwritable folder (the sweep writes into `out`, swapped only by --force)
+    output.check_out(out, "sweep", force=True, replace=False)
     if force and not resume and (out / "manifest.json").exists():
         check_replaceable(out)
         ran = 0

@@ -423,6 +423,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     folder = Path(args.results)
     sweep.check_analysis_folder(folder)  # before computing: only an earlier analysis is replaced
+    output.check_out(folder / sweep.ANALYSIS, "analyze")  # and one that can be (what the swap needs)
     table = sweep.analyze(folder)
 
     def write(tmp: Path) -> None:
