@@ -215,6 +215,18 @@ def test_score_prints_and_writes_only_where_asked(run_dir, tmp_path, capsys):
     refused(capsys, ["score", str(run_dir), "--split-year", "1990"], "--split-year", "2000-2024")
 
 
+def test_score_never_overwrites_the_runs_own_score_json(run_dir, tmp_path, capsys):
+    """README: never over the run's own score.json; --force overwrote it."""
+    for target in (run_dir / "score.json", run_dir / ".." / run_dir.name / "score.json"):
+        for source in (run_dir, run_dir / "alignments.csv"):
+            refused(capsys, ["score", str(source), "--no-baselines", "--out", str(target), "--force"],
+                    "score.json", "own", "--out", watch=run_dir)
+    link = tmp_path / "run"
+    link.symlink_to(run_dir, target_is_directory=True)
+    refused(capsys, ["score", str(link), "--no-baselines", "--out", str(run_dir / "score.json"), "--force"], "own",
+            watch=run_dir)
+
+
 # ---- output folders: one run each, written whole, nothing else lost ----
 
 def test_output_folder_holds_one_run_and_normal_permissions(tmp_path, capsys):

@@ -200,6 +200,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
     else:
         path = folder
     if args.out is not None:
+        own = path.with_name("score.json")
+        if _same_entry(Path(args.out), own):
+            raise InputError("is the run's own score.json, which `score` never overwrites (not even with --force); "
+                             "choose another --out", file=args.out, field="--out")
         output.check_file(Path(args.out), args.force)
     stack, years, runs = read_alignments(path)
     used = path.with_name("parameters.json")
@@ -218,6 +222,16 @@ def _cmd_score(args: argparse.Namespace) -> int:
         output.write_file(Path(args.out), lambda tmp: output.write_json(report, tmp))
     print(format_report(report))
     return 0
+
+
+def _same_entry(a: Path, b: Path) -> bool:
+    """Whether two paths name one entry of one folder (the folder spelt through links or `..`): what
+    a file written to `a` by renaming over it would replace. (A link elsewhere to `b` is replaced
+    itself, its target left alone.)"""
+    try:
+        return a.name == b.name and a.parent.resolve() == b.parent.resolve()
+    except (OSError, RuntimeError):  # a loop of links, a name too long: refused by check_file
+        return False
 
 
 def _budget(args: argparse.Namespace) -> Budget:
