@@ -397,6 +397,10 @@ def test_many_runs_use_the_ensemble_and_write_quantiles(tmp_path, capsys):
     # the full table scores like the run did
     assert main(["score", str(out)]) == 0
     assert json.loads((out / "score.json").read_text())["model"]["all"]["runs"] == 40
+    # without it, the summaries are not taken for a file missing a column ("missing column(s) run")
+    capsys.readouterr()
+    refused(capsys, ["score", str(out / "alignments.csv"), "--no-baselines"], "alignments.csv", "summaries",
+            "--full", watch=out)
 
 
 def test_compare_pairs_runs_by_calendar_year(tmp_path, capsys):

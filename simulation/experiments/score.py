@@ -214,6 +214,12 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", file=path) from None
     missing = [c for c in columns if c not in frame.columns]
+    if "run" in missing and "runs" in frame.columns:  # the summary `run` writes of more runs than it writes in full
+        from simulation.experiments.runner import FULL_MAX_RUNS
+
+        raise InputError(f"holds summaries over runs only (a run of more than {FULL_MAX_RUNS} runs writes its quantiles, "
+                         "not every run); rerun it with --full to write every run (alignments.parquet), which score "
+                         "reads", file=path)
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1, field=missing[0])
     return frame
