@@ -73,7 +73,8 @@ def run_dir(tmp_path_factory) -> Path:
     (["--seed", "1.5"], "--seed"),
     (["--runs", "0"], "--runs"),
     (["--runs", str(10**9)], "--runs"),
-    (["--seed", str(2**63 - 1), "--runs", "20"], "--runs"),
+    (["--seed", str(2**63 - 1), "--runs", "20"], "field '--seed'"),  # the seed is at fault, not --runs
+    (["--seed", str(2**63 - 1), "--runs", "2"], f"--seed may be at most {2**63 - 2}"),
     (["--full"], "--full"),
 ])
 def test_run_arguments(tmp_path, capsys, extra, mention):
@@ -86,7 +87,8 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["run", str(BASELINE), "--out", ""], "--out"),
     (["compare", str(BASELINE), str(BASELINE), "--first-seed", "-5", "--out", "o"], "--first-seed"),
     (["compare", str(BASELINE), str(BASELINE), "--runs", "1", "--out", "o"], "--runs"),
-    (["compare", str(BASELINE), str(BASELINE), "--runs", "2", "--first-seed", str(2**63 - 1), "--out", "o"], "--runs"),
+    (["compare", str(BASELINE), str(BASELINE), "--runs", "2", "--first-seed", str(2**63 - 1), "--out", "o"],
+     "field '--first-seed'"),
     (["sweep", "spec.yaml", "--out", "o", "--scheduler", "not a url"], "--scheduler"),
     (["sweep", "spec.yaml", "--out", "o", "--workers", "0"], "--workers"),
     (["app", "--port", "99999"], "--port"),
@@ -137,6 +139,12 @@ def test_argument_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, menti
 def test_scenario_mistakes_that_used_to_run(tmp_path, capsys, body, mentions):
     out = tmp_path / "out"
     refused(capsys, ["run", str(short(tmp_path, body)), "--out", str(out), "--no-plots"], *mentions, watch=out)
+
+
+def test_seeds_past_the_limit_from_a_scenarios_first_seed_blame_runs(tmp_path, capsys):
+    path = short(tmp_path, f"seeds: [{2**63 - 5}]\n")
+    refused(capsys, ["run", str(path), "--runs", "20", "--out", str(tmp_path / "o")], "field '--runs'",
+            "--runs may be at most 5")
 
 
 def test_one_year_period_is_refused(tmp_path, capsys):

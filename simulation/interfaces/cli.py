@@ -26,9 +26,16 @@ if TYPE_CHECKING:
     from simulation.experiments.calibrate import Budget
 
 
-def _seeds(first: int, runs: int, argument: str) -> list[int]:
+def _seeds(first: int, runs: int, seed_argument: str | None) -> list[int]:
+    """Seeds `first`..`first + runs - 1`. Past 2**63-1 (each count of runs is within its limits) the
+    first seed is at fault when `seed_argument` gave it; else (a scenario's first seed) --runs is."""
     if first + runs - 1 > MAX_SEED:
-        raise InputError(f"seeds {first}..{first + runs - 1} go past 2**63-1", field=argument)
+        span = f"seeds {first}..{first + runs - 1} go past 2**63-1"
+        if seed_argument is not None:
+            raise InputError(f"{span}: with --runs {runs}, {seed_argument} may be at most {MAX_SEED - runs + 1}",
+                             field=seed_argument)
+        raise InputError(f"{span}: from the scenario's first seed, {first}, --runs may be at most {MAX_SEED - first + 1}",
+                         field="--runs")
     return list(range(first, first + runs))
 
 
@@ -40,7 +47,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     scenario, _ = load_scenario(args.scenario)
     if args.runs is not None:
-        seeds = _seeds(args.seed if args.seed is not None else scenario.seeds[0], args.runs, "--runs")
+        seeds = (_seeds(args.seed, args.runs, "--seed") if args.seed is not None
+                 else _seeds(scenario.seeds[0], args.runs, None))
     else:
         seeds = [args.seed] if args.seed is not None else list(scenario.seeds)
     years = scenario.period.end - scenario.period.start + 1
@@ -387,7 +395,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     base, _ = load_scenario(args.base)
     alt, _ = load_scenario(args.alternative)
-    _seeds(args.first_seed, args.runs, "--runs")
+    _seeds(args.first_seed, args.runs, "--first-seed")
     source = _source(args)
     output.check_out(Path(args.out), "compare", args.force)
     result = compare.run_paired(base, alt, args.runs, args.first_seed, source=source)
@@ -473,7 +481,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         output.check_out(Path(args.out), "explain", args.force)
     inputs, params = scenario_inputs(scenario)
     first = args.seed if args.seed is not None else 0
-    seeds = _seeds(first, args.runs, "--runs")
+    seeds = _seeds(first, args.runs, "--seed")
     e = explain.explain_change(explain.trace(inputs, params, seeds), args.pair[0], args.pair[1], args.start, args.end)
     text = (explain.explanation_markdown(e) + f"\n({scenario.name}, calibrated weights; mean over {args.runs} run(s), "
             f"seeds {first}-{first + args.runs - 1})\n")
