@@ -91,6 +91,7 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
      "field '--first-seed'"),
     (["sweep", "spec.yaml", "--out", "o", "--scheduler", "not a url"], "--scheduler"),
     (["sweep", "spec.yaml", "--out", "o", "--workers", "0"], "--workers"),
+    (["sweep", "spec.yaml", "--out", "o", "--resume", "--force"], "not allowed with argument --resume"),
     (["app", "--port", "99999"], "--port"),
     (["calibrate", "--out", "o", "--workers", "0"], "--workers"),
     (["calibrate", "--out", "o", "--objective-seeds", "0"], "--objective-seeds"),

@@ -579,8 +579,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=count(1, 4096), default=1,
                     help="processes in all, this one included (default 1; capped at the cores present)")
     sw.add_argument("--scheduler", type=SCHEDULER, help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
-    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    sw.add_argument("--force", action="store_true", help="replace an earlier sweep in --out once the new one is complete")
+    # exclusive: --force runs the sweep afresh, --resume goes on with the one in --out
+    again = sw.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    again.add_argument("--force", action="store_true", help="replace an earlier sweep in --out once the new one is complete")
     sw.set_defaults(func=_cmd_sweep)
 
     an = sub.add_parser("analyze", help="sensitivity indices of a finished sweep (SALib)")
