@@ -197,6 +197,12 @@ def score(alignment: np.ndarray, cells: TargetCells, tolerance: float = TOLERANC
 MAX_ALIGNMENT_BYTES = 256 * 1024**2
 
 
+def _cell(value: object) -> str:
+    """A cell of the file as a message shows it: text quoted, a number plain (nan, 1.5), not numpy's
+    repr (np.float64(nan))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _first_bad(bad: np.ndarray) -> int:
     """Line of the first flagged row (the header is line 1)."""
     return int(np.flatnonzero(bad)[0]) + 2
@@ -259,7 +265,7 @@ def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna().to_numpy() | (values != np.floor(values)).to_numpy()
         if bad.any():
-            raise InputError(f"expected a whole number, got {frame[col].iloc[_first_bad(bad) - 2]!r}",
+            raise InputError(f"expected a whole number, got {_cell(frame[col].iloc[_first_bad(bad) - 2])}",
                              file=path, line=_first_bad(bad), field=col)
         frame[col] = values.astype(np.int64) if values.abs().max() < 2**63 else values
     bad = ((frame.run < 0) | (frame.run >= 2**63)).to_numpy()
@@ -280,7 +286,7 @@ def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
     values = pd.to_numeric(frame.alignment, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (np.abs(values) > 1.0 + 1e-9)
     if bad.any():
-        raise InputError(f"expected a number in [-1, 1], got {frame.alignment.iloc[_first_bad(bad) - 2]!r}",
+        raise InputError(f"expected a number in [-1, 1], got {_cell(frame.alignment.iloc[_first_bad(bad) - 2])}",
                          file=path, line=_first_bad(bad), field="alignment")
     dup = frame.duplicated(["run", "year", "a", "b"]).to_numpy()
     if dup.any():
