@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -72,7 +73,8 @@ def run_dir(tmp_path_factory) -> Path:
     (["--seed", "1.5"], "--seed"),
     (["--runs", "0"], "--runs"),
     (["--runs", str(10**9)], "--runs"),
-    (["--seed", str(2**63 - 1), "--runs", "20"], "--runs"),
+    (["--seed", str(2**63 - 1), "--runs", "20"], "field '--seed'"),  # the seed is at fault, not --runs
+    (["--seed", str(2**63 - 1), "--runs", "2"], f"--seed may be at most {2**63 - 2}"),
     (["--full"], "--full"),
 ])
 def test_run_arguments(tmp_path, capsys, extra, mention):
@@ -85,9 +87,11 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["run", str(BASELINE), "--out", ""], "--out"),
     (["compare", str(BASELINE), str(BASELINE), "--first-seed", "-5", "--out", "o"], "--first-seed"),
     (["compare", str(BASELINE), str(BASELINE), "--runs", "1", "--out", "o"], "--runs"),
-    (["compare", str(BASELINE), str(BASELINE), "--runs", "2", "--first-seed", str(2**63 - 1), "--out", "o"], "--runs"),
+    (["compare", str(BASELINE), str(BASELINE), "--runs", "2", "--first-seed", str(2**63 - 1), "--out", "o"],
+     "field '--first-seed'"),
     (["sweep", "spec.yaml", "--out", "o", "--scheduler", "not a url"], "--scheduler"),
     (["sweep", "spec.yaml", "--out", "o", "--workers", "0"], "--workers"),
+    (["sweep", "spec.yaml", "--out", "o", "--resume", "--force"], "not allowed with argument --resume"),
     (["app", "--port", "99999"], "--port"),
     (["calibrate", "--out", "o", "--workers", "0"], "--workers"),
     (["calibrate", "--out", "o", "--objective-seeds", "0"], "--objective-seeds"),
@@ -138,6 +142,12 @@ def test_scenario_mistakes_that_used_to_run(tmp_path, capsys, body, mentions):
     refused(capsys, ["run", str(short(tmp_path, body)), "--out", str(out), "--no-plots"], *mentions, watch=out)
 
 
+def test_seeds_past_the_limit_from_a_scenarios_first_seed_blame_runs(tmp_path, capsys):
+    path = short(tmp_path, f"seeds: [{2**63 - 5}]\n")
+    refused(capsys, ["run", str(path), "--runs", "20", "--out", str(tmp_path / "o")], "field '--runs'",
+            "--runs may be at most 5")
+
+
 def test_one_year_period_is_refused(tmp_path, capsys):
     path = tmp_path / "s.yaml"
     path.write_text(f"name: one\nextends: {BASELINE}\nperiod: {{start: 2000, end: 2000}}\n")
@@ -156,8 +166,9 @@ def _edit_alignments(run_dir: Path, tmp: Path, edit) -> Path:
 
 @pytest.mark.parametrize("edit,mentions", [
     (lambda ls: ls[:5] + ls[6:], ["incomplete", "no row for run"]),
-    (lambda ls: [*ls[:2], ls[2].rsplit(",", 1)[0] + ",nan", *ls[3:]], ["alignments.csv:3", "'alignment'"]),
-    (lambda ls: [*ls[:2], ls[2].rsplit(",", 1)[0] + ",1.5", *ls[3:]], ["alignments.csv:3", "[-1, 1]"]),
+    (lambda ls: [*ls[:2], ls[2].rsplit(",", 1)[0] + ",nan", *ls[3:]], ["alignments.csv:3", "'alignment'", "got nan"]),
+    (lambda ls: [*ls[:2], ls[2].rsplit(",", 1)[0] + ",1.5", *ls[3:]], ["alignments.csv:3", "[-1, 1], got 1.5"]),
+    (lambda ls: [*ls[:2], "0.5" + ls[2][1:], *ls[3:]], ["alignments.csv:3", "'run'", "got 0.5"]),
     (lambda ls: [*ls[:2], ls[2].rsplit(",", 1)[0] + ",warm", *ls[3:]], ["alignments.csv:3", "'alignment'"]),
     (lambda ls: [*ls, ls[1]], ["duplicate row"]),
     (lambda ls: [*ls, ls[1].replace(",2000,", ",1000000000,")], ["'year'", "outside"]),
@@ -168,7 +179,8 @@ def _edit_alignments(run_dir: Path, tmp: Path, edit) -> Path:
 ])
 def test_score_checks_the_alignments_whole(run_dir, tmp_path, capsys, edit, mentions):
     folder = _edit_alignments(run_dir, tmp_path, edit)
-    refused(capsys, ["score", str(folder), "--no-baselines"], *mentions, watch=folder)
+    err = refused(capsys, ["score", str(folder), "--no-baselines"], *mentions, watch=folder)
+    assert "np." not in err, err  # a value as the file writes it, not numpy's repr (np.float64(nan))
 
 
 @pytest.mark.parametrize("text,mention", [
@@ -181,6 +193,18 @@ def test_score_checks_parameters_json(run_dir, tmp_path, capsys, text, mention):
     folder = _edit_alignments(run_dir, tmp_path, lambda ls: ls)
     (folder / "parameters.json").write_text(text)
     refused(capsys, ["score", str(folder), "--no-baselines"], "parameters.json", mention, watch=folder)
+
+
+@pytest.mark.parametrize("keep,mentions", [
+    # cut at a whole line: the years kept were scored without a word
+    (lambda line: not line.startswith(("0,2024,", "1,2024,", "2,2024,")), ["2000-2023", "period", "2000-2024"]),
+    # a whole run taken out
+    (lambda line: not line.startswith("1,"), ["holds 2 run(s)", "3 seed(s)", "no run 1"]),
+])
+def test_score_refuses_alignments_short_of_the_run_record(run_dir, tmp_path, capsys, keep, mentions):
+    folder = _edit_alignments(run_dir, tmp_path, lambda ls: [ls[0], *filter(keep, ls[1:])])
+    (folder / "parameters.json").write_bytes((run_dir / "parameters.json").read_bytes())
+    refused(capsys, ["score", str(folder), "--no-baselines"], "alignments.csv", *mentions, watch=folder)
 
 
 def test_score_refuses_a_parameters_json_that_is_a_link_to_nothing(run_dir, tmp_path, capsys):
@@ -200,6 +224,18 @@ def test_score_prints_and_writes_only_where_asked(run_dir, tmp_path, capsys):
     assert json.loads(target.read_text())["model"]["all"]["runs"] == 3
     refused(capsys, ["score", str(run_dir), "--out", str(target)], "--force", watch=tmp_path)
     refused(capsys, ["score", str(run_dir), "--split-year", "1990"], "--split-year", "2000-2024")
+
+
+def test_score_never_overwrites_the_runs_own_score_json(run_dir, tmp_path, capsys):
+    """README: never over the run's own score.json; --force overwrote it."""
+    for target in (run_dir / "score.json", run_dir / ".." / run_dir.name / "score.json"):
+        for source in (run_dir, run_dir / "alignments.csv"):
+            refused(capsys, ["score", str(source), "--no-baselines", "--out", str(target), "--force"],
+                    "score.json", "own", "--out", watch=run_dir)
+    link = tmp_path / "run"
+    link.symlink_to(run_dir, target_is_directory=True)
+    refused(capsys, ["score", str(link), "--no-baselines", "--out", str(run_dir / "score.json"), "--force"], "own",
+            watch=run_dir)
 
 
 # ---- output folders: one run each, written whole, nothing else lost ----
@@ -237,6 +273,26 @@ def test_unwritable_out_is_found_before_the_run(tmp_path, capsys):
     refused(capsys, ["run", str(short(tmp_path)), "--out", str(blocker / "out"), "--no-plots"], "writable",
             watch=tmp_path)
     refused(capsys, ["run", str(short(tmp_path)), "--out", str(blocker), "--no-plots"], "not a folder", watch=tmp_path)
+
+
+def test_an_out_that_cannot_be_replaced_is_found_before_the_run(tmp_path, capsys, monkeypatch):
+    """An immutable empty folder (root passes every permission check) failed only at the final swap."""
+    out = tmp_path / "out"
+    out.mkdir()
+    if subprocess.run(["chattr", "+i", str(out)], capture_output=True).returncode != 0:
+        pytest.skip("needs chattr +i (root, on a file system with attributes)")
+    try:
+        import simulation.experiments.runner as runner
+
+        def no_work(*args, **kwargs):
+            raise AssertionError("the run started before --out was checked")
+
+        monkeypatch.setattr(runner, "run_scenario", no_work)
+        refused(capsys, ["run", str(short(tmp_path)), "--seed", "1", "--out", str(out), "--no-plots"],
+                "--out cannot be replaced", "Operation not permitted", watch=out)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "s.yaml"]
+    finally:
+        subprocess.run(["chattr", "-i", str(out)], check=True)
 
 
 def test_leftovers_of_a_killed_run_are_cleaned_and_a_failed_run_leaves_none(tmp_path, capsys):
@@ -352,6 +408,10 @@ def test_many_runs_use_the_ensemble_and_write_quantiles(tmp_path, capsys):
     # the full table scores like the run did
     assert main(["score", str(out)]) == 0
     assert json.loads((out / "score.json").read_text())["model"]["all"]["runs"] == 40
+    # without it, the summaries are not taken for a file missing a column ("missing column(s) run")
+    capsys.readouterr()
+    refused(capsys, ["score", str(out / "alignments.csv"), "--no-baselines"], "alignments.csv", "summaries",
+            "--full", watch=out)
 
 
 def test_compare_pairs_runs_by_calendar_year(tmp_path, capsys):
@@ -462,6 +522,57 @@ def test_sweep_checksums_guard_resume_and_analyze(tmp_path, capsys):
     refused(capsys, ["analyze", str(out)], "manifest.json")
 
 
+@pytest.mark.parametrize("damage", ["not utf-8", "a folder"])
+def test_a_damaged_checksum_list_is_one_line_for_resume_and_analyze(tmp_path, capsys, damage):
+    """chunks/SHA256SUMS with bytes that are not UTF-8, or replaced by a folder: a traceback before."""
+    path, out = sweep_spec(tmp_path, design="sobol", samples=4), tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    sums = out / "chunks" / "SHA256SUMS"
+    if damage == "a folder":
+        sums.unlink()
+        sums.mkdir()
+    else:
+        sums.write_bytes(sums.read_bytes() + b"\xff\xfe\n")
+    capsys.readouterr()
+    refused(capsys, ["analyze", str(out)], "SHA256SUMS", "--force", watch=out)
+    refused(capsys, ["sweep", str(path), "--out", str(out), "--resume"], "SHA256SUMS", "--force", watch=out)
+    assert main(["sweep", str(path), "--out", str(out), "--force"]) == 0  # what the message advises
+    assert main(["analyze", str(out)]) == 0
+
+
+def test_resume_remakes_a_chunks_folder_deleted_by_hand(tmp_path, capsys):
+    """Its chunks are missing, so --resume runs them all again (an OSError traceback before)."""
+    path, out = sweep_spec(tmp_path, design="sobol", samples=4), tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    first = snapshot(out)
+    shutil.rmtree(out / "chunks")
+    assert main(["sweep", str(path), "--out", str(out), "--resume"]) == 0
+    assert snapshot(out) == first
+    (out / "chunks" / "part-00001.parquet").unlink()
+    (out / "chunks" / "part-00001.parquet").mkdir()
+    capsys.readouterr()
+    refused(capsys, ["sweep", str(path), "--out", str(out), "--resume"], "part-00001.parquet", watch=out)
+    refused(capsys, ["analyze", str(out)], "part-00001.parquet", watch=out)
+
+
+@pytest.mark.parametrize("damage", ["design truncated", "spec copy edited"])
+def test_resume_checks_the_stored_design_and_spec_as_analyze_does(tmp_path, capsys, damage):
+    """--resume went on (exit 0) with a truncated design.parquet, leaving a sweep analyze refuses."""
+    path, out = sweep_spec(tmp_path, design="sobol", samples=4), tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    (out / "chunks" / "part-00003.parquet").unlink()  # something left to resume
+    if damage == "design truncated":
+        design = out / "design.parquet"
+        design.write_bytes(design.read_bytes()[:100])
+        mentions = ["design.parquet", "manifest.json"]
+    else:
+        (out / "spec.yaml").write_text((out / "spec.yaml").read_text() + "# edited\n")
+        mentions = ["spec.yaml", "edited"]
+    capsys.readouterr()
+    refused(capsys, ["sweep", str(path), "--out", str(out), "--resume"], *mentions, watch=out)
+    refused(capsys, ["analyze", str(out)], *mentions, watch=out)
+
+
 def test_sweep_identity_covers_the_scenario_chain(tmp_path, capsys):
     path, out = sweep_spec(tmp_path), tmp_path / "o"
     assert main(["sweep", str(path), "--out", str(out)]) == 0
@@ -499,6 +610,26 @@ def test_a_real_process_prints_one_line_and_exits_2(tmp_path):
                            "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--seed" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", ["score", "run"])
+def test_a_reader_gone_early_is_a_quiet_exit_with_the_results_whole(run_dir, tmp_path, command):
+    """`... | head -c1`: the report's print met a closed pipe and ended in a BrokenPipeError traceback."""
+    out = tmp_path / "o"
+    argv = (["score", str(run_dir), "--no-baselines", "--out", str(tmp_path / "score.json")] if command == "score"
+            else ["run", str(short(tmp_path)), "--seed", "1", "--no-plots", "--out", str(out)])
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before the command prints
+    try:
+        proc = subprocess.run([sys.executable, "-m", "simulation", *argv], stdout=write, stderr=subprocess.PIPE,
+                              text=True, cwd=ROOT)
+    finally:
+        os.close(write)
+    assert proc.returncode == 141 and proc.stderr == "", proc.stderr  # 128 + SIGPIPE, as a Unix tool
+    if command == "score":
+        assert json.loads((tmp_path / "score.json").read_text())["model"]["all"]["runs"] == 3
+    else:
+        assert json.loads((out / "parameters.json").read_text())["seeds"] == [1]
 
 
 @pytest.mark.slow

@@ -54,6 +54,33 @@ def test_malformed_timeline_row(tmp_path, capsys, row, expected):
     fails(capsys, [str(path)], tmp_path / "out", *expected)
 
 
+@pytest.mark.parametrize("rows,expected", [
+    # a quote left open swallowed the next events into its field (exit 0, events missing)
+    ([GOOD_ROW.replace("x1", "x0"), 'y_ev,1961,,aggression,RUS,PAK,0.4,"src, and then a newline', GOOD_ROW,
+      GOOD_ROW.replace("x1", "x2")], ["events.csv:3", "runs on to line", "quote left open"]),
+    # a file cut inside a quoted field
+    ([GOOD_ROW, 'x2,1980,,aggression,IND,PAK,0.5,"seed 000'], ["events.csv:3", "never closed"]),
+    # a field holding a line break, even when its quotes are balanced
+    ([GOOD_ROW, 'x2,1980,,aggression,IND,PAK,0.5,"seed\n000",t'], ["events.csv:3", "line break"]),
+    ([GOOD_ROW, 'x2,1980,,aggression,IND,PAK,0.5,"seed"000,t'], ["events.csv:3", "not valid CSV"]),
+])
+def test_timeline_quote_left_open(tmp_path, capsys, rows, expected):
+    fails(capsys, [str(scenario(tmp_path, rows=rows))], tmp_path / "out", *expected)
+
+
+def test_timeline_blank_lines_and_crlf_read_as_before(tmp_path):
+    """Blank lines and CRLF line ends are not fields with line breaks; the committed timeline has none."""
+    from simulation.engine.inputs import regime_labels
+    from simulation.engine.timeline import load_events
+
+    text = (DATA_DIR / "events.csv").read_text()
+    committed = load_events(DATA_DIR / "events.csv", regime_labels())
+    assert len(committed) == text.count("\n") - 1  # one event a line, after the header
+    variant = tmp_path / "events.csv"
+    variant.write_bytes(text.replace("\n", "\r\n", 40).replace("\n", "\n\n", 60).encode())
+    assert load_events(variant, regime_labels()) == committed
+
+
 def test_duplicate_event_id(tmp_path, capsys):
     fails(capsys, [str(scenario(tmp_path, rows=[GOOD_ROW, GOOD_ROW]))], tmp_path / "out",
           "events.csv:3", "field 'id'", "duplicate")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,19 +166,24 @@ MAX_TIMELINE_BYTES = 64 * 2**20
 
 
 def load_events(path: Path, regimes: set[str]) -> list[Event]:
-    """Read and validate a timeline CSV; events come back in file order."""
+    """Read and validate a timeline CSV; events come back in file order. Each event is one line: a
+    field holding a line break, or a quote left open (which would swallow the lines after it into
+    one field), is refused naming the line where the record starts."""
     text = read_text_file(path, "the event timeline", MAX_TIMELINE_BYTES)
     with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        records = _records(handle, path)
+        header = next(records, (1, []))[1]
+        missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise InputError(f"missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}", file=path, line=1)
         events: list[Event] = []
         seen: dict[str, int] = {}
-        for row in reader:
-            line = reader.line_num
-            if None in row:
+        for line, fields in records:
+            if not fields:
+                continue  # a blank line
+            if len(fields) > len(header):
                 raise InputError("more fields than the header has (quote values that contain commas)", file=path, line=line)
+            row = dict(zip(header, fields))
             event = parse_event(row, file=path, line=line, regimes=regimes)
             if event.id in seen:
                 raise InputError(f"duplicate event id {event.id!r} (first on line {seen[event.id]})",
@@ -185,3 +191,33 @@ def load_events(path: Path, regimes: set[str]) -> list[Event]:
             seen[event.id] = line
             events.append(event)
     return events
+
+
+def _records(handle: io.StringIO, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on; one that is not a single line (a field with a line
+    break, a quote left open) or is not valid CSV is an `InputError` naming that line."""
+    reader = csv.reader(handle, strict=True)
+    start = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "end of data" in str(exc):  # the file ends inside a quoted field
+                raise InputError("a quote opened on this line is never closed (the file ends inside it)",
+                                 file=path, line=start) from None
+            if reader.line_num != start:
+                raise _runs_on(path, start, reader.line_num) from None
+            raise InputError(f"not valid CSV ({exc}); quote a field that holds a comma or a quote, and double "
+                             "the quotes inside it", file=path, line=start) from None
+        end = reader.line_num
+        if end != start:
+            raise _runs_on(path, start, end)
+        yield start, fields
+        start = end + 1
+
+
+def _runs_on(path: Path, start: int, end: int) -> InputError:
+    return InputError(f"a quoted field runs on to line {end} (a quote left open?); every event is one line, "
+                      "and a field cannot hold a line break", file=path, line=start)

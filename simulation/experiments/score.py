@@ -197,6 +197,12 @@ def score(alignment: np.ndarray, cells: TargetCells, tolerance: float = TOLERANC
 MAX_ALIGNMENT_BYTES = 256 * 1024**2
 
 
+def _cell(value: object) -> str:
+    """A cell of the file as a message shows it: text quoted, a number plain (nan, 1.5), not numpy's
+    repr (np.float64(nan))."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _first_bad(bad: np.ndarray) -> int:
     """Line of the first flagged row (the header is line 1)."""
     return int(np.flatnonzero(bad)[0]) + 2
@@ -214,6 +220,12 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot parse CSV: {str(exc).splitlines()[0]}", file=path) from None
     missing = [c for c in columns if c not in frame.columns]
+    if "run" in missing and "runs" in frame.columns:  # the summary `run` writes of more runs than it writes in full
+        from simulation.experiments.runner import FULL_MAX_RUNS
+
+        raise InputError(f"holds summaries over runs only (a run of more than {FULL_MAX_RUNS} runs writes its quantiles, "
+                         "not every run); rerun it with --full to write every run (alignments.parquet), which score "
+                         "reads", file=path)
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=path, line=1, field=missing[0])
     return frame
@@ -253,7 +265,7 @@ def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna().to_numpy() | (values != np.floor(values)).to_numpy()
         if bad.any():
-            raise InputError(f"expected a whole number, got {frame[col].iloc[_first_bad(bad) - 2]!r}",
+            raise InputError(f"expected a whole number, got {_cell(frame[col].iloc[_first_bad(bad) - 2])}",
                              file=path, line=_first_bad(bad), field=col)
         frame[col] = values.astype(np.int64) if values.abs().max() < 2**63 else values
     bad = ((frame.run < 0) | (frame.run >= 2**63)).to_numpy()
@@ -274,7 +286,7 @@ def read_alignments(path: Path) -> tuple[np.ndarray, np.ndarray, list[int]]:
     values = pd.to_numeric(frame.alignment, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (np.abs(values) > 1.0 + 1e-9)
     if bad.any():
-        raise InputError(f"expected a number in [-1, 1], got {frame.alignment.iloc[_first_bad(bad) - 2]!r}",
+        raise InputError(f"expected a number in [-1, 1], got {_cell(frame.alignment.iloc[_first_bad(bad) - 2])}",
                          file=path, line=_first_bad(bad), field="alignment")
     dup = frame.duplicated(["run", "year", "a", "b"]).to_numpy()
     if dup.any():
@@ -304,3 +316,30 @@ def read_parameters(path: Path) -> Parameters:
     from simulation.experiments.posterior import read_parameter_record
 
     return Parameters(**{**Parameters().as_dict(), **read_parameter_record(path)})
+
+
+def check_run_record(record: Path, alignments: Path, years: np.ndarray, runs: list[int]) -> None:
+    """The alignments of a run folder hold what its parameters.json (`record`) says the run wrote:
+    every year of its `period` and a run for each of its `seeds`, no more. A file cut at a whole line,
+    or with runs taken out, would otherwise be scored on what is left without a word. A record
+    without these keys (written by hand) is not checked against."""
+    from simulation.experiments.posterior import _list, _read_json
+
+    data = _read_json(record)
+    assert isinstance(data, dict)  # read_parameters has checked it is a record
+    if "period" in data:
+        period = _list(record, "period", data["period"], 2)
+        if not all(type(v) is int for v in period):
+            raise InputError(f"expected [start, end] as two whole years, got {period}", file=record, field="period")
+        if (int(years[0]), int(years[-1])) != (period[0], period[1]):
+            raise InputError(f"holds the years {years[0]}-{years[-1]}, but the run's {record.name} records its period "
+                             f"as {period[0]}-{period[1]} (a file cut short?)", file=alignments, field="year")
+    if "seeds" in data:
+        seeds = _list(record, "seeds", data["seeds"])
+        if not all(type(v) is int for v in seeds):
+            raise InputError("expected a list of whole-number seeds", file=record, field="seeds")
+        missing, extra = sorted(set(seeds) - set(runs)), sorted(set(runs) - set(seeds))
+        if missing or extra:
+            which = f"no run {missing[0]}" if missing else f"a run {extra[0]} it does not record"
+            raise InputError(f"holds {len(runs)} run(s), but the run's {record.name} records {len(set(seeds))} "
+                             f"seed(s): {which}", file=alignments, field="run")

@@ -30,7 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from simulation.engine.params import Parameters
-from simulation.errors import InputError
+from simulation.errors import InputError, read_text_file
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, N_STATES, check_state
@@ -374,6 +374,8 @@ def _local_processes(fn: Callable, items: list, workers: int) -> Iterator:
 # ---- files ----
 
 CHECKSUMS = "SHA256SUMS"
+#: Largest chunks/SHA256SUMS read (a line is under 100 bytes: tens of millions of chunks).
+MAX_CHECKSUMS_BYTES = 4 * 1024**3
 
 
 def _sha256(path: Path) -> str:
@@ -429,9 +431,9 @@ def chunk_files(out: Path) -> dict[int, Path]:
     found = {}
     for path in (out / "chunks").glob("part-*.parquet"):
         k = chunk_index(path.name)
-        if k is None:
-            raise InputError("is not a chunk of the sweep (chunks are part-NNNNN.parquet, written by the sweep); "
-                             "move it out of chunks/", file=path)
+        if k is None or not path.is_file():
+            raise InputError("is not a chunk of the sweep (chunks are part-NNNNN.parquet files, written by the "
+                             "sweep); move it out of chunks/", file=path)
         found[k] = path
     return dict(sorted(found.items()))
 
@@ -476,15 +478,32 @@ def _read_manifest(out: Path) -> dict:
     return manifest
 
 
+def check_stored(out: Path, manifest: dict) -> None:
+    """The copy of the spec and the design a sweep stored beside its chunks are those its manifest
+    recorded (`analyze` reads them, so `--resume` checks them too before it runs a chunk)."""
+    spec_file = out / "spec.yaml"
+    read_yaml_mapping(spec_file, "sweep spec")  # readable, before its hash is compared
+    if hashlib.sha256(spec_file.read_bytes()).hexdigest() != manifest.get("spec_sha256"):
+        raise InputError("was edited after the sweep ran (it no longer matches manifest.json); "
+                         "run the edited spec as a new sweep", file=spec_file)
+    design_file = out / "design.parquet"
+    if not design_file.is_file() or _sha256(design_file) != manifest.get("design_sha256"):
+        raise InputError("is missing or does not match manifest.json", file=design_file)
+
+
 def verified_chunks(out: Path) -> dict[int, str]:
     """The chunks whose file matches the checksum recorded when it was written (k -> file hash).
     A chunk with no record (the sweep was killed between the two writes) or a different hash
     (truncated, edited) is not among them."""
     recorded: dict[str, str] = {}
-    try:
-        lines = (out / "chunks" / CHECKSUMS).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        lines = []
+    path = out / "chunks" / CHECKSUMS
+    lines: list[str] = []
+    if path.exists() or path.is_symlink():  # (none yet: no chunk has been written)
+        try:
+            lines = read_text_file(path, "the chunks' checksum list", MAX_CHECKSUMS_BYTES).splitlines()
+        except InputError as exc:  # not a file, not UTF-8: damaged by something other than the sweep
+            raise InputError(f"{exc.message.split('; ')[0]}, so no chunk can be verified; rerun the sweep with "
+                             "--force or into a new --out", file=exc.file, line=exc.line) from None
     for line in lines:
         parts = line.split("  ")
         if len(parts) == 2 and len(parts[0]) == 64:
@@ -493,7 +512,7 @@ def verified_chunks(out: Path) -> dict[int, str]:
     for name, digest in recorded.items():
         path = out / "chunks" / name
         k = chunk_index(name)  # (a line cut short by a kill names no chunk)
-        if k is not None and path.exists() and _sha256(path) == digest:
+        if k is not None and path.is_file() and _sha256(path) == digest:
             good[k] = digest
     return good
 
@@ -517,9 +536,17 @@ def start(sweep: Sweep, out: Path, resume: bool) -> set[int]:
         if not resume:
             raise InputError("already holds a sweep; add --resume to finish it, --force to start it afresh, "
                              "or choose another --out", file=out)
-        if _read_manifest(out)["spec_hash"] != digest:
+        recorded = _read_manifest(out)
+        if recorded["spec_hash"] != digest:
             raise InputError("holds a sweep of a different spec (or scenario, timeline, calibration or version); "
                              "--resume needs the same one", file=out)
+        check_stored(out, recorded)  # a damaged design would leave a sweep `analyze` refuses
+        chunks = out / "chunks"
+        try:  # a chunks folder deleted by hand is made again: its chunks are missing, so all are run again
+            chunks.mkdir(exist_ok=True)
+        except OSError as exc:
+            reason = "is not a folder" if chunks.exists() else f"cannot be created: {exc.strerror or exc}"
+            raise InputError(f"{reason}; the sweep keeps its chunks in this folder", file=chunks) from None
         chunk_files(out)  # refuses a stray file before any chunk is removed or run
         done = verified_chunks(out)
         for k in range(sweep.n_chunks):
@@ -576,7 +603,8 @@ def run_sweep(sweep: Sweep, out: Path, workers: int = 1, scheduler: str | None =
     from simulation.interfaces import output
 
     out = Path(out)
-    output.check_out(out, "sweep", force=True)  # a file, a path through a file, an unwritable folder
+    # a file, a path through a file, an unwritable folder (the sweep writes into `out`, swapped only by --force)
+    output.check_out(out, "sweep", force=True, replace=False)
     if force and not resume and (out / "manifest.json").exists():
         check_replaceable(out)
         ran = 0
@@ -643,11 +671,8 @@ def analyze(out: Path) -> pd.DataFrame:
     point's seeds first.
     """
     manifest = _read_manifest(out)
+    check_stored(out, manifest)
     spec_file = out / "spec.yaml"
-    read_yaml_mapping(spec_file, "sweep spec")  # readable, before its hash is compared
-    if hashlib.sha256(spec_file.read_bytes()).hexdigest() != manifest.get("spec_sha256"):
-        raise InputError("was edited after the sweep ran (it no longer matches manifest.json); "
-                         "run the edited spec as a new sweep", file=spec_file)
     # checked as `sweep` checks it now (a sweep run before a check was added is refused here)
     spec, _ = read_spec(spec_file)
     if spec.design == "grid":
@@ -655,10 +680,7 @@ def analyze(out: Path) -> pd.DataFrame:
     results = read_results(out)
     if len(results) != manifest["runs"]:
         raise InputError(f"holds {len(results)} of {manifest['runs']} runs; finish it with --resume first", file=out)
-    design_file = out / "design.parquet"
-    if not design_file.exists() or _sha256(design_file) != manifest.get("design_sha256"):
-        raise InputError("is missing or does not match manifest.json", file=design_file)
-    design = pd.read_parquet(design_file)
+    design = pd.read_parquet(out / "design.parquet")
     names = list(spec.parameters)
     problem = salib_problem(spec)
     X = design[names].to_numpy()

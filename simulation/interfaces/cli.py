@@ -26,9 +26,16 @@ if TYPE_CHECKING:
     from simulation.experiments.calibrate import Budget
 
 
-def _seeds(first: int, runs: int, argument: str) -> list[int]:
+def _seeds(first: int, runs: int, seed_argument: str | None) -> list[int]:
+    """Seeds `first`..`first + runs - 1`. Past 2**63-1 (each count of runs is within its limits) the
+    first seed is at fault when `seed_argument` gave it; else (a scenario's first seed) --runs is."""
     if first + runs - 1 > MAX_SEED:
-        raise InputError(f"seeds {first}..{first + runs - 1} go past 2**63-1", field=argument)
+        span = f"seeds {first}..{first + runs - 1} go past 2**63-1"
+        if seed_argument is not None:
+            raise InputError(f"{span}: with --runs {runs}, {seed_argument} may be at most {MAX_SEED - runs + 1}",
+                             field=seed_argument)
+        raise InputError(f"{span}: from the scenario's first seed, {first}, --runs may be at most {MAX_SEED - first + 1}",
+                         field="--runs")
     return list(range(first, first + runs))
 
 
@@ -40,7 +47,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     scenario, _ = load_scenario(args.scenario)
     if args.runs is not None:
-        seeds = _seeds(args.seed if args.seed is not None else scenario.seeds[0], args.runs, "--runs")
+        seeds = (_seeds(args.seed, args.runs, "--seed") if args.seed is not None
+                 else _seeds(scenario.seeds[0], args.runs, None))
     else:
         seeds = [args.seed] if args.seed is not None else list(scenario.seeds)
     years = scenario.period.end - scenario.period.start + 1
@@ -186,7 +194,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from simulation.engine.params import Parameters
     from simulation.experiments.periods import split_year
     from simulation.experiments.report import format_report, score_report
-    from simulation.experiments.score import load_targets, read_alignments, read_parameters
+    from simulation.experiments.score import check_run_record, load_targets, read_alignments, read_parameters
     from simulation.interfaces import output
 
     folder = Path(args.results)
@@ -200,11 +208,19 @@ def _cmd_score(args: argparse.Namespace) -> int:
     else:
         path = folder
     if args.out is not None:
+        own = path.with_name("score.json")
+        if _same_entry(Path(args.out), own):
+            raise InputError("is the run's own score.json, which `score` never overwrites (not even with --force); "
+                             "choose another --out", file=args.out, field="--out")
         output.check_file(Path(args.out), args.force)
     stack, years, runs = read_alignments(path)
     used = path.with_name("parameters.json")
     # a link to nothing is read (and refused), not taken for a missing record
-    params = read_parameters(used) if used.exists() or used.is_symlink() else Parameters.baseline()
+    if used.exists() or used.is_symlink():
+        params = read_parameters(used)
+        check_run_record(used, path, years, runs)
+    else:
+        params = Parameters.baseline()
     if args.split_year is not None and not years[0] <= args.split_year <= years[-1]:
         raise InputError(f"{args.split_year} is outside the scored years {years[0]}-{years[-1]}", field="--split-year")
     split = args.split_year if args.split_year is not None else split_year()
@@ -214,6 +230,16 @@ def _cmd_score(args: argparse.Namespace) -> int:
         output.write_file(Path(args.out), lambda tmp: output.write_json(report, tmp))
     print(format_report(report))
     return 0
+
+
+def _same_entry(a: Path, b: Path) -> bool:
+    """Whether two paths name one entry of one folder (the folder spelt through links or `..`): what
+    a file written to `a` by renaming over it would replace. (A link elsewhere to `b` is replaced
+    itself, its target left alone.)"""
+    try:
+        return a.name == b.name and a.parent.resolve() == b.parent.resolve()
+    except (OSError, RuntimeError):  # a loop of links, a name too long: refused by check_file
+        return False
 
 
 def _budget(args: argparse.Namespace) -> Budget:
@@ -369,7 +395,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     base, _ = load_scenario(args.base)
     alt, _ = load_scenario(args.alternative)
-    _seeds(args.first_seed, args.runs, "--runs")
+    _seeds(args.first_seed, args.runs, "--first-seed")
     source = _source(args)
     output.check_out(Path(args.out), "compare", args.force)
     result = compare.run_paired(base, alt, args.runs, args.first_seed, source=source)
@@ -419,6 +445,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     folder = Path(args.results)
     sweep.check_analysis_folder(folder)  # before computing: only an earlier analysis is replaced
+    output.check_out(folder / sweep.ANALYSIS, "analyze")  # and one that can be (what the swap needs)
     table = sweep.analyze(folder)
 
     def write(tmp: Path) -> None:
@@ -454,7 +481,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
         output.check_out(Path(args.out), "explain", args.force)
     inputs, params = scenario_inputs(scenario)
     first = args.seed if args.seed is not None else 0
-    seeds = _seeds(first, args.runs, "--runs")
+    seeds = _seeds(first, args.runs, "--seed")
     e = explain.explain_change(explain.trace(inputs, params, seeds), args.pair[0], args.pair[1], args.start, args.end)
     text = (explain.explanation_markdown(e) + f"\n({scenario.name}, calibrated weights; mean over {args.runs} run(s), "
             f"seeds {first}-{first + args.runs - 1})\n")
@@ -552,8 +579,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=count(1, 4096), default=1,
                     help="processes in all, this one included (default 1; capped at the cores present)")
     sw.add_argument("--scheduler", type=SCHEDULER, help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
-    sw.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
-    sw.add_argument("--force", action="store_true", help="replace an earlier sweep in --out once the new one is complete")
+    # exclusive: --force runs the sweep afresh, --resume goes on with the one in --out
+    again = sw.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
+    again.add_argument("--force", action="store_true", help="replace an earlier sweep in --out once the new one is complete")
     sw.set_defaults(func=_cmd_sweep)
 
     an = sub.add_parser("analyze", help="sensitivity indices of a finished sweep (SALib)")
@@ -609,7 +638,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; returns its exit code (0 done, 2 a user's mistake, 130 interrupted)."""
+    """Run one command; returns its exit code (0 done, 2 a user's mistake, 130 interrupted, 141 its
+    output's reader gone, as `| head` does once it has its lines)."""
+    try:
+        code = _dispatch(argv)
+        sys.stdout.flush()  # so that a reader gone shows here, not as the interpreter exits
+        return code
+    except BrokenPipeError:
+        if not contract.stdout_gone():
+            raise  # some other pipe: a real failure
+        return contract.quiet_stdout()
+
+
+def _dispatch(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or an argument error, already printed on one line (2)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from simulation.experiments.posterior import ParameterSource
 
 EXIT_USAGE = 2
+#: A command whose stdout's reader went away (`... | head`): quiet, as a Unix tool ended by SIGPIPE.
+EXIT_PIPE = 128 + 13
 #: Most runs one `run` or `compare` may ask for, and most points x seeds in one sweep.
 MAX_RUNS = 100_000
 MAX_SWEEP_RUNS = 50_000_000
@@ -184,3 +186,29 @@ def fail(exc: InputError) -> int:
     """Print a user's mistake on one line and return the exit code."""
     print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def stdout_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (`| head` once it has its lines): its write
+    end polls as an error. True where this cannot be asked (no poll, stdout not a file)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):
+        return True
+
+
+def quiet_stdout() -> int:
+    """After a BrokenPipeError on stdout: what is left to print goes to the null device, so the
+    interpreter's last flush raises nothing (the Python docs' way, `signal` module, "Note on
+    SIGPIPE"); returns the exit code. A command prints its report after publishing its results, so
+    they are whole."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # stdout is not a file (a test's capture): nothing will flush it at exit
+    return EXIT_PIPE

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import shutil
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -271,16 +272,41 @@ def result_command(folder: Path) -> str | None:
         return None
 
 
-def check_out(out: Path, command: str, force: bool = False, what: str = "--out") -> None:
+def check_out(out: Path, command: str, force: bool = False, what: str = "--out", replace: bool = True) -> None:
     """Refuse, before any work, an output folder this command may not (or cannot) write.
 
     Allowed: a missing folder whose nearest existing parent is writable, an empty folder, or an
     earlier result of the same command (it is replaced whole); anything else only with --force.
+    With `replace` (the folder will be swapped for the result, `write_atomically`), an existing
+    folder must also be one that can be renamed aside (not immutable, not a mount point).
     """
     try:
         _check_out(Path(out), command, force, what)
+        if replace and Path(out).exists():
+            _check_renamable(Path(out), what)
     except OSError as exc:  # a name too long, a loop of links: the path itself is unusable
         raise InputError(f"{what} cannot be used: {exc.strerror or exc}", file=out) from None
+
+
+def _check_renamable(out: Path, what: str) -> None:
+    """Rename `out` aside and back, as the swap of `write_atomically` will: under the swap's own name
+    (`.NAME.old-PID`, which `clean_stale` puts back should this process die in between) and with
+    interrupts held back for the two renames. Cheap, and it is the only test of what the swap needs
+    that root's permissions do not pass regardless (an immutable folder, a mount point)."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    held = {signal.SIGINT, signal.SIGTERM} if hasattr(signal, "pthread_sigmask") else set()
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        try:
+            os.rename(out, old)
+        except OSError as exc:
+            raise InputError(f"{what} cannot be replaced ({exc.strerror or exc}), and the result is swapped in for "
+                             f"it whole; choose another {what}", file=out) from None
+        os.rename(old, out)
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _check_out(out: Path, command: str, force: bool, what: str) -> None:
