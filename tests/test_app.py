@@ -131,7 +131,7 @@ def test_role_play_debrief_compares_with_the_theory():
     theory's suggestion: India cools toward the US, as the security dilemma predicts (a state aligned
     with one's rival is read as hostile, so India reads more threat in it) and structural balance
     adds (warming to a rival's ally costs); on the committed fit the dilemma carries most of it
-    (with its weight at zero India cools by about 0.02, with structural balance's at zero by 0.06).
+    (with its weight at zero India cools by about 0.02, with structural balance's at zero by 0.04).
     The debrief shows where the player departed."""
     s = Session()
     s.set_players(("USA",))
