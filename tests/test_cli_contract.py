@@ -154,6 +154,45 @@ def test_one_year_period_is_refused(tmp_path, capsys):
     refused(capsys, ["run", str(path), "--out", str(tmp_path / "o"), "--no-plots"], "s.yaml:3", "two years")
 
 
+def _unlookable_paths(tmp: Path) -> dict[str, str]:
+    """Names that cannot even be looked at (Path.exists raises on the first), with what the error says."""
+    (tmp / "loop_a").symlink_to("loop_b")
+    (tmp / "loop_b").symlink_to("loop_a")
+    return {"n" * 300 + ".yaml": "File name too long", "loop_a": "Too many levels of symbolic links"}
+
+
+@pytest.mark.parametrize("where", ["extends", "timeline", "scenario", "--parameters", "analyze", "sweep scenario"])
+def test_a_name_too_long_or_a_loop_of_links_is_one_line(tmp_path, capsys, where):
+    """These were tracebacks (OSError from Path.exists/resolve): the path named, and the system's reason."""
+    out = tmp_path / "out"
+    for name, reason in _unlookable_paths(tmp_path).items():
+        bad = tmp_path / name
+        if where == "extends":
+            (tmp_path / "c.yaml").write_text(f"name: c\nextends: {name}\n")
+            argv = ["run", str(tmp_path / "c.yaml"), "--out", str(out)]
+            mentions = ["c.yaml:2", "field 'extends'", reason]
+        elif where == "timeline":
+            argv = ["run", str(short(tmp_path, f"timeline: {name}\n")), "--out", str(out)]
+            mentions = ["s.yaml:4", "field 'timeline'", reason]
+        elif where == "scenario":
+            argv = ["run", str(bad), "--out", str(out)]
+            mentions = [reason]
+        elif where == "--parameters":
+            argv = ["run", str(short(tmp_path)), "--out", str(out), "--parameters", str(bad)]
+            mentions = ["--parameters"]
+        elif where == "analyze":
+            argv = ["analyze", str(bad)]
+            mentions = [reason]
+        else:
+            spec = tmp_path / "spec.yaml"
+            spec.write_text(sweep_spec(tmp_path).read_text().replace(f"scenario: {tmp_path / 's.yaml'}",
+                                                                     f"scenario: {name}"))
+            argv = ["sweep", str(spec), "--out", str(out)]
+            mentions = ["spec.yaml:2", "field 'scenario'", reason]
+        refused(capsys, [*argv, "--no-plots"] if argv[0] == "run" else argv, *mentions)
+        assert not out.exists()
+
+
 # ---- score: the file is checked whole; the run's own score.json is never overwritten ----
 
 def _edit_alignments(run_dir: Path, tmp: Path, edit) -> Path:

@@ -9,6 +9,7 @@ aliases, no code) and validated by pydantic; every error names the file, the lin
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labe
 from simulation.engine.params import Parameters
 from simulation.engine.shocks import MAX_SEED
 from simulation.engine.timeline import Event, has_strength, load_events, parse_event
-from simulation.errors import InputError
+from simulation.errors import NOT_FOUND, InputError, missing
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, check_state
@@ -212,8 +213,9 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
     chain: list[tuple[Path, ScenarioFile, yaml.Node | None]] = []
     current: Path | None = path
     while current is not None:
-        resolved = current.resolve()
-        if any(p.resolve() == resolved for p, _, _ in chain):
+        # realpath, not Path.resolve: that raises on a loop of symbolic links, which the reader names
+        resolved = os.path.realpath(current)
+        if any(os.path.realpath(p) == resolved for p, _, _ in chain):
             names = " -> ".join(p.name for p, _, _ in chain) + f" -> {current.name}"
             raise InputError(f"'extends' makes a cycle: {names}", file=chain[-1][0],
                              line=line_of(chain[-1][2], ("extends",)), field="extends")
@@ -223,8 +225,10 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
             current = None
         else:
             parent = current.parent / data.extends
-            if not parent.exists():
-                raise InputError(f"extends {data.extends!r}, which does not exist", file=current,
+            problem = missing(parent)
+            if problem is not None:
+                which = "does not exist" if problem == NOT_FOUND else f"cannot be read ({problem})"
+                raise InputError(f"extends {data.extends!r}, which {which}", file=current,
                                  line=line_of(root, ("extends",)), field="extends")
             current = parent
     chain.reverse()  # root first: children override and add to their parents
@@ -257,9 +261,11 @@ def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenar
     if timeline_at is not None:
         path, root, name = timeline_at
         candidate = path.parent / name
-        out.timeline = candidate if candidate.exists() else DATA_DIR / name
-        if not out.timeline.exists():
-            raise InputError(f"timeline {name!r} not found next to the scenario or in {DATA_DIR}",
+        problem = missing(candidate)
+        out.timeline = candidate if problem is None else DATA_DIR / name
+        if problem is not None and missing(out.timeline) is not None:
+            why = "" if problem == NOT_FOUND else f" ({problem})"
+            raise InputError(f"timeline {name!r} not found next to the scenario or in {DATA_DIR}{why}",
                              file=path, line=line_of(root, ("timeline",)), field="timeline")
     return out
 

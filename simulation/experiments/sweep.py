@@ -30,7 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from simulation.engine.params import Parameters
-from simulation.errors import InputError, read_text_file
+from simulation.errors import NOT_FOUND, InputError, missing, read_text_file
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, N_STATES, check_state
@@ -133,9 +133,10 @@ def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
     path = Path(path)
     spec, root = read_spec(path)
     scenario = path.parent / spec.scenario
-    if not scenario.exists():
-        raise InputError(f"scenario {spec.scenario!r} not found", file=path, line=line_of(root, ("scenario",)),
-                         field="scenario")
+    problem = missing(scenario)
+    if problem is not None:
+        raise InputError(f"scenario {spec.scenario!r} " + ("not found" if problem == NOT_FOUND else
+                         f"cannot be read ({problem})"), file=path, line=line_of(root, ("scenario",)), field="scenario")
     return spec, scenario
 
 
@@ -450,6 +451,9 @@ def check_analysis_folder(out: Path) -> Path:
     from simulation.interfaces import output
 
     folder = out / ANALYSIS
+    problem = missing(out)
+    if problem is not None and problem != NOT_FOUND:  # a name too long, a loop of links
+        raise InputError(f"cannot be used: {problem}", file=out)
     output.clean_stale(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError("is not a folder; `analyze` writes its results in a folder of this name, so move it",
