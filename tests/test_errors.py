@@ -104,6 +104,9 @@ def test_duplicate_event_id(tmp_path, capsys):
     # one file cannot both remove an event and edit it
     ("events:\n  remove: [x1]\n  scale: [{id: x1, factor: 0.5}]\n", ["events.scale.0.id", "removed by this scenario"]),
     ("events:\n  remove: [x1]\n  move: [{id: x1, by: 1}]\n", ["events.move.0.id", "removed by this scenario"]),
+    # nor add an event and remove it (the add was dropped unseen)
+    ("events:\n  add: [{id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}]\n"
+     "  remove: [y1]\n", ["s.yaml:5", "events.remove.0", "added by this scenario"]),
     # an added event's number written as text, or lasting past the period
     ("events:\n  add: [{id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: '0.5', source: s}]\n",
      ["events.add.0.value", "written as one"]),

@@ -306,6 +306,7 @@ def scenario_events(s: Scenario) -> list[Event]:
     regimes = regime_labels()
     events = load_events(s.timeline, regimes)
     by_id = {e.id: e for e in events}
+    added_at: dict[str, Where] = {}
     for add, where in s.adds:
         row = {k: ("" if v is None else str(v)) for k, v in add.model_dump().items()}
         try:  # (a scenario edit without a line, from the app, is reported as line 0)
@@ -326,6 +327,7 @@ def scenario_events(s: Scenario) -> list[Event]:
                         f"(not {add.value!r})",
                         where, "value")
         by_id[added.id] = added
+        added_at[added.id] = where
     known = set(by_id)
 
     def check_id(eid: str, where: Where, field: str | None) -> None:
@@ -339,6 +341,14 @@ def scenario_events(s: Scenario) -> list[Event]:
 
     removed_at: dict[str, Where] = {}
     for eid, where in s.removes:
+        # a file removes what the timeline or a file it extends has, never what it or a file extending it adds
+        # (that add would be dropped unseen)
+        add_where = added_at.get(eid)
+        if add_where is not None and depth(add_where) >= depth(where):
+            raise _fail(f"event {eid!r} is added by this scenario, so it cannot be removed (drop the add instead)"
+                        if add_where.file == where.file else
+                        f"unknown event id {eid!r} (only {add_where.file}, which extends this scenario, adds it)",
+                        where)
         check_id(eid, where, None)
         by_id.pop(eid, None)
         removed_at.setdefault(eid, where)
