@@ -475,6 +475,17 @@ def test_compare_pairs_runs_by_calendar_year(tmp_path, capsys):
     assert "compared on the years both simulate, 1980-2024" in summary
 
 
+@pytest.mark.parametrize("periods,shared", [("{start: 1947, end: 1960}", 0), ("{start: 1947, end: 2000}", 1)])
+def test_compare_refuses_scenarios_sharing_fewer_than_two_years(tmp_path, capsys, periods, shared):
+    """With no year in common compare wrote empty tables and "no pair changes clearly", exit 0."""
+    base = tmp_path / "base.yaml"
+    base.write_text(f"name: early\nextends: {BASELINE}\nperiod: {periods}\n")
+    out = tmp_path / "out"
+    refused(capsys, ["compare", str(base), str(short(tmp_path)), "--runs", "2", "--out", str(out)],
+            "s.yaml: field 'period'", f"{shared} year", "at least two years", watch=out)
+    assert not out.exists()
+
+
 # ---- sweeps ----
 
 def sweep_spec(tmp: Path, extra: str = "", design: str = "latin", samples: int = 4) -> Path:

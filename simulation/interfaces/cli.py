@@ -395,6 +395,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     base, _ = load_scenario(args.base)
     alt, _ = load_scenario(args.alternative)
+    compare.check_shared_period(base, alt, args.alternative)
     _seeds(args.first_seed, args.runs, "--first-seed")
     source = _source(args)
     output.check_out(Path(args.out), "compare", args.force)
