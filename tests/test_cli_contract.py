@@ -126,6 +126,16 @@ def test_argument_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, menti
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("window,blamed", [(("1999", "2010"), "--from"), (("2005", "2024"), "--to"),
+                                           (("2010", "2005"), "--from")])
+def test_explain_blames_the_year_outside_the_scenarios_period(tmp_path, capsys, window, blamed):
+    """A --to past the period's end was blamed on --from."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: short\nextends: {BASELINE}\nperiod: {{start: 2000, end: 2020}}\n")
+    refused(capsys, ["explain", str(path), "--pair", "USA", "PAK", "--from", window[0], "--to", window[1]],
+            f"field '{blamed}'", "2000 <= from < to <= 2020")
+
+
 # ---- scenario files: wrong answers that used to run with exit 0 ----
 
 @pytest.mark.parametrize("body,mentions", [

@@ -476,8 +476,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     if args.pair[0] == args.pair[1]:
         raise InputError("--pair needs two different states", field="--pair")
     if not scenario.period.start <= args.start < args.end <= scenario.period.end:
+        # the argument at fault: --to past the period's end, else --from
         raise InputError(f"--from and --to must satisfy {scenario.period.start} <= from < to <= {scenario.period.end}",
-                         field="--from")
+                         field="--to" if args.end > scenario.period.end else "--from")
     if args.out:
         output.check_out(Path(args.out), "explain", args.force)
     inputs, params = scenario_inputs(scenario)
