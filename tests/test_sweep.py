@@ -205,6 +205,14 @@ def test_run_and_chunk_counts(tmp_path):
     ("samples: 8", "samples: 1", "field 'samples': a sobol design needs at least 2 samples"),
     ("samples: 8", "samples: 12", "field 'samples': a sobol design needs a power of 2 samples"),
     ("design: sobol\nsamples: 8", "design: morris\nsamples: 1", "a morris design needs at least 2 samples"),
+    # a score output's pair and year were ignored, exit 0
+    ("name: score, kind: score", "name: score, kind: score, pair: [PAK, RUS], year: 2020",
+     "sobol.yaml:13: field 'outputs.2': a score output takes no 'pair'"),
+    # a name given twice: its line and field (it was line 1 and no field)
+    ("name: score, kind: score", "name: rus_pak_2020, kind: score",
+     "sobol.yaml:13: field 'outputs.2.name': output names must be unique: 'rus_pak_2020'"),
+    # an output year outside the scenario's period: its line (it had none)
+    ("year: 2020", "year: 2030", "sobol.yaml:11: field 'outputs.0': output rus_pak_2020: years 2030-2030"),
 ])
 def test_bad_specs_give_clean_errors(tmp_path, capsys, old, new, message):
     path = spec(tmp_path)

@@ -81,6 +81,9 @@ class Output(BaseModel):
                     raise ValueError(exc.message) from None
             if self.pair[0] == self.pair[1]:
                 raise ValueError("a pair needs two different states")
+        elif (self.pair, self.year, self.years) != (None, None, None):  # they were ignored
+            raise ValueError("a score output takes no 'pair', 'year' or 'years': it is the run's score over every "
+                             "pair and year")
         return self
 
 
@@ -99,13 +102,6 @@ class SweepSpec(BaseModel):
     parameters: dict[str, tuple[Bound, Bound]] = Field(min_length=1)
     outputs: list[Output] = Field(min_length=1)
     chunk_size: Annotated[int, Strict()] = Field(1000, ge=1, le=100_000)
-
-    @model_validator(mode="after")
-    def _unique(self) -> SweepSpec:
-        names = [o.name for o in self.outputs]
-        if len(set(names)) != len(names):
-            raise ValueError("output names must be unique")
-        return self
 
 
 @dataclass(frozen=True)
@@ -130,14 +126,19 @@ class Sweep:
 
 
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
-    path = Path(path)
+    spec, scenario, _ = _load_spec(Path(path))
+    return spec, scenario
+
+
+def _load_spec(path: Path) -> tuple[SweepSpec, Path, Any]:
+    """The spec, its scenario's path and its YAML tree (for line numbers)."""
     spec, root = read_spec(path)
     scenario = path.parent / spec.scenario
     problem = missing(scenario)
     if problem is not None:
         raise InputError(f"scenario {spec.scenario!r} " + ("not found" if problem == NOT_FOUND else
                          f"cannot be read ({problem})"), file=path, line=line_of(root, ("scenario",)), field="scenario")
-    return spec, scenario
+    return spec, scenario, root
 
 
 def read_spec(path: Path) -> tuple[SweepSpec, Any]:
@@ -181,6 +182,9 @@ def read_spec(path: Path) -> tuple[SweepSpec, Any]:
                          f"2^m points), got {spec.samples}; use {below} or {2 * below}",
                          file=path, line=line_of(root, ("samples",)), field="samples")
     for k, o in enumerate(spec.outputs):
+        if o.name in [earlier.name for earlier in spec.outputs[:k]]:
+            raise InputError(f"output names must be unique: {o.name!r} is given twice", file=path,
+                             line=line_of(root, ("outputs", k, "name")), field=f"outputs.{k}.name")
         if o.name in ROW_COLUMNS or o.name in spec.parameters:
             raise InputError(f"output name {o.name!r} is taken: every row stores {', '.join(ROW_COLUMNS)} and each "
                              "parameter's value under its name; choose another name", file=path,
@@ -228,7 +232,7 @@ def prepare(path: str | Path) -> Sweep:
     """Validate the spec and its scenario and build the design (before anything runs or is written)."""
     from simulation.experiments.scenario import load_scenario
 
-    spec, scenario_path = load_spec(path)
+    spec, scenario_path, root = _load_spec(Path(path))
     scenario, _ = load_scenario(scenario_path)
     # the scenario's events, edits and timeline are checked by building its inputs, here and once
     # (this process's chunks reuse them), not in a worker after the sweep has started
@@ -238,7 +242,8 @@ def prepare(path: str | Path) -> Sweep:
         span = (o.year, o.year) if o.year is not None else o.years
         if span is not None and not lo <= span[0] <= span[1] <= hi:
             raise InputError(f"output {o.name}: years {span[0]}-{span[1]} are not inside the scenario's period "
-                             f"{lo}-{hi}", file=path, field=f"outputs.{k}")
+                             f"{lo}-{hi}", file=path, line=line_of(root, ("outputs", k, "year" if o.year is not None
+                                                                         else "years")), field=f"outputs.{k}")
     return Sweep(spec, Path(path), scenario_path, sample(spec), (*scenario.files, scenario.timeline))
 
 
