@@ -324,6 +324,19 @@ def test_unwritable_out_is_found_before_the_run(tmp_path, capsys):
     refused(capsys, ["run", str(short(tmp_path)), "--out", str(blocker), "--no-plots"], "not a folder", watch=tmp_path)
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_out_in_a_folder_taking_no_new_entries_is_found_before_the_work(tmp_path, capsys, monkeypatch):
+    """/proc passes the permission bits for root, so posterior ran its whole fit before failing to write."""
+    from simulation.experiments import posterior
+
+    def never(*args, **kwargs):
+        raise AssertionError("the fit started")
+
+    monkeypatch.setattr(posterior, "fit_posterior", never)
+    refused(capsys, ["posterior", "--out", "/proc/simulation-out"], "/proc/simulation-out", "cannot write here")
+    refused(capsys, ["score", "somewhere", "--out", "/proc/simulation-score.json"], "cannot write here")
+
+
 def test_an_out_that_cannot_be_replaced_is_found_before_the_run(tmp_path, capsys, monkeypatch):
     """An immutable empty folder (root passes every permission check) failed only at the final swap."""
     out = tmp_path / "out"
