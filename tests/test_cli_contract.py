@@ -116,6 +116,10 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["calibrate", "--out", "o", "--ablation", "--write-baseline", "--rolling-origin", "1970"], "--write-baseline"),
     # seeds of a budget spread without the spread: refused, not silently a full calibration
     (["calibrate", "--out", "o", "--spread-seeds", "1"], "--budget-spread"),
+    # flags the chosen fits do not use: refused, not silently ignored
+    (["calibrate", "--out", "o", "--ablation-generations", "5"], "field '--ablation-generations'"),
+    (["calibrate", "--out", "o", "--rolling-origin", "1970", "--ablation"], "field '--ablation'"),
+    (["calibrate", "--out", "o", "--leave-one-pair-out", "--warm-start"], "field '--warm-start'"),
     (["score", "somewhere", "--split-year", "1800"], "--split-year"),
     (["run"], "required"),
     (["fly"], "invalid choice"),

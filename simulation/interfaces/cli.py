@@ -242,6 +242,10 @@ def _same_entry(a: Path, b: Path) -> bool:
         return False
 
 
+#: The budget of each ablated variant when --ablation-generations is not given.
+ABLATION_GENERATIONS = 60
+
+
 def _budget(args: argparse.Namespace) -> Budget:
     """The fits' budget (calibrate.Budget) from `calibrate`'s flags, for the calibration and for every
     validation fit alike."""
@@ -258,11 +262,18 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.spread_seeds is not None and not args.budget_spread:
         raise InputError("--spread-seeds sets the optimizer seeds of --budget-spread; give --budget-spread too",
                          field="--spread-seeds")
+    if args.ablation_generations is not None and not args.ablation:  # it would be ignored
+        raise InputError("--ablation-generations sets the budget of the ablated variants; give --ablation too",
+                         field="--ablation-generations")
     validating = args.rolling_origin or args.leave_one_pair_out or args.budget_spread
     if args.write_baseline and (validating or not args.ablation):
         # the baseline holds the full model and every ablated variant's fit (compare --theories reads them)
         raise InputError("--write-baseline commits a calibration with every theory variant: use it with --ablation, "
                          "and without --rolling-origin, --leave-one-pair-out or --budget-spread", field="--write-baseline")
+    for flag in ("ablation", "warm_start"):
+        if validating and getattr(args, flag):  # the validation fits take neither: it would be ignored
+            raise InputError("is for a calibration: the validation fits (--rolling-origin, --leave-one-pair-out, "
+                             "--budget-spread) do not use it", field=f"--{flag.replace('_', '-')}")
     if validating:
         return _cmd_validate(args)
     workers = contract.cap_workers(args.workers)
@@ -273,7 +284,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     variants = ABLATIONS if args.ablation else {"full model": {}}
     print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {workers} process(es)", file=sys.stderr)
-    table, record = calibrate.calibrate_variants(variants, _budget(args), args.fit_until, args.ablation_generations,
+    table, record = calibrate.calibrate_variants(variants, _budget(args), args.fit_until,
+                                                 args.ablation_generations or ABLATION_GENERATIONS,
                                                  workers, "python -m simulation calibrate " + " ".join(args.raw),
                                                  args.warm_start)
 
@@ -628,7 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--workers", type=count(1, 4096), default=contract.cores(),
                      help="variants fitted side by side, one process each (default: all cores)")
     cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
-    cal.add_argument("--ablation-generations", type=count(1, 100_000), default=60,
+    cal.add_argument("--ablation-generations", type=count(1, 100_000), default=None,
                      help="budget per ablated variant (default 60: the budget rule gives the variants the full "
                           "model's budget only when it is below 60)")
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
