@@ -431,6 +431,15 @@ def test_app_refuses_a_port_in_use_in_one_line(capsys):
         refused(capsys, ["app", "--port", str(port)], "--port", f"127.0.0.1:{port}")
 
 
+@pytest.mark.parametrize("host", ["", "::zz", "[::1]", "127.0.0.1:80"])
+def test_app_blames_a_host_it_cannot_serve_on_on_host(capsys, monkeypatch, host):
+    """A host that does not resolve was blamed on --port; an empty one served on every interface."""
+    import subprocess
+
+    monkeypatch.setattr(subprocess, "call", lambda *a, **k: pytest.fail("the server was started"))
+    refused(capsys, ["app", "--host", host, "--port", "8765"], "field '--host'")
+
+
 def test_a_link_to_nothing_as_out_is_refused_naming_it(tmp_path, capsys):
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     refused(capsys, ["run", str(short(tmp_path)), "--out", str(tmp_path / "dangling"), "--no-plots"],

@@ -513,16 +513,24 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
+    import errno
     import socket
     import subprocess
 
     app = Path(__file__).with_name("app.py")
+    if not args.host.strip():  # an empty host is every interface, without the warning below
+        raise InputError("an empty host is not allowed (give an address, e.g. 127.0.0.1)", field="--host")
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    try:  # a name that does not resolve is the host's fault, not the port's
+        socket.getaddrinfo(args.host, args.port, family, socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"cannot serve on {args.host}: {getattr(exc, 'strerror', None) or exc}", field="--host") from None
     try:  # a port already taken fails inside the server otherwise, after start-up, exit 3
-        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
         with socket.create_server((args.host, args.port), family=family):
             pass
-    except OSError as exc:
-        raise InputError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", field="--port") from None
+    except OSError as exc:  # (an address not of this machine is the host's fault too)
+        raise InputError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
+                         field="--host" if exc.errno == errno.EADDRNOTAVAIL else "--port") from None
     command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
                "--no-open", "--no-check-version"]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
