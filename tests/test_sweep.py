@@ -381,6 +381,15 @@ def test_stray_chunk_files_are_one_line_errors(tmp_path, capsys):
     assert _files(out) == before
 
 
+def test_analyze_of_a_grid_names_every_design_it_can_analyze(tmp_path, capsys):
+    """The message left out monte_carlo, which analyze takes (delta indices)."""
+    path = spec(tmp_path, design="grid", samples=2, seeds=1)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o")]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(tmp_path / "o")]) == 2
+    assert "use sobol, morris, latin or monte_carlo" in capsys.readouterr().err
+
+
 def test_chunk_names_and_indices_are_inverse():
     for k in (0, 7, 99_999, 123_456):
         assert sweep.chunk_index(sweep.chunk_path(Path("o"), k).name) == k

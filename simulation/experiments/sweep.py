@@ -685,7 +685,7 @@ def analyze(out: Path) -> pd.DataFrame:
     # checked as `sweep` checks it now (a sweep run before a check was added is refused here)
     spec, _ = read_spec(spec_file)
     if spec.design == "grid":
-        raise InputError("a grid design has no sensitivity indices; use sobol, morris or latin", file=out)
+        raise InputError("a grid design has no sensitivity indices; use sobol, morris, latin or monte_carlo", file=out)
     results = read_results(out)
     if len(results) != manifest["runs"]:
         raise InputError(f"holds {len(results)} of {manifest['runs']} runs; finish it with --resume first", file=out)
