@@ -190,6 +190,16 @@ def test_a_child_may_remove_what_its_parent_adds_but_not_the_other_way(tmp_path)
     assert "y1" not in {e.id for e in scenario_events(load_scenario(tmp_path / "c.yaml")[0])}
 
 
+def test_a_parents_edit_outside_a_childs_period_names_the_file_setting_it(tmp_path):
+    """The error pointed at the committed parent only; the period that leaves its edit out is the child's."""
+    child = tmp_path / "c.yaml"
+    child.write_text(f"name: c\nextends: {ROOT / 'scenarios/china_grows_half_as_fast.yaml'}\n"
+                     "period: {start: 2000, end: 2024}\n")
+    with pytest.raises(InputError, match=r"china_grows_half_as_fast\.yaml:\d+: field 'inputs.0.from': year 1978 is "
+                                         r"outside the period 2000-2024 \(set by .*c\.yaml\)"):
+        load_scenario(child)
+
+
 def test_aliases_are_refused(tmp_path):
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("name: b\na: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n")

@@ -192,9 +192,18 @@ class Scenario:
     moves: list[tuple[EventMove, Where]] = field(default_factory=list)
     scales: list[tuple[EventScale, Where]] = field(default_factory=list)
     input_edits: list[tuple[InputEdit, Where]] = field(default_factory=list)
+    period_file: Path | None = None  # the file of the chain that sets the period (None: the default)
 
     def overrides(self) -> dict[str, float]:
         return dict(self.parameters)
+
+    def period_words(self, where: Where) -> str:
+        """'the period A-B', saying which file sets it when that is not the file of `where` (a child's
+        period can leave a parent's edit outside it)."""
+        words = f"the period {self.period.start}-{self.period.end}"
+        if self.period_file is not None and self.period_file != where.file:
+            words += f" (set by {self.period_file})"
+        return words
 
 
 def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
@@ -245,6 +254,7 @@ def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenar
     for path, data, root in chain:
         out.name, out.description = data.name, data.description or out.description
         out.period = data.period or out.period
+        out.period_file = path if data.period is not None else out.period_file
         out.seeds = data.seeds or out.seeds
         out.parameters.update(data.parameters.model_dump(exclude_none=True))
         if data.timeline is not None:
@@ -289,7 +299,7 @@ def _check(s: Scenario) -> None:
         if edit.target == edit.actor:
             raise _fail("actor and target are the same state", where, "target")
         if not lo <= edit.from_ <= hi:
-            raise _fail(f"year {edit.from_} is outside the period {lo}-{hi}", where, "from")
+            raise _fail(f"year {edit.from_} is outside {s.period_words(where)}", where, "from")
         if edit.until is not None and not edit.from_ <= edit.until <= hi:
             raise _fail(f"until {edit.until} is not within {edit.from_}-{hi}", where, "until")
         low, high = series.schema()[edit.series]["bounds"]
@@ -298,7 +308,7 @@ def _check(s: Scenario) -> None:
             raise _fail(f"set {edit.set:.12g} is outside the range of {edit.series} ({bounds})", where, "set")
     for move, where in s.moves:
         if move.to is not None and not lo <= move.to <= hi:
-            raise _fail(f"year {move.to} is outside the period {lo}-{hi}", where, "to")
+            raise _fail(f"year {move.to} is outside {s.period_words(where)}", where, "to")
 
 
 def scenario_events(s: Scenario) -> list[Event]:
@@ -319,7 +329,7 @@ def scenario_events(s: Scenario) -> list[Event]:
                         (" (a scenario of the chain removes it; give the new event an id of its own)" if removed else ""),
                         where, "id")
         if not s.period.start <= added.year <= s.period.end:
-            raise _fail(f"year {added.year} is outside the period {s.period.start}-{s.period.end}", where, "year")
+            raise _fail(f"year {added.year} is outside {s.period_words(where)}", where, "year")
         if add.until is not None and add.until > s.period.end:
             raise _fail(f"until {add.until} is after the period's end ({s.period.end})", where, "until")
         if isinstance(add.value, str) and has_strength(added.kind):  # a regime's value is its label; others are numbers
@@ -377,7 +387,7 @@ def scenario_events(s: Scenario) -> list[Event]:
             shift = move.shift(event.year)
             if not (s.period.start <= event.year + shift and event.until + shift <= s.period.end):
                 raise _fail(f"moves {move.id} ({event.year}-{event.until}) to {event.year + shift}-"
-                            f"{event.until + shift}, outside the period {s.period.start}-{s.period.end}",
+                            f"{event.until + shift}, outside {s.period_words(where)}",
                             where, "by" if move.by is not None else "to")
             by_id[move.id] = dataclasses.replace(event, year=event.year + shift, until=event.until + shift)
     return list(by_id.values())
