@@ -6,6 +6,7 @@ shown for a user's mistake.
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 
@@ -34,12 +35,33 @@ class InputError(Exception):
         return f"{where}: {what}{self.message}"
 
 
+NOT_FOUND = "does not exist"
+
+
+def missing(path: Path) -> str | None:
+    """Why nothing is at `path` (following links): NOT_FOUND, or the system's reason when the path
+    cannot even be looked at (a name too long, a loop of symbolic links, a path through a file, a
+    NUL byte); None when something is there. Never raises: `Path.exists` raises on a name too long."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return NOT_FOUND
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    except ValueError:  # an embedded NUL byte
+        return "a path cannot contain a NUL byte"
+    return None
+
+
 def read_text_file(path: Path, what: str, max_bytes: int) -> str:
     """A user's text file, whole, as UTF-8, or one `InputError` naming it: missing, unreadable, not
     a regular file (a device or a pipe could stream forever), larger than `max_bytes`, not UTF-8."""
+    problem = missing(path)
+    if problem is not None:
+        raise InputError(f"{what} not found" if problem == NOT_FOUND else f"cannot read {what}: {problem}", file=path)
     try:
-        if not path.is_file():
-            raise InputError(f"{what} not found" if not path.exists() else f"{what} is not a regular file", file=path)
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InputError(f"{what} is not a regular file", file=path)
         if path.stat().st_size > max_bytes:
             raise InputError(f"{what} is larger than {max_bytes} bytes", file=path)
         raw = path.read_bytes()

@@ -116,6 +116,10 @@ def test_run_arguments(tmp_path, capsys, extra, mention):
     (["calibrate", "--out", "o", "--ablation", "--write-baseline", "--rolling-origin", "1970"], "--write-baseline"),
     # seeds of a budget spread without the spread: refused, not silently a full calibration
     (["calibrate", "--out", "o", "--spread-seeds", "1"], "--budget-spread"),
+    # flags the chosen fits do not use: refused, not silently ignored
+    (["calibrate", "--out", "o", "--ablation-generations", "5"], "field '--ablation-generations'"),
+    (["calibrate", "--out", "o", "--rolling-origin", "1970", "--ablation"], "field '--ablation'"),
+    (["calibrate", "--out", "o", "--leave-one-pair-out", "--warm-start"], "field '--warm-start'"),
     (["score", "somewhere", "--split-year", "1800"], "--split-year"),
     (["run"], "required"),
     (["fly"], "invalid choice"),
@@ -124,6 +128,16 @@ def test_argument_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, menti
     monkeypatch.chdir(tmp_path)
     refused(capsys, argv, mention)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("window,blamed", [(("1999", "2010"), "--from"), (("2005", "2024"), "--to"),
+                                           (("2010", "2005"), "--from")])
+def test_explain_blames_the_year_outside_the_scenarios_period(tmp_path, capsys, window, blamed):
+    """A --to past the period's end was blamed on --from."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: short\nextends: {BASELINE}\nperiod: {{start: 2000, end: 2020}}\n")
+    refused(capsys, ["explain", str(path), "--pair", "USA", "PAK", "--from", window[0], "--to", window[1]],
+            f"field '{blamed}'", "2000 <= from < to <= 2020")
 
 
 # ---- scenario files: wrong answers that used to run with exit 0 ----
@@ -152,6 +166,45 @@ def test_one_year_period_is_refused(tmp_path, capsys):
     path = tmp_path / "s.yaml"
     path.write_text(f"name: one\nextends: {BASELINE}\nperiod: {{start: 2000, end: 2000}}\n")
     refused(capsys, ["run", str(path), "--out", str(tmp_path / "o"), "--no-plots"], "s.yaml:3", "two years")
+
+
+def _unlookable_paths(tmp: Path) -> dict[str, str]:
+    """Names that cannot even be looked at (Path.exists raises on the first), with what the error says."""
+    (tmp / "loop_a").symlink_to("loop_b")
+    (tmp / "loop_b").symlink_to("loop_a")
+    return {"n" * 300 + ".yaml": "File name too long", "loop_a": "Too many levels of symbolic links"}
+
+
+@pytest.mark.parametrize("where", ["extends", "timeline", "scenario", "--parameters", "analyze", "sweep scenario"])
+def test_a_name_too_long_or_a_loop_of_links_is_one_line(tmp_path, capsys, where):
+    """These were tracebacks (OSError from Path.exists/resolve): the path named, and the system's reason."""
+    out = tmp_path / "out"
+    for name, reason in _unlookable_paths(tmp_path).items():
+        bad = tmp_path / name
+        if where == "extends":
+            (tmp_path / "c.yaml").write_text(f"name: c\nextends: {name}\n")
+            argv = ["run", str(tmp_path / "c.yaml"), "--out", str(out)]
+            mentions = ["c.yaml:2", "field 'extends'", reason]
+        elif where == "timeline":
+            argv = ["run", str(short(tmp_path, f"timeline: {name}\n")), "--out", str(out)]
+            mentions = ["s.yaml:4", "field 'timeline'", reason]
+        elif where == "scenario":
+            argv = ["run", str(bad), "--out", str(out)]
+            mentions = [reason]
+        elif where == "--parameters":
+            argv = ["run", str(short(tmp_path)), "--out", str(out), "--parameters", str(bad)]
+            mentions = ["--parameters"]
+        elif where == "analyze":
+            argv = ["analyze", str(bad)]
+            mentions = [reason]
+        else:
+            spec = tmp_path / "spec.yaml"
+            spec.write_text(sweep_spec(tmp_path).read_text().replace(f"scenario: {tmp_path / 's.yaml'}",
+                                                                     f"scenario: {name}"))
+            argv = ["sweep", str(spec), "--out", str(out)]
+            mentions = ["spec.yaml:2", "field 'scenario'", reason]
+        refused(capsys, [*argv, "--no-plots"] if argv[0] == "run" else argv, *mentions)
+        assert not out.exists()
 
 
 # ---- score: the file is checked whole; the run's own score.json is never overwritten ----
@@ -275,6 +328,19 @@ def test_unwritable_out_is_found_before_the_run(tmp_path, capsys):
     refused(capsys, ["run", str(short(tmp_path)), "--out", str(blocker), "--no-plots"], "not a folder", watch=tmp_path)
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_an_out_in_a_folder_taking_no_new_entries_is_found_before_the_work(tmp_path, capsys, monkeypatch):
+    """/proc passes the permission bits for root, so posterior ran its whole fit before failing to write."""
+    from simulation.experiments import posterior
+
+    def never(*args, **kwargs):
+        raise AssertionError("the fit started")
+
+    monkeypatch.setattr(posterior, "fit_posterior", never)
+    refused(capsys, ["posterior", "--out", "/proc/simulation-out"], "/proc/simulation-out", "cannot write here")
+    refused(capsys, ["score", "somewhere", "--out", "/proc/simulation-score.json"], "cannot write here")
+
+
 def test_an_out_that_cannot_be_replaced_is_found_before_the_run(tmp_path, capsys, monkeypatch):
     """An immutable empty folder (root passes every permission check) failed only at the final swap."""
     out = tmp_path / "out"
@@ -365,6 +431,15 @@ def test_app_refuses_a_port_in_use_in_one_line(capsys):
         refused(capsys, ["app", "--port", str(port)], "--port", f"127.0.0.1:{port}")
 
 
+@pytest.mark.parametrize("host", ["", "::zz", "[::1]", "127.0.0.1:80"])
+def test_app_blames_a_host_it_cannot_serve_on_on_host(capsys, monkeypatch, host):
+    """A host that does not resolve was blamed on --port; an empty one served on every interface."""
+    import subprocess
+
+    monkeypatch.setattr(subprocess, "call", lambda *a, **k: pytest.fail("the server was started"))
+    refused(capsys, ["app", "--host", host, "--port", "8765"], "field '--host'")
+
+
 def test_a_link_to_nothing_as_out_is_refused_naming_it(tmp_path, capsys):
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     refused(capsys, ["run", str(short(tmp_path)), "--out", str(tmp_path / "dangling"), "--no-plots"],
@@ -434,6 +509,17 @@ def test_compare_pairs_runs_by_calendar_year(tmp_path, capsys):
     summary = (out / "summary.md").read_text()
     assert "late's later start in 1980" in summary and "neutral stances" in summary
     assert "compared on the years both simulate, 1980-2024" in summary
+
+
+@pytest.mark.parametrize("periods,shared", [("{start: 1947, end: 1960}", 0), ("{start: 1947, end: 2000}", 1)])
+def test_compare_refuses_scenarios_sharing_fewer_than_two_years(tmp_path, capsys, periods, shared):
+    """With no year in common compare wrote empty tables and "no pair changes clearly", exit 0."""
+    base = tmp_path / "base.yaml"
+    base.write_text(f"name: early\nextends: {BASELINE}\nperiod: {periods}\n")
+    out = tmp_path / "out"
+    refused(capsys, ["compare", str(base), str(short(tmp_path)), "--runs", "2", "--out", str(out)],
+            "s.yaml: field 'period'", f"{shared} year", "at least two years", watch=out)
+    assert not out.exists()
 
 
 # ---- sweeps ----

@@ -97,6 +97,10 @@ def test_duplicate_event_id(tmp_path, capsys):
     # numbers must be written as numbers: a quoted number or true is refused, not read as one
     ("parameters:\n  inertia: \"0.5\"\n", ["s.yaml:4", "parameters.inertia", "valid number"]),
     ("parameters:\n  inertia: true\n", ["s.yaml:4", "parameters.inertia", "valid number"]),
+    # and why a number reached the schema as text: quoted, or an exponent YAML 1.1 reads as text
+    ("parameters:\n  inertia: \"0.5\"\n", ["parameters.inertia", "'0.5' is written as text (in quotes)"]),
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, set: 1e6}\n", ["inputs.0.set", "YAML reads 1e6 as text", "1.0e+6"]),
+    ("period:\n  start: 2e3\n", ["period.start", "YAML reads 2e3 as text; write the whole number in digits"]),
     ("events:\n  scale: [{id: x1, factor: \"0.5\"}]\n", ["events.scale.0.factor", "valid number"]),
     ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: true}\n", ["inputs.0.set", "valid number"]),
     # an input set outside its series' range is refused, not clipped
@@ -104,6 +108,9 @@ def test_duplicate_event_id(tmp_path, capsys):
     # one file cannot both remove an event and edit it
     ("events:\n  remove: [x1]\n  scale: [{id: x1, factor: 0.5}]\n", ["events.scale.0.id", "removed by this scenario"]),
     ("events:\n  remove: [x1]\n  move: [{id: x1, by: 1}]\n", ["events.move.0.id", "removed by this scenario"]),
+    # nor add an event and remove it (the add was dropped unseen)
+    ("events:\n  add: [{id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}]\n"
+     "  remove: [y1]\n", ["s.yaml:5", "events.remove.0", "added by this scenario"]),
     # an added event's number written as text, or lasting past the period
     ("events:\n  add: [{id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: '0.5', source: s}]\n",
      ["events.add.0.value", "written as one"]),

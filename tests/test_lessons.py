@@ -27,6 +27,37 @@ def test_every_scenario_has_a_lesson_with_every_section_in_order():
             assert len(body) > 80, name
 
 
+def _refused(capsys, argv: list[str], *mentions: str) -> None:
+    assert lessons.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and "Traceback" not in err, err
+    for text in mentions:
+        assert text in err, err
+
+
+def test_the_lessons_command_keeps_the_contract(tmp_path, capsys):
+    """It printed a file beside lessons/ as a lesson ('../README'), overwrote an existing --out, wrote
+    --all into any folder file by file, and an unwritable --out was a traceback."""
+    mine = tmp_path / "mine.html"
+    mine.write_text("keep")
+    _refused(capsys, ["../README", "--out", str(tmp_path / "r.html")], "field 'scenario'", "no lesson for scenario")
+    _refused(capsys, ["no_cpec", "--out", str(mine)], "mine.html", "--force")
+    assert mine.read_text() == "keep"
+    _refused(capsys, ["no_cpec", "--out", str(tmp_path)], "is a folder")
+    _refused(capsys, ["no_cpec", "--out", str(mine / "x.html")], "cannot write here")
+    _refused(capsys, ["no_cpec", "--out", str(tmp_path / ("w" * 300))], "File name too long")
+    _refused(capsys, ["no_cpec", "--all", "--out", str(tmp_path / "all")], "not both")
+    _refused(capsys, ["--out", str(tmp_path / "x.html")], "give a scenario or --all")
+    _refused(capsys, ["--all", "--out", str(tmp_path)], "--force")  # it holds mine.html
+    _refused(capsys, ["no_cpec"], "--out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.html"]
+    assert lessons.main(["no_cpec", "--out", str(mine), "--force"]) == 0
+    assert mine.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    for _ in range(2):  # an earlier --all is replaced whole
+        assert lessons.main(["--all", "--students", "--out", str(tmp_path / "all")]) == 0
+    assert sorted(p.stem for p in (tmp_path / "all").glob("*.html")) == lessons.lesson_names()
+
+
 def test_handout_is_self_contained_and_printable(tmp_path):
     html = lessons.handout("no_cpec")
     assert "@media print" in html and "<script" not in html.lower()

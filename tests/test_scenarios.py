@@ -178,6 +178,28 @@ def test_missing_extends_and_cycles(tmp_path, capsys):
         load_scenario(tmp_path / "a.yaml")
 
 
+def test_a_child_may_remove_what_its_parent_adds_but_not_the_other_way(tmp_path):
+    """A parent's remove of what only its child adds dropped the child's event unseen, exit 0."""
+    add = "events:\n  add: [{id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}]\n"
+    (tmp_path / "p.yaml").write_text(f"name: p\nextends: {BASELINE}\nevents:\n  remove: [y1]\n")
+    (tmp_path / "c.yaml").write_text(f"name: c\nextends: p.yaml\n{add}")
+    with pytest.raises(InputError, match=r"p\.yaml:4: field 'events.remove.0': unknown event id 'y1' \(only .*c\.yaml"):
+        scenario_events(load_scenario(tmp_path / "c.yaml")[0])
+    (tmp_path / "p.yaml").write_text(f"name: p\nextends: {BASELINE}\n{add}")
+    (tmp_path / "c.yaml").write_text("name: c\nextends: p.yaml\nevents:\n  remove: [y1]\n")
+    assert "y1" not in {e.id for e in scenario_events(load_scenario(tmp_path / "c.yaml")[0])}
+
+
+def test_a_parents_edit_outside_a_childs_period_names_the_file_setting_it(tmp_path):
+    """The error pointed at the committed parent only; the period that leaves its edit out is the child's."""
+    child = tmp_path / "c.yaml"
+    child.write_text(f"name: c\nextends: {ROOT / 'scenarios/china_grows_half_as_fast.yaml'}\n"
+                     "period: {start: 2000, end: 2024}\n")
+    with pytest.raises(InputError, match=r"china_grows_half_as_fast\.yaml:\d+: field 'inputs.0.from': year 1978 is "
+                                         r"outside the period 2000-2024 \(set by .*c\.yaml\)"):
+        load_scenario(child)
+
+
 def test_aliases_are_refused(tmp_path):
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("name: b\na: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\n")

@@ -205,6 +205,14 @@ def test_run_and_chunk_counts(tmp_path):
     ("samples: 8", "samples: 1", "field 'samples': a sobol design needs at least 2 samples"),
     ("samples: 8", "samples: 12", "field 'samples': a sobol design needs a power of 2 samples"),
     ("design: sobol\nsamples: 8", "design: morris\nsamples: 1", "a morris design needs at least 2 samples"),
+    # a score output's pair and year were ignored, exit 0
+    ("name: score, kind: score", "name: score, kind: score, pair: [PAK, RUS], year: 2020",
+     "sobol.yaml:13: field 'outputs.2': a score output takes no 'pair'"),
+    # a name given twice: its line and field (it was line 1 and no field)
+    ("name: score, kind: score", "name: rus_pak_2020, kind: score",
+     "sobol.yaml:13: field 'outputs.2.name': output names must be unique: 'rus_pak_2020'"),
+    # an output year outside the scenario's period: its line (it had none)
+    ("year: 2020", "year: 2030", "sobol.yaml:11: field 'outputs.0': output rus_pak_2020: years 2030-2030"),
 ])
 def test_bad_specs_give_clean_errors(tmp_path, capsys, old, new, message):
     path = spec(tmp_path)
@@ -371,6 +379,15 @@ def test_stray_chunk_files_are_one_line_errors(tmp_path, capsys):
     assert main(["sweep", str(path), "--out", str(out), "--resume"]) == 2
     _one_line(capsys.readouterr().err, "part-abcde.parquet")
     assert _files(out) == before
+
+
+def test_analyze_of_a_grid_names_every_design_it_can_analyze(tmp_path, capsys):
+    """The message left out monte_carlo, which analyze takes (delta indices)."""
+    path = spec(tmp_path, design="grid", samples=2, seeds=1)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o")]) == 0
+    capsys.readouterr()
+    assert main(["analyze", str(tmp_path / "o")]) == 2
+    assert "use sobol, morris, latin or monte_carlo" in capsys.readouterr().err
 
 
 def test_chunk_names_and_indices_are_inverse():

@@ -11,6 +11,7 @@ when its interval excludes 0 and it is at least `MIN_EFFECT` in size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 from simulation.engine.ensemble import Ensemble, simulate
 from simulation.engine.params import ABLATIONS, Parameters
 from simulation.engine.series import yearly
+from simulation.errors import InputError
 from simulation.experiments.posterior import ParameterSource
 from simulation.experiments.scenario import Scenario, scenario_inputs
 from simulation.states import PAIR_A, PAIR_B, PAIRS, STATES, display_name
@@ -104,6 +106,17 @@ class Paired:
 def _on_shared_years(run: Ensemble, years: np.ndarray) -> Ensemble:
     index = np.searchsorted(run.years, years)
     return Ensemble(run.seeds, years, run.alignment[:, index], run.threat[:, index])
+
+
+def check_shared_period(base: Scenario, alt: Scenario, alt_file: str | Path) -> None:
+    """Two scenarios are compared on the years both simulate: at least two (as a period needs), or the
+    comparison's tables would be empty (no year shared) and its summary say nothing changed."""
+    start, end = max(base.period.start, alt.period.start), min(base.period.end, alt.period.end)
+    shared = max(0, end - start + 1)
+    if shared < 2:
+        raise InputError(f"simulates {alt.period.start}-{alt.period.end} and the base scenario "
+                         f"{base.period.start}-{base.period.end}, {shared} year{'s' if shared != 1 else ''} in common; "
+                         "a comparison needs at least two years both simulate", file=alt_file, field="period")
 
 
 def _paired_chunks(base: Scenario, alt: Scenario, seeds: list[int], chunk: int,

@@ -9,6 +9,7 @@ aliases, no code) and validated by pydantic; every error names the file, the lin
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -22,7 +23,7 @@ from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labe
 from simulation.engine.params import Parameters
 from simulation.engine.shocks import MAX_SEED
 from simulation.engine.timeline import Event, has_strength, load_events, parse_event
-from simulation.errors import InputError
+from simulation.errors import NOT_FOUND, InputError, missing
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, check_state
@@ -191,9 +192,18 @@ class Scenario:
     moves: list[tuple[EventMove, Where]] = field(default_factory=list)
     scales: list[tuple[EventScale, Where]] = field(default_factory=list)
     input_edits: list[tuple[InputEdit, Where]] = field(default_factory=list)
+    period_file: Path | None = None  # the file of the chain that sets the period (None: the default)
 
     def overrides(self) -> dict[str, float]:
         return dict(self.parameters)
+
+    def period_words(self, where: Where) -> str:
+        """'the period A-B', saying which file sets it when that is not the file of `where` (a child's
+        period can leave a parent's edit outside it)."""
+        words = f"the period {self.period.start}-{self.period.end}"
+        if self.period_file is not None and self.period_file != where.file:
+            words += f" (set by {self.period_file})"
+        return words
 
 
 def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
@@ -212,8 +222,9 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
     chain: list[tuple[Path, ScenarioFile, yaml.Node | None]] = []
     current: Path | None = path
     while current is not None:
-        resolved = current.resolve()
-        if any(p.resolve() == resolved for p, _, _ in chain):
+        # realpath, not Path.resolve: that raises on a loop of symbolic links, which the reader names
+        resolved = os.path.realpath(current)
+        if any(os.path.realpath(p) == resolved for p, _, _ in chain):
             names = " -> ".join(p.name for p, _, _ in chain) + f" -> {current.name}"
             raise InputError(f"'extends' makes a cycle: {names}", file=chain[-1][0],
                              line=line_of(chain[-1][2], ("extends",)), field="extends")
@@ -223,8 +234,10 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
             current = None
         else:
             parent = current.parent / data.extends
-            if not parent.exists():
-                raise InputError(f"extends {data.extends!r}, which does not exist", file=current,
+            problem = missing(parent)
+            if problem is not None:
+                which = "does not exist" if problem == NOT_FOUND else f"cannot be read ({problem})"
+                raise InputError(f"extends {data.extends!r}, which {which}", file=current,
                                  line=line_of(root, ("extends",)), field="extends")
             current = parent
     chain.reverse()  # root first: children override and add to their parents
@@ -241,6 +254,7 @@ def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenar
     for path, data, root in chain:
         out.name, out.description = data.name, data.description or out.description
         out.period = data.period or out.period
+        out.period_file = path if data.period is not None else out.period_file
         out.seeds = data.seeds or out.seeds
         out.parameters.update(data.parameters.model_dump(exclude_none=True))
         if data.timeline is not None:
@@ -257,9 +271,11 @@ def _resolve(chain: list[tuple[Path, ScenarioFile, yaml.Node | None]]) -> Scenar
     if timeline_at is not None:
         path, root, name = timeline_at
         candidate = path.parent / name
-        out.timeline = candidate if candidate.exists() else DATA_DIR / name
-        if not out.timeline.exists():
-            raise InputError(f"timeline {name!r} not found next to the scenario or in {DATA_DIR}",
+        problem = missing(candidate)
+        out.timeline = candidate if problem is None else DATA_DIR / name
+        if problem is not None and missing(out.timeline) is not None:
+            why = "" if problem == NOT_FOUND else f" ({problem})"
+            raise InputError(f"timeline {name!r} not found next to the scenario or in {DATA_DIR}{why}",
                              file=path, line=line_of(root, ("timeline",)), field="timeline")
     return out
 
@@ -283,7 +299,7 @@ def _check(s: Scenario) -> None:
         if edit.target == edit.actor:
             raise _fail("actor and target are the same state", where, "target")
         if not lo <= edit.from_ <= hi:
-            raise _fail(f"year {edit.from_} is outside the period {lo}-{hi}", where, "from")
+            raise _fail(f"year {edit.from_} is outside {s.period_words(where)}", where, "from")
         if edit.until is not None and not edit.from_ <= edit.until <= hi:
             raise _fail(f"until {edit.until} is not within {edit.from_}-{hi}", where, "until")
         low, high = series.schema()[edit.series]["bounds"]
@@ -292,7 +308,7 @@ def _check(s: Scenario) -> None:
             raise _fail(f"set {edit.set:.12g} is outside the range of {edit.series} ({bounds})", where, "set")
     for move, where in s.moves:
         if move.to is not None and not lo <= move.to <= hi:
-            raise _fail(f"year {move.to} is outside the period {lo}-{hi}", where, "to")
+            raise _fail(f"year {move.to} is outside {s.period_words(where)}", where, "to")
 
 
 def scenario_events(s: Scenario) -> list[Event]:
@@ -300,6 +316,7 @@ def scenario_events(s: Scenario) -> list[Event]:
     regimes = regime_labels()
     events = load_events(s.timeline, regimes)
     by_id = {e.id: e for e in events}
+    added_at: dict[str, Where] = {}
     for add, where in s.adds:
         row = {k: ("" if v is None else str(v)) for k, v in add.model_dump().items()}
         try:  # (a scenario edit without a line, from the app, is reported as line 0)
@@ -312,7 +329,7 @@ def scenario_events(s: Scenario) -> list[Event]:
                         (" (a scenario of the chain removes it; give the new event an id of its own)" if removed else ""),
                         where, "id")
         if not s.period.start <= added.year <= s.period.end:
-            raise _fail(f"year {added.year} is outside the period {s.period.start}-{s.period.end}", where, "year")
+            raise _fail(f"year {added.year} is outside {s.period_words(where)}", where, "year")
         if add.until is not None and add.until > s.period.end:
             raise _fail(f"until {add.until} is after the period's end ({s.period.end})", where, "until")
         if isinstance(add.value, str) and has_strength(added.kind):  # a regime's value is its label; others are numbers
@@ -320,6 +337,7 @@ def scenario_events(s: Scenario) -> list[Event]:
                         f"(not {add.value!r})",
                         where, "value")
         by_id[added.id] = added
+        added_at[added.id] = where
     known = set(by_id)
 
     def check_id(eid: str, where: Where, field: str | None) -> None:
@@ -333,6 +351,14 @@ def scenario_events(s: Scenario) -> list[Event]:
 
     removed_at: dict[str, Where] = {}
     for eid, where in s.removes:
+        # a file removes what the timeline or a file it extends has, never what it or a file extending it adds
+        # (that add would be dropped unseen)
+        add_where = added_at.get(eid)
+        if add_where is not None and depth(add_where) >= depth(where):
+            raise _fail(f"event {eid!r} is added by this scenario, so it cannot be removed (drop the add instead)"
+                        if add_where.file == where.file else
+                        f"unknown event id {eid!r} (only {add_where.file}, which extends this scenario, adds it)",
+                        where)
         check_id(eid, where, None)
         by_id.pop(eid, None)
         removed_at.setdefault(eid, where)
@@ -361,7 +387,7 @@ def scenario_events(s: Scenario) -> list[Event]:
             shift = move.shift(event.year)
             if not (s.period.start <= event.year + shift and event.until + shift <= s.period.end):
                 raise _fail(f"moves {move.id} ({event.year}-{event.until}) to {event.year + shift}-"
-                            f"{event.until + shift}, outside the period {s.period.start}-{s.period.end}",
+                            f"{event.until + shift}, outside {s.period_words(where)}",
                             where, "by" if move.by is not None else "to")
             by_id[move.id] = dataclasses.replace(event, year=event.year + shift, until=event.until + shift)
     return list(by_id.values())

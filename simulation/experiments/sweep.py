@@ -30,7 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from simulation.engine.params import Parameters
-from simulation.errors import InputError, read_text_file
+from simulation.errors import NOT_FOUND, InputError, missing, read_text_file
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, N_STATES, check_state
@@ -81,6 +81,9 @@ class Output(BaseModel):
                     raise ValueError(exc.message) from None
             if self.pair[0] == self.pair[1]:
                 raise ValueError("a pair needs two different states")
+        elif (self.pair, self.year, self.years) != (None, None, None):  # they were ignored
+            raise ValueError("a score output takes no 'pair', 'year' or 'years': it is the run's score over every "
+                             "pair and year")
         return self
 
 
@@ -99,13 +102,6 @@ class SweepSpec(BaseModel):
     parameters: dict[str, tuple[Bound, Bound]] = Field(min_length=1)
     outputs: list[Output] = Field(min_length=1)
     chunk_size: Annotated[int, Strict()] = Field(1000, ge=1, le=100_000)
-
-    @model_validator(mode="after")
-    def _unique(self) -> SweepSpec:
-        names = [o.name for o in self.outputs]
-        if len(set(names)) != len(names):
-            raise ValueError("output names must be unique")
-        return self
 
 
 @dataclass(frozen=True)
@@ -130,13 +126,19 @@ class Sweep:
 
 
 def load_spec(path: str | Path) -> tuple[SweepSpec, Path]:
-    path = Path(path)
+    spec, scenario, _ = _load_spec(Path(path))
+    return spec, scenario
+
+
+def _load_spec(path: Path) -> tuple[SweepSpec, Path, Any]:
+    """The spec, its scenario's path and its YAML tree (for line numbers)."""
     spec, root = read_spec(path)
     scenario = path.parent / spec.scenario
-    if not scenario.exists():
-        raise InputError(f"scenario {spec.scenario!r} not found", file=path, line=line_of(root, ("scenario",)),
-                         field="scenario")
-    return spec, scenario
+    problem = missing(scenario)
+    if problem is not None:
+        raise InputError(f"scenario {spec.scenario!r} " + ("not found" if problem == NOT_FOUND else
+                         f"cannot be read ({problem})"), file=path, line=line_of(root, ("scenario",)), field="scenario")
+    return spec, scenario, root
 
 
 def read_spec(path: Path) -> tuple[SweepSpec, Any]:
@@ -180,6 +182,9 @@ def read_spec(path: Path) -> tuple[SweepSpec, Any]:
                          f"2^m points), got {spec.samples}; use {below} or {2 * below}",
                          file=path, line=line_of(root, ("samples",)), field="samples")
     for k, o in enumerate(spec.outputs):
+        if o.name in [earlier.name for earlier in spec.outputs[:k]]:
+            raise InputError(f"output names must be unique: {o.name!r} is given twice", file=path,
+                             line=line_of(root, ("outputs", k, "name")), field=f"outputs.{k}.name")
         if o.name in ROW_COLUMNS or o.name in spec.parameters:
             raise InputError(f"output name {o.name!r} is taken: every row stores {', '.join(ROW_COLUMNS)} and each "
                              "parameter's value under its name; choose another name", file=path,
@@ -227,7 +232,7 @@ def prepare(path: str | Path) -> Sweep:
     """Validate the spec and its scenario and build the design (before anything runs or is written)."""
     from simulation.experiments.scenario import load_scenario
 
-    spec, scenario_path = load_spec(path)
+    spec, scenario_path, root = _load_spec(Path(path))
     scenario, _ = load_scenario(scenario_path)
     # the scenario's events, edits and timeline are checked by building its inputs, here and once
     # (this process's chunks reuse them), not in a worker after the sweep has started
@@ -237,7 +242,8 @@ def prepare(path: str | Path) -> Sweep:
         span = (o.year, o.year) if o.year is not None else o.years
         if span is not None and not lo <= span[0] <= span[1] <= hi:
             raise InputError(f"output {o.name}: years {span[0]}-{span[1]} are not inside the scenario's period "
-                             f"{lo}-{hi}", file=path, field=f"outputs.{k}")
+                             f"{lo}-{hi}", file=path, line=line_of(root, ("outputs", k, "year" if o.year is not None
+                                                                         else "years")), field=f"outputs.{k}")
     return Sweep(spec, Path(path), scenario_path, sample(spec), (*scenario.files, scenario.timeline))
 
 
@@ -450,6 +456,9 @@ def check_analysis_folder(out: Path) -> Path:
     from simulation.interfaces import output
 
     folder = out / ANALYSIS
+    problem = missing(out)
+    if problem is not None and problem != NOT_FOUND:  # a name too long, a loop of links
+        raise InputError(f"cannot be used: {problem}", file=out)
     output.clean_stale(folder)
     if folder.exists() and not folder.is_dir():
         raise InputError("is not a folder; `analyze` writes its results in a folder of this name, so move it",
@@ -676,7 +685,7 @@ def analyze(out: Path) -> pd.DataFrame:
     # checked as `sweep` checks it now (a sweep run before a check was added is refused here)
     spec, _ = read_spec(spec_file)
     if spec.design == "grid":
-        raise InputError("a grid design has no sensitivity indices; use sobol, morris or latin", file=out)
+        raise InputError("a grid design has no sensitivity indices; use sobol, morris, latin or monte_carlo", file=out)
     results = read_results(out)
     if len(results) != manifest["runs"]:
         raise InputError(f"holds {len(results)} of {manifest['runs']} runs; finish it with --resume first", file=out)

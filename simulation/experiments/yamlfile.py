@@ -20,6 +20,11 @@ MAX_FILE_BYTES = 1_000_000
 
 def line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
     """1-based line of the YAML node at a pydantic error location (the deepest one that exists)."""
+    return _walk(root, loc)[1]
+
+
+def _walk(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, int | None]:
+    """The deepest YAML node on the path `loc` and its 1-based line."""
     node, line = root, None
     for key in loc:
         if isinstance(node, yaml.MappingNode):
@@ -35,7 +40,23 @@ def line_of(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
             break
     if line is None and root is not None:
         line = root.start_mark.line + 1
-    return line
+    return node, line
+
+
+def _number_as_text(value: object, node: yaml.Node | None, whole: bool) -> str | None:
+    """Why a number the user wrote reached the schema as text: quoted, or an exponent YAML 1.1 does
+    not read as a number (1e6: it needs a dot and a sign, 1.0e+6)."""
+    if not isinstance(value, str) or not isinstance(node, yaml.ScalarNode) or node.value != value:
+        return None
+    try:
+        float(value)
+    except ValueError:
+        return None
+    if node.style:
+        return f"{value!r} is written as text (in quotes); write the number without them"
+    if whole:
+        return f"YAML reads {value} as text; write the whole number in digits"
+    return f"YAML reads {value} as text; write an exponent with a dot and a sign, e.g. 1.0e+6"
 
 
 def check_tree(node: yaml.Node, path: Path) -> None:
@@ -89,6 +110,10 @@ def validation_error(exc: ValidationError, path: Path, root: yaml.Node | None,
     err = exc.errors()[0]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p == "function-after")))
     message = err["msg"].removeprefix("Value error, ")
+    if err["type"] in ("float_type", "int_type"):
+        why = _number_as_text(err.get("input"), _walk(root, loc)[0] if loc else None, err["type"] == "int_type")
+        if why is not None:
+            message += f": {why}"
     if err["type"] == "extra_forbidden":
         message = f"unknown field {loc[-1]!r}"
         parent = (sections or {}).get(".".join(str(p) for p in loc[:-1] if not isinstance(p, int)))

@@ -242,6 +242,10 @@ def _same_entry(a: Path, b: Path) -> bool:
         return False
 
 
+#: The budget of each ablated variant when --ablation-generations is not given.
+ABLATION_GENERATIONS = 60
+
+
 def _budget(args: argparse.Namespace) -> Budget:
     """The fits' budget (calibrate.Budget) from `calibrate`'s flags, for the calibration and for every
     validation fit alike."""
@@ -258,11 +262,18 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.spread_seeds is not None and not args.budget_spread:
         raise InputError("--spread-seeds sets the optimizer seeds of --budget-spread; give --budget-spread too",
                          field="--spread-seeds")
+    if args.ablation_generations is not None and not args.ablation:  # it would be ignored
+        raise InputError("--ablation-generations sets the budget of the ablated variants; give --ablation too",
+                         field="--ablation-generations")
     validating = args.rolling_origin or args.leave_one_pair_out or args.budget_spread
     if args.write_baseline and (validating or not args.ablation):
         # the baseline holds the full model and every ablated variant's fit (compare --theories reads them)
         raise InputError("--write-baseline commits a calibration with every theory variant: use it with --ablation, "
                          "and without --rolling-origin, --leave-one-pair-out or --budget-spread", field="--write-baseline")
+    for flag in ("ablation", "warm_start"):
+        if validating and getattr(args, flag):  # the validation fits take neither: it would be ignored
+            raise InputError("is for a calibration: the validation fits (--rolling-origin, --leave-one-pair-out, "
+                             "--budget-spread) do not use it", field=f"--{flag.replace('_', '-')}")
     if validating:
         return _cmd_validate(args)
     workers = contract.cap_workers(args.workers)
@@ -273,7 +284,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
 
     variants = ABLATIONS if args.ablation else {"full model": {}}
     print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {workers} process(es)", file=sys.stderr)
-    table, record = calibrate.calibrate_variants(variants, _budget(args), args.fit_until, args.ablation_generations,
+    table, record = calibrate.calibrate_variants(variants, _budget(args), args.fit_until,
+                                                 args.ablation_generations or ABLATION_GENERATIONS,
                                                  workers, "python -m simulation calibrate " + " ".join(args.raw),
                                                  args.warm_start)
 
@@ -395,6 +407,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
     base, _ = load_scenario(args.base)
     alt, _ = load_scenario(args.alternative)
+    compare.check_shared_period(base, alt, args.alternative)
     _seeds(args.first_seed, args.runs, "--first-seed")
     source = _source(args)
     output.check_out(Path(args.out), "compare", args.force)
@@ -475,8 +488,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     if args.pair[0] == args.pair[1]:
         raise InputError("--pair needs two different states", field="--pair")
     if not scenario.period.start <= args.start < args.end <= scenario.period.end:
+        # the argument at fault: --to past the period's end, else --from
         raise InputError(f"--from and --to must satisfy {scenario.period.start} <= from < to <= {scenario.period.end}",
-                         field="--from")
+                         field="--to" if args.end > scenario.period.end else "--from")
     if args.out:
         output.check_out(Path(args.out), "explain", args.force)
     inputs, params = scenario_inputs(scenario)
@@ -499,16 +513,24 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
+    import errno
     import socket
     import subprocess
 
     app = Path(__file__).with_name("app.py")
+    if not args.host.strip():  # an empty host is every interface, without the warning below
+        raise InputError("an empty host is not allowed (give an address, e.g. 127.0.0.1)", field="--host")
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    try:  # a name that does not resolve is the host's fault, not the port's
+        socket.getaddrinfo(args.host, args.port, family, socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"cannot serve on {args.host}: {getattr(exc, 'strerror', None) or exc}", field="--host") from None
     try:  # a port already taken fails inside the server otherwise, after start-up, exit 3
-        family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
         with socket.create_server((args.host, args.port), family=family):
             pass
-    except OSError as exc:
-        raise InputError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", field="--port") from None
+    except OSError as exc:  # (an address not of this machine is the host's fault too)
+        raise InputError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
+                         field="--host" if exc.errno == errno.EADDRNOTAVAIL else "--port") from None
     command = [sys.executable, "-m", "solara", "run", str(app), "--host", args.host, "--port", str(args.port),
                "--no-open", "--no-check-version"]
     if args.host not in ("127.0.0.1", "localhost", "::1"):
@@ -626,7 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--workers", type=count(1, 4096), default=contract.cores(),
                      help="variants fitted side by side, one process each (default: all cores)")
     cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
-    cal.add_argument("--ablation-generations", type=count(1, 100_000), default=60,
+    cal.add_argument("--ablation-generations", type=count(1, 100_000), default=None,
                      help="budget per ablated variant (default 60: the budget rule gives the variants the full "
                           "model's budget only when it is below 60)")
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")

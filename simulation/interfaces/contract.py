@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from simulation.engine.shocks import MAX_SEED
-from simulation.errors import InputError
+from simulation.errors import InputError, missing
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def parameters(text: str) -> ParameterSource:
 
     if text == "posterior" and not POSTERIOR.exists():
         raise ValueError("no posterior is committed (simulation/data/posterior.json); use 'point'")
-    if text not in ("point", "posterior") and not Path(text).is_file():
+    if text not in ("point", "posterior") and (missing(Path(text)) is not None or not Path(text).is_file()):
         raise ValueError(f"expected 'point', 'posterior' or a posterior file, got {text!r}")
     try:
         return ParameterSource.parse(text)

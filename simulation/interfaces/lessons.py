@@ -11,7 +11,6 @@ Shown in the app's Lesson tab and exported as a self-contained printable HTML ha
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from html import escape
@@ -41,10 +40,11 @@ def lesson_names() -> list[str]:
 
 
 def lesson_text(name: str) -> str:
-    path = LESSONS / f"{name}.md"
-    if not path.exists():
-        raise InputError(f"no lesson for scenario {name!r} (lessons: {', '.join(lesson_names())})", file=path)
-    return path.read_text(encoding="utf-8")
+    # a lesson's name, not a path: '../README' named a file beside lessons/ and was printed as a lesson
+    if name not in lesson_names():
+        raise InputError(f"no lesson for scenario {name!r} (lessons: {', '.join(lesson_names())})",
+                         field="scenario")
+    return (LESSONS / f"{name}.md").read_text(encoding="utf-8")
 
 
 def sections(text: str) -> dict[str, str]:
@@ -79,28 +79,48 @@ def handout(name: str, students_only: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulation.interfaces.lessons",
-                                     description="export a scenario's lesson as a printable HTML handout")
+    """Write one handout (a file) or every handout (a folder), by the command line's contract
+    (`interfaces/contract.py`): everything checked first, then written whole; a mistake is one line
+    and exit code 2, and nothing of the user's is overwritten without --force."""
+    from simulation.interfaces import contract, output
+
+    parser = contract.Parser(prog="python -m simulation.interfaces.lessons",
+                             description="export a scenario's lesson as a printable HTML handout")
     parser.add_argument("scenario", nargs="?", help="scenario name, e.g. no_cpec (see lessons/)")
     parser.add_argument("--all", action="store_true", help="every lesson, one file each, into the --out folder")
-    parser.add_argument("--out", required=True, help="the HTML file (or, with --all, the folder)")
+    parser.add_argument("--out", type=contract.OUT, required=True, help="the HTML file (or, with --all, the folder)")
     parser.add_argument("--students", action="store_true", help="leave the teacher notes out")
-    args = parser.parse_args(argv)
+    parser.add_argument("--force", action="store_true",
+                        help="replace --out if it exists (with --all: if it holds something other than earlier handouts)")
     try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or an argument error, already printed on one line (2)
+        return exc.code if isinstance(exc.code, int) else contract.EXIT_USAGE
+    try:
+        if args.all == bool(args.scenario):
+            raise InputError("give a scenario or --all" + (", not both" if args.all else ""), field="scenario")
+        out = Path(args.out)
         if args.all:
-            folder = Path(args.out)
-            folder.mkdir(parents=True, exist_ok=True)
-            for name in lesson_names():
-                (folder / f"{name}.html").write_text(handout(name, args.students), encoding="utf-8")
-            print(f"{len(lesson_names())} handouts in {folder}")
-        elif args.scenario:
-            Path(args.out).write_text(handout(args.scenario, args.students), encoding="utf-8")
-            print(f"handout written to {args.out}")
+            output.check_out(out, "lessons", args.force)
+            pages = {name: handout(name, args.students) for name in lesson_names()}
+
+            def write(folder: Path) -> None:
+                for name, page in pages.items():
+                    (folder / f"{name}.html").write_text(page, encoding="utf-8")
+
+            output.write_atomically(out, write, "lessons", args.force)
+            print(f"{len(pages)} handouts in {out}")
         else:
-            parser.error("give a scenario or --all")
+            page = handout(args.scenario, args.students)
+            output.check_file(out, args.force)
+
+            def write_page(tmp: Path) -> None:
+                tmp.write_text(page, encoding="utf-8")
+
+            output.write_file(out, write_page)
+            print(f"handout written to {out}")
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return contract.fail(exc)
     return 0
 
 

@@ -328,6 +328,25 @@ def _check_out(out: Path, command: str, force: bool, what: str) -> None:
     # the result is written beside `out` under a longer name first, so that name must fit too
     if len(os.fsencode(f".{out.name}.partial-{os.getpid()}")) > os.pathconf(parent, "PC_NAME_MAX"):
         raise InputError(f"{what}'s folder name is too long ({len(os.fsencode(out.name))} bytes)", file=out)
+    refused = _cannot_create(parent, out)
+    if refused is not None:
+        raise InputError(f"cannot write here: {parent} refuses a new folder ({refused})", file=out)
+
+
+def _cannot_create(parent: Path, out: Path) -> str | None:
+    """Why no entry can be made in `parent`, the nearest existing folder of `out` (None if one can): a
+    folder is made there and removed, under the name the result is first written to when `parent` is
+    its folder. The permission bits (`os.access`) pass for root where a folder takes no new entries
+    (/proc, /sys), and the refusal came only after the work."""
+    probe = parent / (f".{out.name}.partial-{os.getpid()}" if parent == out.parent else f".simulation-probe-{os.getpid()}")
+    try:
+        probe.mkdir()
+    except FileExistsError:
+        return None
+    except OSError as exc:
+        return str(exc.strerror or exc)
+    probe.rmdir()
+    return None
 
 
 def write_atomically(out: Path, write: Callable[[Path], None], command: str = "", force: bool = False) -> None:
@@ -383,6 +402,9 @@ def _check_file(path: Path, force: bool) -> None:
         parent = parent.parent
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"cannot write here: {parent} is not a writable folder", file=path)
+    refused = _cannot_create(parent, path)
+    if refused is not None:
+        raise InputError(f"cannot write here: {parent} refuses a new file ({refused})", file=path)
 
 
 def write_file(path: Path, write: Callable[[Path], None]) -> None:
