@@ -60,9 +60,10 @@ def read_text_file(path: Path, what: str, max_bytes: int) -> str:
     if problem is not None:
         raise InputError(f"{what} not found" if problem == NOT_FOUND else f"cannot read {what}: {problem}", file=path)
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
             raise InputError(f"{what} is not a regular file", file=path)
-        if path.stat().st_size > max_bytes:
+        if info.st_size > max_bytes:
             raise InputError(f"{what} is larger than {max_bytes} bytes", file=path)
         raw = path.read_bytes()
     except OSError as exc:

@@ -649,8 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="variants fitted side by side, one process each (default: all cores)")
     cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
     cal.add_argument("--ablation-generations", type=count(1, 100_000), default=None,
-                     help="budget per ablated variant (default 60: the budget rule gives the variants the full "
-                          "model's budget only when it is below 60)")
+                     help=f"budget per ablated variant (default {ABLATION_GENERATIONS}: the budget rule gives the "
+                          f"variants the full model's budget only when it is below {ABLATION_GENERATIONS})")
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
     cal.add_argument("--write-baseline", action="store_true", help="commit the fit as the baseline parameters")
     cal.add_argument("--force", action="store_true", help=force_help)
