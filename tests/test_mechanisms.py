@@ -246,3 +246,40 @@ def test_the_timeline_codes_each_civil_war_won_with_its_regime(baseline_inputs):
     won = {(int(baseline_inputs.years[k]), s) for k, s in zip(*np.nonzero(baseline_inputs.takeover), strict=True)}
     assert won == {(1949, ix("CHN")), (1992, ix("AFG")), (1996, ix("AFG")), (2002, ix("AFG")), (2021, ix("AFG"))}
     assert all(baseline_inputs.regime_change[t[y], s] == 1.0 for y, s in won)
+
+
+def test_buffer_a_weak_state_its_rivals_reach_is_worth_courting():
+    """Partem, Fazal: i values a weak j by i's threat from the third states whose power reaches j,
+    as far as i's own power reaches j; nothing when the rivals cannot reach j, less when j is
+    strong beside i or read as hostile; weight 0 switches it off."""
+    threats = np.zeros((1, N, N))
+    threats[0, I, K] = 0.6  # i threatened by k
+    reach = np.zeros((1, N, N))
+    reach[0, J, K] = 0.8  # k's power reaches j
+    reach[0, J, I] = 1.0  # and so does i's
+    weak = np.full((1, N, N), 0.1)  # r[i, j]: j a tenth of the pair's power
+    calm = np.zeros((1, N, N))
+
+    def value(t=threats, p=reach, r=weak, intent=calm) -> float:
+        return float(choice.buffer_value(t, p, r, intent)[0, I, J])
+
+    assert value() > 0.0
+    assert value(t=2.0 * threats) > value()  # more threat from k, more worth keeping j from it
+    unreached = reach.copy()
+    unreached[0, J, K] = 0.0
+    assert value(p=unreached) == 0.0  # ground the rival cannot use is no buffer
+    assert value(r=np.full((1, N, N), 0.6)) < value()  # a strong j is an ally or a threat, less a buffer
+    hostile = calm.copy()
+    hostile[0, I, J] = 0.9
+    assert value(intent=hostile) < 0.2 * value()  # a rival is no buffer
+    assert choice.buffer_value(threats, reach, weak, calm)[0, J, I] == 0.0  # j is not threatened here
+
+    # in the engine: with a threat on record the motive raises the stance; its weight switches it off
+    x = year()
+    x.acts[0, K, I] = 0.6
+    state = quiet_state()
+    on = dynamics.assess(state, x, P, False).motives["buffer"]
+    assert on.max() > 0.0 and (on >= 0.0).all()
+    off = dataclasses.replace(P, buffer_weight=0.0)
+    assert np.allclose(dynamics.assess(state, x, off, False).motives["buffer"], 0.0)
+    assert ABLATIONS["without buffer states"] == {"buffer_weight": 0.0}

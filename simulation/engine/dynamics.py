@@ -144,6 +144,7 @@ MOTIVES: dict[str, tuple[str, str]] = {
     "interdependence": ("interdependence (trade that size and distance predict)", "expected trade"),
     "omnibalancing": ("omnibalancing (a patron against insurgents at home)", "patron at home"),
     "structural balance": ("structural balance (the cost of courting a friend's enemy)", "friend's enemy"),
+    "buffer": ("buffer (weak ground a rival could use)", "buffer"),
 }
 
 
@@ -170,6 +171,8 @@ def motives(seen: Perception, alignment: Array, p: Parameters) -> dict[str, Arra
         "interdependence": w3(p.trade_weight) * seen.trade,
         "omnibalancing": w3(p.omnibalancing_weight) * seen.patronage,
         "structural balance": -w3(p.structural_weight) * choice.structural_balance(seen.dilemma),
+        "buffer": w3(p.buffer_weight) * choice.buffer_value(seen.threat, seen.proximity, seen.relative_power,
+                                                                 seen.intent),
     }
 
 

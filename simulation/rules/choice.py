@@ -115,6 +115,19 @@ def omnibalancing(internal_threat: Array, proximity: Array, milex_share: Array) 
     return clear_diagonal(internal_threat[:, :, None] * proximity * milex_share[:, None, :])
 
 
+def buffer_value(threat: Array, proximity: Array, relative_power: Array, intent: Array) -> Array:
+    """u[b, i, j] >= 0: worth to i of a weak j that i's power reaches and its rivals' power reaches too.
+
+    A great power must keep the weak ground between it and its rivals from falling to them, and values
+    such a buffer's friendship by the threat of the rivals who could use it (Partem 1983; Fazal 2007):
+    i's threat from each third k times how much of k's power reaches j, summed over k, times how much
+    of i's power reaches j, how weak j is beside i and how far i does not read j as hostile (a rival
+    is no buffer). Unlike an ally, a buffer is valued for where it lies, not for what it can do.
+    """
+    reach_of_rivals = threat @ np.swapaxes(proximity, 1, 2)  # [i, j] = sum_k threat[i, k] p[j, k]; k = i, j add 0
+    return clear_diagonal((1.0 - relative_power) * (1.0 - intent) * np.swapaxes(proximity, 1, 2) * reach_of_rivals)
+
+
 def ideological_affinity(distance: Array, schism: Array | float = 0.0) -> Array:
     """f[b, i, j] in [0, 1]: solidarity between close regimes, 0 beyond half the largest distance,
     less the share `schism` in [0, 1] that a doctrine admitting one centre turns into a contest.
