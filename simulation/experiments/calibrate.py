@@ -206,7 +206,7 @@ class Budget:
     and seed, the shrinkage, the runs each evaluation averages and the runs the fit is scored on.
     The defaults are the committed command's (README, "Calibration and validation")."""
 
-    generations: int = 80  # in differential-evolution generations of `population` x free parameters (the budget rule's)
+    generations: int = 150  # in differential-evolution generations of `population` x free parameters (the budget rule's)
     population: int = 10
     seed: int = 0  # the optimizer's
     objective_seeds: tuple[int, ...] = (0, 1, 2, 3)
