@@ -128,6 +128,8 @@ def test_duplicate_event_id(tmp_path, capsys):
     ("inputs:\n  - {series: gdp, actor: USA, from: 1980, set: 1.0e+308}\n", ["inputs.0", "beyond any economy"]),
     # the same seed twice would count one run twice
     ("seeds: [3, 3]\n", ["s.yaml:3", "seeds", "lists seed 3 twice"]),
+    # the same event removed twice in one list was accepted without a word (a slip for another id?)
+    ("events:\n  remove: [x1, x1]\n", ["s.yaml:4", "field 'events.remove.1'", "lists event id 'x1' twice"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)

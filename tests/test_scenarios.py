@@ -138,6 +138,9 @@ def test_paired_runs_of_identical_scenarios_do_not_differ():
 
 BAD = [
     ("events:\n  remove: [no_such_event]\n", "events.remove.0", "unknown event id 'no_such_event'", 4),
+    # the second listing is named, with the line of the first
+    ("events:\n  remove:\n    - galwan\n    - galwan\n", "events.remove.1",
+     "lists event id 'galwan' twice (first given on line 5)", 6),
     ("events:\n  move: [{id: ghost, to: 1980}]\n", "events.move.0.id", "unknown event id 'ghost'", 4),
     ("inputs:\n  - {series: sanction, actor: USA, target: XYZ, from: 2005, set: 0.7}\n",
      "inputs.0.target", "unknown state code 'XYZ'", 4),

@@ -309,6 +309,14 @@ def _check(s: Scenario) -> None:
     for move, where in s.moves:
         if move.to is not None and not lo <= move.to <= hi:
             raise _fail(f"year {move.to} is outside {s.period_words(where)}", where, "to")
+    # the same id twice in one file's list is a slip (for another id?), not a stronger removal; a
+    # file may restate what a file it extends removes (each can be read, and run, alone)
+    first: dict[tuple[Path, str], Where] = {}
+    for eid, where in s.removes:
+        earlier = first.setdefault((where.file, eid), where)
+        if earlier is not where:
+            at = f" (first given on line {earlier.line})" if earlier.line is not None else ""
+            raise _fail(f"lists event id {eid!r} twice{at}", where)
 
 
 def scenario_events(s: Scenario) -> list[Event]:
