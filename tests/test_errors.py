@@ -124,6 +124,16 @@ def test_duplicate_event_id(tmp_path, capsys):
     ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: 1.0000001}\n", ["set 1.0000001"]),
     # growth scales the change since a base that must be positive (a zero base wiped the series out)
     ("inputs:\n  - {series: nuclear, actor: CHN, from: 1947, growth: 1.0}\n", ["inputs.0.growth", "above 0 in 1947"]),
+    # a GDP of 0 (set, scaled, or too small to hold) ran on a GDP of 1e-9, clamped without a word:
+    # the rules divide by GDP, so it must stay above 0
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, set: 0}\n", ["s.yaml:4", "field 'inputs.0.set'",
+                                                                       "set 0 is outside the range of gdp (above 0)"]),
+    ("inputs:\n  - {series: gdp_per_capita, actor: IND, from: 1980, set: -5}\n",
+     ["s.yaml:4", "field 'inputs.0.set'", "(above 0)"]),
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, scale: 0}\n",
+     ["s.yaml:4", "field 'inputs.0.scale'", "makes gdp 0", "above 0"]),
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, set: 1.0e-300}\n  - {series: gdp, actor: IND, from: 1980, "
+     "scale: 1.0e-30}\n", ["s.yaml:5", "field 'inputs.1'", "makes gdp 0", "above 0"]),
     # a GDP beyond any economy overflowed the rules' sums of GDPs
     ("inputs:\n  - {series: gdp, actor: USA, from: 1980, set: 1.0e+308}\n", ["inputs.0", "beyond any economy"]),
     # the same seed twice would count one run twice

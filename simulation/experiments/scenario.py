@@ -302,10 +302,16 @@ def _check(s: Scenario) -> None:
             raise _fail(f"year {edit.from_} is outside {s.period_words(where)}", where, "from")
         if edit.until is not None and not edit.from_ <= edit.until <= hi:
             raise _fail(f"until {edit.until} is not within {edit.from_}-{hi}", where, "until")
-        low, high = series.schema()[edit.series]["bounds"]
-        if edit.set is not None and not low <= edit.set <= high:
-            bounds = f"at least {low:g}" if high >= series.UNBOUNDED else f"within {low:g}..{high:g}"
+        meta = series.schema()[edit.series]
+        (low, high), positive = meta["bounds"], meta["positive"]
+        if edit.set is not None and not (low < edit.set <= high if positive else low <= edit.set <= high):
+            if high < series.UNBOUNDED:
+                bounds = f"within {low:g}..{high:g}"
+            else:
+                bounds = f"above {low:g}" if positive else f"at least {low:g}"
             raise _fail(f"set {edit.set:.12g} is outside the range of {edit.series} ({bounds})", where, "set")
+        if positive and edit.scale == 0:
+            raise _fail(_not_positive(edit.series), where, "scale")
     for move, where in s.moves:
         if move.to is not None and not lo <= move.to <= hi:
             raise _fail(f"year {move.to} is outside {s.period_words(where)}", where, "to")
@@ -424,7 +430,13 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
                                                    or arr[index].max() <= series.MAX_EDITED)):
             raise _fail(f"makes {edit.series} larger than {series.MAX_EDITED:g} {meta['unit']}, beyond any economy; "
                         "use a smaller value", where)
+        if meta["positive"] and not (arr[index] > 0).all():  # a value too small for a float: 0
+            raise _fail(_not_positive(edit.series), where)
     return dataclasses.replace(inputs, **changed)
+
+
+def _not_positive(name: str) -> str:
+    return f"makes {name} 0, and it must stay above 0 (the rules divide by it); use a value above 0"
 
 
 def _apply(arr: np.ndarray, index: tuple, edit: InputEdit, base: float, bounds: tuple[float, float]) -> None:
@@ -436,9 +448,8 @@ def _apply(arr: np.ndarray, index: tuple, edit: InputEdit, base: float, bounds: 
         arr[index] = arr[index] * edit.scale
     elif edit.growth is not None:
         arr[index] = base * np.power(np.clip(arr[index] / base, 1e-12, None), edit.growth)
-    lo, hi = bounds
-    # a series without an upper bound (GDP) stays positive: growth rates divide by it
-    np.clip(arr, lo if hi < series.UNBOUNDED else 1e-9, hi, out=arr)
+    # a series that must stay above 0 (GDP) is not clipped up to it: an edit reaching 0 is refused
+    np.clip(arr, *bounds, out=arr)
 
 
 def scenario_inputs(s: Scenario, events: list[Event] | None = None) -> tuple[Inputs, Parameters]:
