@@ -130,6 +130,18 @@ def test_argument_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, menti
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("argv", [
+    ["explain", str(BASELINE), "--pair", "USA", "PAK", "--from", "2000", "--to", "2001", "--runs", "1", "--force"],
+    ["score", "somewhere", "--no-baselines", "--force"],
+])
+def test_force_without_out_is_refused(tmp_path, capsys, monkeypatch, argv):
+    """--force replaces --out, which these commands write only when asked: without --out it did
+    nothing, and explain ran with exit 0 as if it meant something."""
+    monkeypatch.chdir(tmp_path)
+    refused(capsys, argv, "field '--force'", "--out")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("window,blamed", [(("1999", "2010"), "--from"), (("2005", "2024"), "--to"),
                                            (("2010", "2005"), "--from")])
 def test_explain_blames_the_year_outside_the_scenarios_period(tmp_path, capsys, window, blamed):

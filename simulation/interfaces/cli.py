@@ -39,6 +39,13 @@ def _seeds(first: int, runs: int, seed_argument: str | None) -> list[int]:
     return list(range(first, first + runs))
 
 
+def _force_needs_out(args: argparse.Namespace, out: str) -> None:
+    """--force replaces --out: where --out is optional, --force without it would do nothing, silently."""
+    if args.force and args.out is None:
+        raise InputError(f"--force replaces --out, which is not given: add --out {out} or drop --force",
+                         field="--force")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from simulation.experiments.periods import split_year
     from simulation.experiments.runner import FULL_MAX_RUNS
@@ -197,6 +204,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from simulation.experiments.score import check_run_record, load_targets, read_alignments, read_parameters
     from simulation.interfaces import output
 
+    _force_needs_out(args, "FILE.json")
     folder = Path(args.results)
     try:
         is_folder = folder.is_dir()
@@ -481,6 +489,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from simulation.interfaces import output, plots
     from simulation.states import INDEX
 
+    _force_needs_out(args, "DIR")
     scenario, _ = load_scenario(args.scenario)
     for code in args.pair:
         if code not in INDEX:
@@ -565,7 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--split-year", type=year(FIRST_YEAR, LAST_YEAR), help="last in-sample year (default: the calibration's)")
     sc.add_argument("--no-baselines", action="store_true", help="score the model only")
     sc.add_argument("--out", type=OUT, help="also write the report to this JSON file")
-    sc.add_argument("--force", action="store_true", help="replace the --out file if it exists")
+    sc.add_argument("--force", action="store_true", help="replace the --out file if it exists (with --out)")
     sc.set_defaults(func=_cmd_score)
 
     cmp_ = sub.add_parser("compare", help="run two scenarios over the same seeds and report the differences")
@@ -619,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--runs", type=count(1, 2000), default=20, help="runs averaged (default 20)")
     ex.add_argument("--seed", type=SEED, help="first seed (default 0)")
     ex.add_argument("--out", type=OUT, help="folder for explanation.csv, third_states.csv, .md and .png (optional)")
-    ex.add_argument("--force", action="store_true", help="replace --out even if it holds something else")
+    ex.add_argument("--force", action="store_true", help="replace --out even if it holds something else (with --out)")
     ex.set_defaults(func=_cmd_explain)
 
     app = sub.add_parser("app", help="start the classroom app in the browser (Mesa SolaraViz)")
