@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from simulation.engine.inputs import DATA_DIR, build_inputs
 from simulation.errors import InputError
+from simulation.experiments.scenario import load_scenario
 from simulation.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,6 +163,32 @@ def test_missing_scenario_and_missing_timeline(tmp_path, capsys):
     path = tmp_path / "s.yaml"
     path.write_text("name: t\ntimeline: missing.csv\n")
     fails(capsys, [str(path)], tmp_path / "out", "s.yaml:2", "field 'timeline'", "missing.csv")
+
+
+def test_scenario_and_sweep_readers_share_the_words_for_a_file_that_cannot_be_opened(tmp_path):
+    """`errors.unreadable` says why a named file cannot be opened; the readers that name one (a
+    scenario's `extends`, a sweep spec's `scenario`) compose their messages from it, as they read."""
+    from simulation.errors import NOT_FOUND, unreadable
+
+    (tmp_path / "loop_a").symlink_to("loop_b")
+    (tmp_path / "loop_b").symlink_to("loop_a")
+    (tmp_path / "here.yaml").write_text("name: here\n")
+    loop = "cannot be read (Too many levels of symbolic links)"
+    assert unreadable(tmp_path / "here.yaml") is None
+    assert unreadable(tmp_path / "nowhere.yaml") == NOT_FOUND == "does not exist"
+    assert unreadable(tmp_path / "nowhere.yaml", absent="not found") == "not found"
+    assert unreadable(tmp_path / "loop_a") == unreadable(tmp_path / "loop_a", absent="not found") == loop
+    for target, words in (("nowhere.yaml", "does not exist"), ("loop_a", loop)):
+        (tmp_path / "c.yaml").write_text(f"name: c\nextends: {target}\n")
+        with pytest.raises(InputError, match=re.escape(f"c.yaml:2: field 'extends': extends {target!r}, which {words}")):
+            load_scenario(tmp_path / "c.yaml")
+    from simulation.experiments import sweep
+
+    for target, words in (("nowhere.yaml", "not found"), ("loop_a", loop)):
+        (tmp_path / "spec.yaml").write_text(f"name: t\nscenario: {target}\ndesign: latin\nsamples: 4\n"
+                                            "parameters: {inertia: [0.3, 0.9]}\noutputs: [{name: s, kind: score}]\n")
+        with pytest.raises(InputError, match=re.escape(f"spec.yaml:2: field 'scenario': scenario {target!r} {words}")):
+            sweep.load_spec(tmp_path / "spec.yaml")
 
 
 def test_missing_data_file_names_it(tmp_path):

@@ -23,7 +23,7 @@ from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labe
 from simulation.engine.params import Parameters
 from simulation.engine.shocks import MAX_SEED
 from simulation.engine.timeline import Event, has_strength, load_events, parse_event
-from simulation.errors import NOT_FOUND, InputError, missing
+from simulation.errors import NOT_FOUND, InputError, missing, unreadable
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, check_state
@@ -234,9 +234,8 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
             current = None
         else:
             parent = current.parent / data.extends
-            problem = missing(parent)
-            if problem is not None:
-                which = "does not exist" if problem == NOT_FOUND else f"cannot be read ({problem})"
+            which = unreadable(parent)
+            if which is not None:
                 raise InputError(f"extends {data.extends!r}, which {which}", file=current,
                                  line=line_of(root, ("extends",)), field="extends")
             current = parent

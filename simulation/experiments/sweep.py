@@ -30,7 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from simulation.engine.params import Parameters
-from simulation.errors import NOT_FOUND, InputError, missing, read_text_file
+from simulation.errors import NOT_FOUND, InputError, missing, read_text_file, unreadable
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, N_STATES, check_state
@@ -134,10 +134,10 @@ def _load_spec(path: Path) -> tuple[SweepSpec, Path, Any]:
     """The spec, its scenario's path and its YAML tree (for line numbers)."""
     spec, root = read_spec(path)
     scenario = path.parent / spec.scenario
-    problem = missing(scenario)
-    if problem is not None:
-        raise InputError(f"scenario {spec.scenario!r} " + ("not found" if problem == NOT_FOUND else
-                         f"cannot be read ({problem})"), file=path, line=line_of(root, ("scenario",)), field="scenario")
+    why = unreadable(scenario, absent="not found")
+    if why is not None:
+        raise InputError(f"scenario {spec.scenario!r} {why}", file=path, line=line_of(root, ("scenario",)),
+                         field="scenario")
     return spec, scenario, root
 
 
