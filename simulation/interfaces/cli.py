@@ -477,7 +477,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         plots.plot_sensitivity(table, tmp / png)
 
     output.write_atomically(folder / sweep.ANALYSIS, write, "analyze")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    # an undefined index (an output that does not vary) is blank, and its note says why, once per output
+    print(table.drop(columns="note").to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
+    for name, note in dict(zip(table.output, table.note, strict=True)).items():
+        if note:
+            print(f"note: {name} {note} (left blank)")
     print(f"written to {folder / sweep.ANALYSIS}")
     return 0
 
