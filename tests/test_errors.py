@@ -142,6 +142,9 @@ def test_duplicate_event_id(tmp_path, capsys):
     ("seeds: [3, 3]\n", ["s.yaml:3", "seeds", "lists seed 3 twice"]),
     # the same event removed twice in one list was accepted without a word (a slip for another id?)
     ("events:\n  remove: [x1, x1]\n", ["s.yaml:4", "field 'events.remove.1'", "lists event id 'x1' twice"]),
+    # nor scaled twice: the factors were multiplied without a word
+    ("events:\n  scale:\n    - {id: x1, factor: 0.5}\n    - {id: x1, factor: 0.5}\n",
+     ["s.yaml:6", "field 'events.scale.1.id'", "lists event id 'x1' twice (first given on line 5)"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)

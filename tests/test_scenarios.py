@@ -141,6 +141,9 @@ BAD = [
     # the second listing is named, with the line of the first
     ("events:\n  remove:\n    - galwan\n    - galwan\n", "events.remove.1",
      "lists event id 'galwan' twice (first given on line 5)", 6),
+    # a second scale of the same event multiplied the factors without a word (galwan 0.6 became 0.15)
+    ("events:\n  scale:\n    - {id: galwan, factor: 0.5}\n    - {id: galwan, factor: 0.5}\n", "events.scale.1.id",
+     "lists event id 'galwan' twice (first given on line 5)", 6),
     ("events:\n  move: [{id: ghost, to: 1980}]\n", "events.move.0.id", "unknown event id 'ghost'", 4),
     ("inputs:\n  - {series: sanction, actor: USA, target: XYZ, from: 2005, set: 0.7}\n",
      "inputs.0.target", "unknown state code 'XYZ'", 4),

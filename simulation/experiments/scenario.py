@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -314,14 +315,26 @@ def _check(s: Scenario) -> None:
     for move, where in s.moves:
         if move.to is not None and not lo <= move.to <= hi:
             raise _fail(f"year {move.to} is outside {s.period_words(where)}", where, "to")
-    # the same id twice in one file's list is a slip (for another id?), not a stronger removal; a
-    # file may restate what a file it extends removes (each can be read, and run, alone)
-    first: dict[tuple[Path, str], Where] = {}
-    for eid, where in s.removes:
-        earlier = first.setdefault((where.file, eid), where)
+    # the same id twice in one file's list is a slip (for another id?), not a stronger edit: a second
+    # removal removes nothing more, a second scale multiplied the factors; a file may restate what a
+    # file it extends removes or scales (each can be read, and run, alone)
+    _listed_once(s.removes, _event_id)
+    _listed_once([(e.id, where) for e, where in s.scales], _event_id, "id")
+
+
+def _event_id(eid: str) -> str:
+    return f"event id {eid!r}"
+
+
+def _listed_once(edits: list[tuple[Any, Where]], what: Callable[[Any], str], field: str | None = None) -> None:
+    """Refuse a key listed twice in one file's list of edits, at the second listing's line and naming
+    the first's, as a duplicate key is refused. `what` says what the key is, in words."""
+    first: dict[tuple[Path, Any], Where] = {}
+    for key, where in edits:
+        earlier = first.setdefault((where.file, key), where)
         if earlier is not where:
             at = f" (first given on line {earlier.line})" if earlier.line is not None else ""
-            raise _fail(f"lists event id {eid!r} twice{at}", where)
+            raise _fail(f"lists {what(key)} twice{at}", where, field)
 
 
 def scenario_events(s: Scenario) -> list[Event]:
