@@ -145,6 +145,9 @@ def test_duplicate_event_id(tmp_path, capsys):
     # nor scaled twice: the factors were multiplied without a word
     ("events:\n  scale:\n    - {id: x1, factor: 0.5}\n    - {id: x1, factor: 0.5}\n",
      ["s.yaml:6", "field 'events.scale.1.id'", "lists event id 'x1' twice (first given on line 5)"]),
+    # nor moved twice: the moves were added up
+    ("events:\n  move:\n    - {id: x1, by: 1}\n    - {id: x1, to: 1990}\n",
+     ["s.yaml:6", "field 'events.move.1.id'", "lists event id 'x1' twice (first given on line 5)"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)

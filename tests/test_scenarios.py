@@ -145,6 +145,9 @@ BAD = [
     ("events:\n  scale:\n    - {id: galwan, factor: 0.5}\n    - {id: galwan, factor: 0.5}\n", "events.scale.1.id",
      "lists event id 'galwan' twice (first given on line 5)", 6),
     ("events:\n  move: [{id: ghost, to: 1980}]\n", "events.move.0.id", "unknown event id 'ghost'", 4),
+    # a second move of the same event added the moves up without a word
+    ("events:\n  move:\n    - {id: cpec, by: 1}\n    - {id: cpec, by: 1}\n", "events.move.1.id",
+     "lists event id 'cpec' twice (first given on line 5)", 6),
     ("inputs:\n  - {series: sanction, actor: USA, target: XYZ, from: 2005, set: 0.7}\n",
      "inputs.0.target", "unknown state code 'XYZ'", 4),
     ("inputs:\n  - {series: sanction, actor: USA, target: IND, from: 2030, set: 0.7}\n",

@@ -316,10 +316,12 @@ def _check(s: Scenario) -> None:
         if move.to is not None and not lo <= move.to <= hi:
             raise _fail(f"year {move.to} is outside {s.period_words(where)}", where, "to")
     # the same id twice in one file's list is a slip (for another id?), not a stronger edit: a second
-    # removal removes nothing more, a second scale multiplied the factors; a file may restate what a
-    # file it extends removes or scales (each can be read, and run, alone)
+    # removal removes nothing more, a second scale multiplied the factors, a second move added to the
+    # first; a file may restate what a file it extends removes, scales or moves (each can be read,
+    # and run, alone)
     _listed_once(s.removes, _event_id)
     _listed_once([(e.id, where) for e, where in s.scales], _event_id, "id")
+    _listed_once([(e.id, where) for e, where in s.moves], _event_id, "id")
 
 
 def _event_id(eid: str) -> str:
