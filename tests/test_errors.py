@@ -148,6 +148,10 @@ def test_duplicate_event_id(tmp_path, capsys):
     # nor moved twice: the moves were added up
     ("events:\n  move:\n    - {id: x1, by: 1}\n    - {id: x1, to: 1990}\n",
      ["s.yaml:6", "field 'events.move.1.id'", "lists event id 'x1' twice (first given on line 5)"]),
+    # nor added twice (it was said to exist already "in the timeline", which has no such event)
+    ("events:\n  add:\n    - {id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}\n"
+     "    - {id: y1, year: 1981, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}\n",
+     ["s.yaml:6", "field 'events.add.1.id'", "lists event id 'y1' twice (first given on line 5)"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)

@@ -157,6 +157,12 @@ BAD = [
      "events.add.0.year", "outside the period", 4),
     ("events:\n  add: [{id: x, year: 2000, kind: aggression, actor: ZZZ, target: IND, value: 1, source: s}]\n",
      "events.add.0.actor", "unknown state code 'ZZZ'", 4),
+    # an id added twice in one file was said to exist "in the timeline"; one that does is still said to
+    ("events:\n  add:\n    - {id: x, year: 2000, kind: aggression, actor: CHN, target: IND, value: 1, source: s}\n"
+     "    - {id: x, year: 2001, kind: aggression, actor: CHN, target: IND, value: 1, source: s}\n",
+     "events.add.1.id", "lists event id 'x' twice (first given on line 5)", 6),
+    ("events:\n  add: [{id: galwan, year: 2000, kind: aggression, actor: CHN, target: IND, value: 1, source: s}]\n",
+     "events.add.0.id", "event id 'galwan' already exists in the timeline", 4),
     ("parameters:\n  inertia: high\n", "parameters.inertia", "valid number", 4),
     ("inputs:\n  - {series: sanction, actor: USA, target: IND, from: 2005, set: 0.7, scale: 2}\n",
      "inputs.0", "exactly one of", 4),

@@ -318,8 +318,9 @@ def _check(s: Scenario) -> None:
     # the same id twice in one file's list is a slip (for another id?), not a stronger edit: a second
     # removal removes nothing more, a second scale multiplied the factors, a second move added to the
     # first; a file may restate what a file it extends removes, scales or moves (each can be read,
-    # and run, alone)
+    # and run, alone). An id added twice is said so here, not as one the timeline has already.
     _listed_once(s.removes, _event_id)
+    _listed_once([(e.id, where) for e, where in s.adds], _event_id, "id")
     _listed_once([(e.id, where) for e, where in s.scales], _event_id, "id")
     _listed_once([(e.id, where) for e, where in s.moves], _event_id, "id")
 
