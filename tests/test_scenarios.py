@@ -205,6 +205,17 @@ def test_a_child_may_remove_what_its_parent_adds_but_not_the_other_way(tmp_path)
     assert "y1" not in {e.id for e in scenario_events(load_scenario(tmp_path / "c.yaml")[0])}
 
 
+def test_an_id_a_parent_adds_is_not_said_to_be_in_the_timeline(tmp_path):
+    """A child adding an id its parent adds was told the id "already exists in the timeline", which has
+    no such event."""
+    add = "events:\n  add: [{id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}]\n"
+    (tmp_path / "p.yaml").write_text(f"name: p\nextends: {BASELINE}\n{add}")
+    (tmp_path / "c.yaml").write_text(f"name: c\nextends: p.yaml\n{add}")
+    with pytest.raises(InputError, match=r"c\.yaml:4: field 'events.add.0.id': event id 'y1' is already added by "
+                                         r".*p\.yaml, which this scenario extends$"):
+        scenario_events(load_scenario(tmp_path / "c.yaml")[0])
+
+
 def test_a_parents_edit_outside_a_childs_period_names_the_file_setting_it(tmp_path):
     """The error pointed at the committed parent only; the period that leaves its edit out is the child's."""
     child = tmp_path / "c.yaml"

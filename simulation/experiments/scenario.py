@@ -354,7 +354,10 @@ def scenario_events(s: Scenario) -> list[Event]:
             raise _fail(exc.message, where, exc.field) from None
         if added.id in by_id:
             removed = any(eid == added.id for eid, _ in s.removes)
-            raise _fail(f"event id {added.id!r} already exists in the timeline" +
+            earlier = added_at.get(added.id)  # (one file's second add of an id is refused when read)
+            clash = ("already exists in the timeline" if earlier is None else
+                     f"is already added by {earlier.file}, which this scenario extends")
+            raise _fail(f"event id {added.id!r} {clash}" +
                         (" (a scenario of the chain removes it; give the new event an id of its own)" if removed else ""),
                         where, "id")
         if not s.period.start <= added.year <= s.period.end:
