@@ -152,6 +152,12 @@ def test_duplicate_event_id(tmp_path, capsys):
     ("events:\n  add:\n    - {id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}\n"
      "    - {id: y1, year: 1981, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}\n",
      ["s.yaml:6", "field 'events.add.1.id'", "lists event id 'y1' twice (first given on line 5)"]),
+    # nor the same input edit twice: a second set of the same cells lost the first without a word
+    # (an edit to the period's end is one without an end)
+    ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: 0.5}\n"
+     "  - {series: sanction, actor: IND, target: PAK, from: 1980, until: 2024, set: 0.2}\n",
+     ["s.yaml:5", "field 'inputs.1'",
+      "lists a set of sanction for IND towards PAK from 1980 until 2024 twice (first given on line 4)"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)

@@ -163,6 +163,9 @@ BAD = [
      "events.add.1.id", "lists event id 'x' twice (first given on line 5)", 6),
     ("events:\n  add: [{id: galwan, year: 2000, kind: aggression, actor: CHN, target: IND, value: 1, source: s}]\n",
      "events.add.0.id", "event id 'galwan' already exists in the timeline", 4),
+    # the same edit of the same cells twice: two scales were multiplied (two sets: the first was lost)
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1990, scale: 2}\n  - {series: gdp, actor: IND, from: 1990, scale: 1.5}\n",
+     "inputs.1", "lists a scale of gdp for IND from 1990 until 2024 twice (first given on line 4)", 5),
     ("parameters:\n  inertia: high\n", "parameters.inertia", "valid number", 4),
     ("inputs:\n  - {series: sanction, actor: USA, target: IND, from: 2005, set: 0.7, scale: 2}\n",
      "inputs.0", "exactly one of", 4),
@@ -180,6 +183,20 @@ def test_scenario_errors_name_file_line_and_field(tmp_path, capsys, body, field,
     assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
     assert f"bad.yaml:{line}: field '{field}'" in err and message in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_input_edits_of_one_series_may_compose(tmp_path):
+    """Only the same operation on the same cells from the same year to the same year is a slip: a set
+    then a scale, a second set from a later year, or a set of part of the span are meant."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nextends: {BASELINE}\ninputs:\n"
+                    "  - {series: sanction, actor: USA, target: IND, from: 2005, set: 0.5}\n"
+                    "  - {series: sanction, actor: USA, target: IND, from: 2005, scale: 0.5}\n"
+                    "  - {series: sanction, actor: USA, target: IND, from: 2010, set: 0.2}\n"
+                    "  - {series: sanction, actor: USA, target: IND, from: 2005, until: 2008, set: 0.9}\n"
+                    "  - {series: sanction, actor: IND, target: USA, from: 2005, set: 0.5}\n")
+    scenario, _ = load_scenario(path)
+    assert len(scenario.input_edits) == 5
 
 
 def test_missing_extends_and_cycles(tmp_path, capsys):

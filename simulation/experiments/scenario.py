@@ -323,6 +323,23 @@ def _check(s: Scenario) -> None:
     _listed_once([(e.id, where) for e, where in s.adds], _event_id, "id")
     _listed_once([(e.id, where) for e, where in s.scales], _event_id, "id")
     _listed_once([(e.id, where) for e, where in s.moves], _event_id, "id")
+    # edits of one series compose in order (a set then a scale, a set from a later year, a set of
+    # part of the span), but the same operation on the same cells over the same years twice is the
+    # same slip: two scales multiplied, a second set lost the first (an edit to the period's end is one
+    # without an end)
+    cells = [((e.series, e.actor, e.target, e.from_, hi if e.until is None else e.until, _operation(e)), where)
+             for e, where in s.input_edits]
+    _listed_once(cells, _input_edit)
+
+
+def _operation(edit: InputEdit) -> str:
+    return "set" if edit.set is not None else "scale" if edit.scale is not None else "growth"
+
+
+def _input_edit(key: tuple[str, str, str | None, int, int, str]) -> str:
+    series_name, actor, target, start, until, operation = key
+    towards = f" towards {target}" if target is not None else ""
+    return f"a {operation} of {series_name} for {actor}{towards} from {start} until {until}"
 
 
 def _event_id(eid: str) -> str:
