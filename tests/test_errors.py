@@ -140,6 +140,8 @@ def test_duplicate_event_id(tmp_path, capsys):
     ("inputs:\n  - {series: gdp, actor: USA, from: 1980, set: 1.0e+308}\n", ["inputs.0", "beyond any economy"]),
     # the same seed twice would count one run twice
     ("seeds: [3, 3]\n", ["s.yaml:3", "seeds", "lists seed 3 twice"]),
+    # at the second listing's line, naming the first's, as the lists of edits are (it was the key's line)
+    ("seeds:\n  - 3\n  - 4\n  - 3\n", ["s.yaml:6", "field 'seeds.2'", "lists seed 3 twice (first given on line 4)"]),
     # the same event removed twice in one list was accepted without a word (a slip for another id?)
     ("events:\n  remove: [x1, x1]\n", ["s.yaml:4", "field 'events.remove.1'", "lists event id 'x1' twice"]),
     # nor scaled twice: the factors were multiplied without a word

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, model_validator
 
 from simulation.engine import series
 from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labels
@@ -153,13 +153,6 @@ class ScenarioFile(BaseModel):
     events: EventEdits = Field(default_factory=EventEdits)
     inputs: list[InputEdit] = Field(default_factory=list)
 
-    @field_validator("seeds")
-    @classmethod
-    def _distinct(cls, seeds: list[int] | None) -> list[int] | None:
-        if seeds is not None and len(set(seeds)) < len(seeds):  # the same run twice would count twice
-            raise ValueError(f"lists seed {next(x for x in seeds if seeds.count(x) > 1)} twice")
-        return seeds
-
 
 #: Which model validates each section, to list the allowed fields in an "unknown field" error.
 _SECTIONS: dict[str, type[BaseModel]] = {
@@ -210,11 +203,15 @@ class Scenario:
 def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
     data, root = read_yaml_mapping(path, "scenario file")
     try:
-        return ScenarioFile.model_validate(data), root
+        scenario = ScenarioFile.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, path, root, _SECTIONS) from None
     except RecursionError:
         raise InputError("YAML is nested too deeply", file=path) from None
+    # the same seed twice would count one run twice: refused as a list of edits refuses a key twice
+    _listed_once([(seed, Where(path, line_of(root, ("seeds", k)), f"seeds.{k}"))
+                  for k, seed in enumerate(scenario.seeds or [])], lambda seed: f"seed {seed}")
+    return scenario, root
 
 
 def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
