@@ -449,7 +449,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from simulation.experiments import sweep
 
-    workers = contract.cap_workers(args.workers)
+    workers = contract.cap_workers(args.workers if args.workers is not None else 1)
     plan = sweep.prepare(args.spec)
     out = Path(args.out)
     started = time.perf_counter()
@@ -611,9 +611,14 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a sweep spec (design x seeds) to Parquet chunks")
     sw.add_argument("spec", help="sweep spec YAML, e.g. sweeps/weights_sobol.yaml")
     sw.add_argument("--out", type=OUT, required=True, help="folder for the design, manifest and chunks")
-    sw.add_argument("--workers", type=count(1, 4096), default=1,
-                    help="processes in all, this one included (default 1; capped at the cores present)")
-    sw.add_argument("--scheduler", type=SCHEDULER, help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
+    # exclusive: a cluster's workers are its own, so --workers would be ignored (default None, not 1:
+    # argparse sees only values other than the default, and --workers 1 is one too)
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=count(1, 4096), default=None,
+                       help="processes on this machine, this one included (default 1; capped at the cores present; "
+                       "not with --scheduler)")
+    where.add_argument("--scheduler", type=SCHEDULER,
+                       help="a Dask scheduler address, e.g. tcp://HOST:8786, whose workers run the sweep (not with --workers)")
     # exclusive: --force runs the sweep afresh, --resume goes on with the one in --out
     again = sw.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
