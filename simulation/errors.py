@@ -53,6 +53,16 @@ def missing(path: Path) -> str | None:
     return None
 
 
+def unreadable(path: Path, absent: str = NOT_FOUND) -> str | None:
+    """What a reader says, after a file's name, of a file a user named that it cannot open: None when
+    something is there, `absent` when nothing is (NOT_FOUND, or the reader's own words, 'not found'),
+    else 'cannot be read (WHY)' with the system's reason (a name too long, a loop of links)."""
+    problem = missing(path)
+    if problem is None:
+        return None
+    return absent if problem == NOT_FOUND else f"cannot be read ({problem})"
+
+
 def read_text_file(path: Path, what: str, max_bytes: int) -> str:
     """A user's text file, whole, as UTF-8, or one `InputError` naming it: missing, unreadable, not
     a regular file (a device or a pipe could stream forever), larger than `max_bytes`, not UTF-8."""

@@ -130,6 +130,29 @@ def test_argument_errors_are_one_line(tmp_path, capsys, monkeypatch, argv, menti
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("argv", [
+    ["explain", str(BASELINE), "--pair", "USA", "PAK", "--from", "2000", "--to", "2001", "--runs", "1", "--force"],
+    ["score", "somewhere", "--no-baselines", "--force"],
+])
+def test_force_without_out_is_refused(tmp_path, capsys, monkeypatch, argv):
+    """--force replaces --out, which these commands write only when asked: without --out it did
+    nothing, and explain ran with exit 0 as if it meant something."""
+    monkeypatch.chdir(tmp_path)
+    refused(capsys, argv, "field '--force'", "--out")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_sweep_refuses_workers_with_a_scheduler(tmp_path, capsys, monkeypatch, workers):
+    """The help said the scheduler overrides --workers, and giving both was accepted without a word
+    (--workers 1 too: it is the default's value); refused before the spec is read."""
+    monkeypatch.chdir(tmp_path)
+    for argv in (["--workers", workers, "--scheduler", "tcp://127.0.0.1:8786"],
+                 ["--scheduler", "tcp://127.0.0.1:8786", "--workers", workers]):
+        refused(capsys, ["sweep", "spec.yaml", "--out", "o", *argv], "--workers", "--scheduler", "not allowed")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("window,blamed", [(("1999", "2010"), "--from"), (("2005", "2024"), "--to"),
                                            (("2010", "2005"), "--from")])
 def test_explain_blames_the_year_outside_the_scenarios_period(tmp_path, capsys, window, blamed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 from simulation.engine.inputs import DATA_DIR, build_inputs
 from simulation.errors import InputError
+from simulation.experiments.scenario import load_scenario
 from simulation.interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -124,10 +126,40 @@ def test_duplicate_event_id(tmp_path, capsys):
     ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: 1.0000001}\n", ["set 1.0000001"]),
     # growth scales the change since a base that must be positive (a zero base wiped the series out)
     ("inputs:\n  - {series: nuclear, actor: CHN, from: 1947, growth: 1.0}\n", ["inputs.0.growth", "above 0 in 1947"]),
+    # a GDP of 0 (set, scaled, or too small to hold) ran on a GDP of 1e-9, clamped without a word:
+    # the rules divide by GDP, so it must stay above 0
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, set: 0}\n", ["s.yaml:4", "field 'inputs.0.set'",
+                                                                       "set 0 is outside the range of gdp (above 0)"]),
+    ("inputs:\n  - {series: gdp_per_capita, actor: IND, from: 1980, set: -5}\n",
+     ["s.yaml:4", "field 'inputs.0.set'", "(above 0)"]),
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, scale: 0}\n",
+     ["s.yaml:4", "field 'inputs.0.scale'", "makes gdp 0", "above 0"]),
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1980, set: 1.0e-300}\n  - {series: gdp, actor: IND, from: 1980, "
+     "scale: 1.0e-30}\n", ["s.yaml:5", "field 'inputs.1'", "makes gdp 0", "above 0"]),
     # a GDP beyond any economy overflowed the rules' sums of GDPs
     ("inputs:\n  - {series: gdp, actor: USA, from: 1980, set: 1.0e+308}\n", ["inputs.0", "beyond any economy"]),
     # the same seed twice would count one run twice
     ("seeds: [3, 3]\n", ["s.yaml:3", "seeds", "lists seed 3 twice"]),
+    # at the second listing's line, naming the first's, as the lists of edits are (it was the key's line)
+    ("seeds:\n  - 3\n  - 4\n  - 3\n", ["s.yaml:6", "field 'seeds.2'", "lists seed 3 twice (first given on line 4)"]),
+    # the same event removed twice in one list was accepted without a word (a slip for another id?)
+    ("events:\n  remove: [x1, x1]\n", ["s.yaml:4", "field 'events.remove.1'", "lists event id 'x1' twice"]),
+    # nor scaled twice: the factors were multiplied without a word
+    ("events:\n  scale:\n    - {id: x1, factor: 0.5}\n    - {id: x1, factor: 0.5}\n",
+     ["s.yaml:6", "field 'events.scale.1.id'", "lists event id 'x1' twice (first given on line 5)"]),
+    # nor moved twice: the moves were added up
+    ("events:\n  move:\n    - {id: x1, by: 1}\n    - {id: x1, to: 1990}\n",
+     ["s.yaml:6", "field 'events.move.1.id'", "lists event id 'x1' twice (first given on line 5)"]),
+    # nor added twice (it was said to exist already "in the timeline", which has no such event)
+    ("events:\n  add:\n    - {id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}\n"
+     "    - {id: y1, year: 1981, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}\n",
+     ["s.yaml:6", "field 'events.add.1.id'", "lists event id 'y1' twice (first given on line 5)"]),
+    # nor the same input edit twice: a second set of the same cells lost the first without a word
+    # (an edit to the period's end is one without an end)
+    ("inputs:\n  - {series: sanction, actor: IND, target: PAK, from: 1980, set: 0.5}\n"
+     "  - {series: sanction, actor: IND, target: PAK, from: 1980, until: 2024, set: 0.2}\n",
+     ["s.yaml:5", "field 'inputs.1'",
+      "lists a set of sanction for IND towards PAK from 1980 until 2024 twice (first given on line 4)"]),
 ])
 def test_malformed_scenario(tmp_path, capsys, body, expected):
     fails(capsys, [str(scenario(tmp_path, body))], tmp_path / "out", *expected)
@@ -149,6 +181,32 @@ def test_missing_scenario_and_missing_timeline(tmp_path, capsys):
     path = tmp_path / "s.yaml"
     path.write_text("name: t\ntimeline: missing.csv\n")
     fails(capsys, [str(path)], tmp_path / "out", "s.yaml:2", "field 'timeline'", "missing.csv")
+
+
+def test_scenario_and_sweep_readers_share_the_words_for_a_file_that_cannot_be_opened(tmp_path):
+    """`errors.unreadable` says why a named file cannot be opened; the readers that name one (a
+    scenario's `extends`, a sweep spec's `scenario`) compose their messages from it, as they read."""
+    from simulation.errors import NOT_FOUND, unreadable
+
+    (tmp_path / "loop_a").symlink_to("loop_b")
+    (tmp_path / "loop_b").symlink_to("loop_a")
+    (tmp_path / "here.yaml").write_text("name: here\n")
+    loop = "cannot be read (Too many levels of symbolic links)"
+    assert unreadable(tmp_path / "here.yaml") is None
+    assert unreadable(tmp_path / "nowhere.yaml") == NOT_FOUND == "does not exist"
+    assert unreadable(tmp_path / "nowhere.yaml", absent="not found") == "not found"
+    assert unreadable(tmp_path / "loop_a") == unreadable(tmp_path / "loop_a", absent="not found") == loop
+    for target, words in (("nowhere.yaml", "does not exist"), ("loop_a", loop)):
+        (tmp_path / "c.yaml").write_text(f"name: c\nextends: {target}\n")
+        with pytest.raises(InputError, match=re.escape(f"c.yaml:2: field 'extends': extends {target!r}, which {words}")):
+            load_scenario(tmp_path / "c.yaml")
+    from simulation.experiments import sweep
+
+    for target, words in (("nowhere.yaml", "not found"), ("loop_a", loop)):
+        (tmp_path / "spec.yaml").write_text(f"name: t\nscenario: {target}\ndesign: latin\nsamples: 4\n"
+                                            "parameters: {inertia: [0.3, 0.9]}\noutputs: [{name: s, kind: score}]\n")
+        with pytest.raises(InputError, match=re.escape(f"spec.yaml:2: field 'scenario': scenario {target!r} {words}")):
+            sweep.load_spec(tmp_path / "spec.yaml")
 
 
 def test_missing_data_file_names_it(tmp_path):

@@ -138,7 +138,16 @@ def test_paired_runs_of_identical_scenarios_do_not_differ():
 
 BAD = [
     ("events:\n  remove: [no_such_event]\n", "events.remove.0", "unknown event id 'no_such_event'", 4),
+    # the second listing is named, with the line of the first
+    ("events:\n  remove:\n    - galwan\n    - galwan\n", "events.remove.1",
+     "lists event id 'galwan' twice (first given on line 5)", 6),
+    # a second scale of the same event multiplied the factors without a word (galwan 0.6 became 0.15)
+    ("events:\n  scale:\n    - {id: galwan, factor: 0.5}\n    - {id: galwan, factor: 0.5}\n", "events.scale.1.id",
+     "lists event id 'galwan' twice (first given on line 5)", 6),
     ("events:\n  move: [{id: ghost, to: 1980}]\n", "events.move.0.id", "unknown event id 'ghost'", 4),
+    # a second move of the same event added the moves up without a word
+    ("events:\n  move:\n    - {id: cpec, by: 1}\n    - {id: cpec, by: 1}\n", "events.move.1.id",
+     "lists event id 'cpec' twice (first given on line 5)", 6),
     ("inputs:\n  - {series: sanction, actor: USA, target: XYZ, from: 2005, set: 0.7}\n",
      "inputs.0.target", "unknown state code 'XYZ'", 4),
     ("inputs:\n  - {series: sanction, actor: USA, target: IND, from: 2030, set: 0.7}\n",
@@ -148,6 +157,15 @@ BAD = [
      "events.add.0.year", "outside the period", 4),
     ("events:\n  add: [{id: x, year: 2000, kind: aggression, actor: ZZZ, target: IND, value: 1, source: s}]\n",
      "events.add.0.actor", "unknown state code 'ZZZ'", 4),
+    # an id added twice in one file was said to exist "in the timeline"; one that does is still said to
+    ("events:\n  add:\n    - {id: x, year: 2000, kind: aggression, actor: CHN, target: IND, value: 1, source: s}\n"
+     "    - {id: x, year: 2001, kind: aggression, actor: CHN, target: IND, value: 1, source: s}\n",
+     "events.add.1.id", "lists event id 'x' twice (first given on line 5)", 6),
+    ("events:\n  add: [{id: galwan, year: 2000, kind: aggression, actor: CHN, target: IND, value: 1, source: s}]\n",
+     "events.add.0.id", "event id 'galwan' already exists in the timeline", 4),
+    # the same edit of the same cells twice: two scales were multiplied (two sets: the first was lost)
+    ("inputs:\n  - {series: gdp, actor: IND, from: 1990, scale: 2}\n  - {series: gdp, actor: IND, from: 1990, scale: 1.5}\n",
+     "inputs.1", "lists a scale of gdp for IND from 1990 until 2024 twice (first given on line 4)", 5),
     ("parameters:\n  inertia: high\n", "parameters.inertia", "valid number", 4),
     ("inputs:\n  - {series: sanction, actor: USA, target: IND, from: 2005, set: 0.7, scale: 2}\n",
      "inputs.0", "exactly one of", 4),
@@ -165,6 +183,20 @@ def test_scenario_errors_name_file_line_and_field(tmp_path, capsys, body, field,
     assert code == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
     assert f"bad.yaml:{line}: field '{field}'" in err and message in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_input_edits_of_one_series_may_compose(tmp_path):
+    """Only the same operation on the same cells from the same year to the same year is a slip: a set
+    then a scale, a second set from a later year, or a set of part of the span are meant."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: s\nextends: {BASELINE}\ninputs:\n"
+                    "  - {series: sanction, actor: USA, target: IND, from: 2005, set: 0.5}\n"
+                    "  - {series: sanction, actor: USA, target: IND, from: 2005, scale: 0.5}\n"
+                    "  - {series: sanction, actor: USA, target: IND, from: 2010, set: 0.2}\n"
+                    "  - {series: sanction, actor: USA, target: IND, from: 2005, until: 2008, set: 0.9}\n"
+                    "  - {series: sanction, actor: IND, target: USA, from: 2005, set: 0.5}\n")
+    scenario, _ = load_scenario(path)
+    assert len(scenario.input_edits) == 5
 
 
 def test_missing_extends_and_cycles(tmp_path, capsys):
@@ -188,6 +220,17 @@ def test_a_child_may_remove_what_its_parent_adds_but_not_the_other_way(tmp_path)
     (tmp_path / "p.yaml").write_text(f"name: p\nextends: {BASELINE}\n{add}")
     (tmp_path / "c.yaml").write_text("name: c\nextends: p.yaml\nevents:\n  remove: [y1]\n")
     assert "y1" not in {e.id for e in scenario_events(load_scenario(tmp_path / "c.yaml")[0])}
+
+
+def test_an_id_a_parent_adds_is_not_said_to_be_in_the_timeline(tmp_path):
+    """A child adding an id its parent adds was told the id "already exists in the timeline", which has
+    no such event."""
+    add = "events:\n  add: [{id: y1, year: 1980, kind: aggression, actor: IND, target: PAK, value: 0.5, source: s}]\n"
+    (tmp_path / "p.yaml").write_text(f"name: p\nextends: {BASELINE}\n{add}")
+    (tmp_path / "c.yaml").write_text(f"name: c\nextends: p.yaml\n{add}")
+    with pytest.raises(InputError, match=r"c\.yaml:4: field 'events.add.0.id': event id 'y1' is already added by "
+                                         r".*p\.yaml, which this scenario extends$"):
+        scenario_events(load_scenario(tmp_path / "c.yaml")[0])
 
 
 def test_a_parents_edit_outside_a_childs_period_names_the_file_setting_it(tmp_path):

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +146,46 @@ def test_sampled_designs_give_delta_indices(tmp_path, capsys, design):
     table = pd.read_csv(tmp_path / "out" / "analysis" / "sensitivity.csv")
     assert set(table.columns) >= {"output", "parameter", "delta", "delta_conf", "S1", "S1_conf"}
     assert len(table) == 3 * 3 and np.isfinite(table[["delta", "delta_conf"]].to_numpy()).all()
+
+
+@pytest.mark.parametrize("design,samples,indices", [("sobol", 4, ["S1", "S1_conf", "ST", "ST_conf"]),
+                                                    ("morris", 4, ["mu_star", "mu_star_conf", "sigma"]),
+                                                    ("latin", 60, ["delta", "delta_conf", "S1", "S1_conf"])])
+def test_an_output_that_does_not_vary_has_undefined_indices_not_zero(tmp_path, capsys, design, samples, indices):
+    """The first year's alignment does not depend on inertia (there is no earlier stance to keep): its
+    indices came out as 0 (Sobol with numpy's RuntimeWarning of a division by its zero spread), a
+    sensitivity it does not have. They are blank, with a note saying why, in the table and the printout."""
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(f"name: short\nextends: {ROOT / 'scenarios/baseline.yaml'}\nperiod: {{start: 2000, end: 2024}}\n")
+    path = tmp_path / "spec.yaml"
+    path.write_text(f"""name: flat
+scenario: {scenario}
+design: {design}
+samples: {samples}
+parameters:
+  inertia: [0.3, 0.95]
+  bipolar_inertia: [0.0, 0.3]
+outputs:
+  - {{name: first_year, pair: [IND, USA], year: 2000}}
+  - {{name: score, kind: score}}
+chunk_size: 500
+""")
+    out = tmp_path / "out"
+    sweep.run_sweep(sweep.prepare(path), out, progress=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["analyze", str(out)]) == 0
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out / "analysis" / "sensitivity.csv")
+    flat, varying = table[table.output == "first_year"], table[table.output == "score"]
+    assert len(flat) == 2 and flat[indices].isna().all().all()
+    assert flat.note.str.contains("does not vary over the sweep").all()
+    assert np.isfinite(varying[indices].to_numpy()).all() and varying.note.isna().all()
+    notes = [line for line in printed.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and "first_year does not vary over the sweep" in notes[0] and "undefined" in notes[0]
+    assert "nan" not in printed.lower()
+    assert (out / "analysis" / "sensitivity.png").stat().st_size > 1000
 
 
 def test_analysis_is_the_same_every_time_even_with_seed_0(tmp_path):

@@ -26,11 +26,12 @@ MAX_EDITED = 1e12
 
 
 def _series(per: Per, unit: str, bounds: tuple[float, float], neutral: float, doc: str,
-            editable: bool = True) -> Any:
+            editable: bool = True, positive: bool = False) -> Any:
     """A field of the schema. `neutral` is a value that carries no signal (the tests' quiet world);
-    `editable` says whether a scenario may edit the series."""
+    `editable` says whether a scenario may edit the series; `positive` that it must stay above its
+    lower bound of 0 (the rules divide by it: shares of the largest economy, growth since a year)."""
     return field(metadata={"per": per, "unit": unit, "bounds": bounds, "neutral": neutral, "doc": doc,
-                           "editable": editable})
+                           "editable": editable, "positive": positive})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,8 +42,9 @@ class YearInputs:
     capability: Array = _series("state", "CINC", (0.0, 1.0), 0.1, "COW composite index of national capability")
     milex_share: Array = _series("state", "share of the largest", (0.0, 1.0), 0.2,
                                  "military spending relative to the largest spender of the six that year")
-    gdp: Array = _series("state", "million 2011 USD", (0.0, UNBOUNDED), 1000.0, "real GDP")
-    gdp_per_capita: Array = _series("state", "USD per person", (0.0, UNBOUNDED), 1000.0, "real GDP per person")
+    gdp: Array = _series("state", "million 2011 USD", (0.0, UNBOUNDED), 1000.0, "real GDP", positive=True)
+    gdp_per_capita: Array = _series("state", "USD per person", (0.0, UNBOUNDED), 1000.0, "real GDP per person",
+                                    positive=True)
     arms_export_share: Array = _series("state", "share of the six", (0.0, 1.0), 0.0,
                                        "share of the six's arms exports, 5-year mean (supplier capacity)")
     # --- force and its history (data and timeline) -------------------------------------------------
@@ -142,7 +144,7 @@ def yearly() -> tuple[Field[Any], ...]:
 
 
 def schema() -> dict[str, dict[str, Any]]:
-    """name -> the series' metadata (per, unit, bounds, neutral, doc, editable)."""
+    """name -> the series' metadata (per, unit, bounds, neutral, doc, editable, positive)."""
     return {f.name: dict(f.metadata) for f in fields(YearInputs)}
 
 

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model, model_validator
 
 from simulation.engine import series
 from simulation.engine.inputs import DATA_DIR, Inputs, build_inputs, regime_labels
 from simulation.engine.params import Parameters
 from simulation.engine.shocks import MAX_SEED
 from simulation.engine.timeline import Event, has_strength, load_events, parse_event
-from simulation.errors import NOT_FOUND, InputError, missing
+from simulation.errors import NOT_FOUND, InputError, missing, unreadable
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, check_state
@@ -152,13 +153,6 @@ class ScenarioFile(BaseModel):
     events: EventEdits = Field(default_factory=EventEdits)
     inputs: list[InputEdit] = Field(default_factory=list)
 
-    @field_validator("seeds")
-    @classmethod
-    def _distinct(cls, seeds: list[int] | None) -> list[int] | None:
-        if seeds is not None and len(set(seeds)) < len(seeds):  # the same run twice would count twice
-            raise ValueError(f"lists seed {next(x for x in seeds if seeds.count(x) > 1)} twice")
-        return seeds
-
 
 #: Which model validates each section, to list the allowed fields in an "unknown field" error.
 _SECTIONS: dict[str, type[BaseModel]] = {
@@ -209,11 +203,15 @@ class Scenario:
 def _read_file(path: Path) -> tuple[ScenarioFile, yaml.Node | None]:
     data, root = read_yaml_mapping(path, "scenario file")
     try:
-        return ScenarioFile.model_validate(data), root
+        scenario = ScenarioFile.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc, path, root, _SECTIONS) from None
     except RecursionError:
         raise InputError("YAML is nested too deeply", file=path) from None
+    # the same seed twice would count one run twice: refused as a list of edits refuses a key twice
+    _listed_once([(seed, Where(path, line_of(root, ("seeds", k)), f"seeds.{k}"))
+                  for k, seed in enumerate(scenario.seeds or [])], lambda seed: f"seed {seed}")
+    return scenario, root
 
 
 def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
@@ -234,9 +232,8 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
             current = None
         else:
             parent = current.parent / data.extends
-            problem = missing(parent)
-            if problem is not None:
-                which = "does not exist" if problem == NOT_FOUND else f"cannot be read ({problem})"
+            which = unreadable(parent)
+            if which is not None:
                 raise InputError(f"extends {data.extends!r}, which {which}", file=current,
                                  line=line_of(root, ("extends",)), field="extends")
             current = parent
@@ -302,13 +299,59 @@ def _check(s: Scenario) -> None:
             raise _fail(f"year {edit.from_} is outside {s.period_words(where)}", where, "from")
         if edit.until is not None and not edit.from_ <= edit.until <= hi:
             raise _fail(f"until {edit.until} is not within {edit.from_}-{hi}", where, "until")
-        low, high = series.schema()[edit.series]["bounds"]
-        if edit.set is not None and not low <= edit.set <= high:
-            bounds = f"at least {low:g}" if high >= series.UNBOUNDED else f"within {low:g}..{high:g}"
+        meta = series.schema()[edit.series]
+        (low, high), positive = meta["bounds"], meta["positive"]
+        if edit.set is not None and not (low < edit.set <= high if positive else low <= edit.set <= high):
+            if high < series.UNBOUNDED:
+                bounds = f"within {low:g}..{high:g}"
+            else:
+                bounds = f"above {low:g}" if positive else f"at least {low:g}"
             raise _fail(f"set {edit.set:.12g} is outside the range of {edit.series} ({bounds})", where, "set")
+        if positive and edit.scale == 0:
+            raise _fail(_not_positive(edit.series), where, "scale")
     for move, where in s.moves:
         if move.to is not None and not lo <= move.to <= hi:
             raise _fail(f"year {move.to} is outside {s.period_words(where)}", where, "to")
+    # the same id twice in one file's list is a slip (for another id?), not a stronger edit: a second
+    # removal removes nothing more, a second scale multiplied the factors, a second move added to the
+    # first; a file may restate what a file it extends removes, scales or moves (each can be read,
+    # and run, alone). An id added twice is said so here, not as one the timeline has already.
+    _listed_once(s.removes, _event_id)
+    _listed_once([(e.id, where) for e, where in s.adds], _event_id, "id")
+    _listed_once([(e.id, where) for e, where in s.scales], _event_id, "id")
+    _listed_once([(e.id, where) for e, where in s.moves], _event_id, "id")
+    # edits of one series compose in order (a set then a scale, a set from a later year, a set of
+    # part of the span), but the same operation on the same cells over the same years twice is the
+    # same slip: two scales multiplied, a second set lost the first (an edit to the period's end is one
+    # without an end)
+    cells = [((e.series, e.actor, e.target, e.from_, hi if e.until is None else e.until, _operation(e)), where)
+             for e, where in s.input_edits]
+    _listed_once(cells, _input_edit)
+
+
+def _operation(edit: InputEdit) -> str:
+    return "set" if edit.set is not None else "scale" if edit.scale is not None else "growth"
+
+
+def _input_edit(key: tuple[str, str, str | None, int, int, str]) -> str:
+    series_name, actor, target, start, until, operation = key
+    towards = f" towards {target}" if target is not None else ""
+    return f"a {operation} of {series_name} for {actor}{towards} from {start} until {until}"
+
+
+def _event_id(eid: str) -> str:
+    return f"event id {eid!r}"
+
+
+def _listed_once(edits: list[tuple[Any, Where]], what: Callable[[Any], str], field: str | None = None) -> None:
+    """Refuse a key listed twice in one file's list of edits, at the second listing's line and naming
+    the first's, as a duplicate key is refused. `what` says what the key is, in words."""
+    first: dict[tuple[Path, Any], Where] = {}
+    for key, where in edits:
+        earlier = first.setdefault((where.file, key), where)
+        if earlier is not where:
+            at = f" (first given on line {earlier.line})" if earlier.line is not None else ""
+            raise _fail(f"lists {what(key)} twice{at}", where, field)
 
 
 def scenario_events(s: Scenario) -> list[Event]:
@@ -325,7 +368,10 @@ def scenario_events(s: Scenario) -> list[Event]:
             raise _fail(exc.message, where, exc.field) from None
         if added.id in by_id:
             removed = any(eid == added.id for eid, _ in s.removes)
-            raise _fail(f"event id {added.id!r} already exists in the timeline" +
+            earlier = added_at.get(added.id)  # (one file's second add of an id is refused when read)
+            clash = ("already exists in the timeline" if earlier is None else
+                     f"is already added by {earlier.file}, which this scenario extends")
+            raise _fail(f"event id {added.id!r} {clash}" +
                         (" (a scenario of the chain removes it; give the new event an id of its own)" if removed else ""),
                         where, "id")
         if not s.period.start <= added.year <= s.period.end:
@@ -416,7 +462,13 @@ def apply_input_edits(inputs: Inputs, edits: list[tuple[InputEdit, Where]]) -> I
                                                    or arr[index].max() <= series.MAX_EDITED)):
             raise _fail(f"makes {edit.series} larger than {series.MAX_EDITED:g} {meta['unit']}, beyond any economy; "
                         "use a smaller value", where)
+        if meta["positive"] and not (arr[index] > 0).all():  # a value too small for a float: 0
+            raise _fail(_not_positive(edit.series), where)
     return dataclasses.replace(inputs, **changed)
+
+
+def _not_positive(name: str) -> str:
+    return f"makes {name} 0, and it must stay above 0 (the rules divide by it); use a value above 0"
 
 
 def _apply(arr: np.ndarray, index: tuple, edit: InputEdit, base: float, bounds: tuple[float, float]) -> None:
@@ -428,9 +480,8 @@ def _apply(arr: np.ndarray, index: tuple, edit: InputEdit, base: float, bounds: 
         arr[index] = arr[index] * edit.scale
     elif edit.growth is not None:
         arr[index] = base * np.power(np.clip(arr[index] / base, 1e-12, None), edit.growth)
-    lo, hi = bounds
-    # a series without an upper bound (GDP) stays positive: growth rates divide by it
-    np.clip(arr, lo if hi < series.UNBOUNDED else 1e-9, hi, out=arr)
+    # a series that must stay above 0 (GDP) is not clipped up to it: an edit reaching 0 is refused
+    np.clip(arr, *bounds, out=arr)
 
 
 def scenario_inputs(s: Scenario, events: list[Event] | None = None) -> tuple[Inputs, Parameters]:

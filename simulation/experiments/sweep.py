@@ -30,7 +30,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from simulation.engine.params import Parameters
-from simulation.errors import NOT_FOUND, InputError, missing, read_text_file
+from simulation.errors import NOT_FOUND, InputError, missing, read_text_file, unreadable
 from simulation.experiments.periods import FIRST_YEAR, LAST_YEAR
 from simulation.experiments.yamlfile import line_of, read_yaml_mapping, validation_error
 from simulation.states import INDEX, N_STATES, check_state
@@ -134,10 +134,10 @@ def _load_spec(path: Path) -> tuple[SweepSpec, Path, Any]:
     """The spec, its scenario's path and its YAML tree (for line numbers)."""
     spec, root = read_spec(path)
     scenario = path.parent / spec.scenario
-    problem = missing(scenario)
-    if problem is not None:
-        raise InputError(f"scenario {spec.scenario!r} " + ("not found" if problem == NOT_FOUND else
-                         f"cannot be read ({problem})"), file=path, line=line_of(root, ("scenario",)), field="scenario")
+    why = unreadable(scenario, absent="not found")
+    if why is not None:
+        raise InputError(f"scenario {spec.scenario!r} {why}", file=path, line=line_of(root, ("scenario",)),
+                         field="scenario")
     return spec, scenario, root
 
 
@@ -677,7 +677,8 @@ def analyze(out: Path) -> pd.DataFrame:
 
     Sobol: first-order (S1) and total (ST) indices. Morris: mu* and sigma (elementary effects).
     Latin / Monte Carlo: the delta moment-independent index and S1. Outputs are averaged over each
-    point's seeds first.
+    point's seeds first. An output that does not vary over the sweep has no indices: they are NaN,
+    and its `note` says so (the note is empty for every other output).
     """
     manifest = _read_manifest(out)
     check_stored(out, manifest)
@@ -693,12 +694,18 @@ def analyze(out: Path) -> pd.DataFrame:
     names = list(spec.parameters)
     problem = salib_problem(spec)
     X = design[names].to_numpy()
-    rows = []
+    rows: list[dict] = []
+    notes: dict[str, str] = {}
     for o in spec.outputs:
         Y = results.groupby("point")[o.name].mean().reindex(design.point).to_numpy()
         if not np.isfinite(Y).all():
             raise InputError(f"output {o.name} is not a finite number at every point; no indices computed",
                              file=out / "chunks")
+        if _flat(Y):  # the indices are shares of a spread of 0 (or its differences): undefined, not 0
+            notes[o.name] = (f"does not vary over the sweep ({Y[0]:.6g} at every point): its sensitivity to the "
+                             "parameters is undefined")
+            rows += [{"output": o.name, "parameter": n, **dict.fromkeys(INDEX_COLUMNS[spec.design], np.nan)} for n in names]
+            continue
         # SALib warns as it goes (SALib 1.6's delta analyzer warns of each bin it cannot fill, then
         # fails): held back, and repeated only if the indices came out, so that a failure is one line
         with warnings.catch_warnings(record=True) as held:
@@ -716,7 +723,15 @@ def analyze(out: Path) -> pd.DataFrame:
                              "numbers; use more samples", file=out / "spec.yaml", field="samples")
         for w in held:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    frame["note"] = [notes.get(name, "") for name in frame.output]
+    return frame
+
+
+def _flat(Y: np.ndarray) -> bool:
+    """Whether an output does not vary over the sweep's points: its spread is no more than rounding
+    (64 units in the last place of its largest value), which the analyzers would divide by."""
+    return bool(np.ptp(Y) <= 64 * np.finfo(float).eps * np.abs(Y).max())
 
 
 def _bootstrap_seed(seed: int) -> int:
@@ -726,24 +741,27 @@ def _bootstrap_seed(seed: int) -> int:
     return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
 
 
+#: The indices each analyzed design gives per parameter: the columns of sensitivity.csv between the
+#: output and parameter and the note.
+INDEX_COLUMNS: dict[str, tuple[str, ...]] = {
+    "sobol": ("S1", "S1_conf", "ST", "ST_conf"), "morris": ("mu_star", "mu_star_conf", "sigma"),
+    "latin": ("delta", "delta_conf", "S1", "S1_conf"), "monte_carlo": ("delta", "delta_conf", "S1", "S1_conf")}
+
+
 def _indices(spec: SweepSpec, problem: dict, names: list[str], X: np.ndarray, Y: np.ndarray,
              output: str) -> list[dict]:
     """One output's sensitivity indices per parameter, from SALib's analyzer for the design."""
-    rows: list[dict] = []
+    columns: tuple[Any, ...]  # one array per index, in the order of INDEX_COLUMNS
     if spec.design == "sobol":
         from SALib.analyze import sobol
 
         r = sobol.analyze(problem, Y, calc_second_order=False, conf_level=0.95, seed=_bootstrap_seed(spec.seed))
-        for k, n in enumerate(names):
-            rows.append({"output": output, "parameter": n, "S1": r["S1"][k], "S1_conf": r["S1_conf"][k],
-                         "ST": r["ST"][k], "ST_conf": r["ST_conf"][k]})
+        columns = (r["S1"], r["S1_conf"], r["ST"], r["ST_conf"])
     elif spec.design == "morris":
         from SALib.analyze import morris
 
         r = morris.analyze(problem, X, Y, conf_level=0.95, seed=_bootstrap_seed(spec.seed))
-        for k, n in enumerate(names):
-            rows.append({"output": output, "parameter": n, "mu_star": r["mu_star"][k],
-                         "mu_star_conf": r["mu_star_conf"][k], "sigma": r["sigma"][k]})
+        columns = (r["mu_star"], r["mu_star_conf"], r["sigma"])
     elif spec.design in ("latin", "monte_carlo"):
         from SALib.analyze import delta
 
@@ -751,9 +769,8 @@ def _indices(spec: SweepSpec, problem: dict, names: list[str], X: np.ndarray, Y:
         # Borgonovo's delta with plain bootstrap resampling: SALib 1.6 names it delta_raw (beside two
         # variants of its own), 1.5 named it delta
         key = "delta_raw" if "delta_raw" in r else "delta"
-        for k, n in enumerate(names):
-            rows.append({"output": output, "parameter": n, "delta": r[key][k], "delta_conf": r[f"{key}_conf"][k],
-                         "S1": r["S1"][k], "S1_conf": r["S1_conf"][k]})
+        columns = (r[key], r[f"{key}_conf"], r["S1"], r["S1_conf"])
     else:
         raise ValueError("a grid design has no sensitivity indices")
-    return rows
+    return [{"output": output, "parameter": n, **dict(zip(INDEX_COLUMNS[spec.design], (c[k] for c in columns), strict=True))}
+            for k, n in enumerate(names)]

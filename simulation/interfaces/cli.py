@@ -39,6 +39,13 @@ def _seeds(first: int, runs: int, seed_argument: str | None) -> list[int]:
     return list(range(first, first + runs))
 
 
+def _force_needs_out(args: argparse.Namespace, out: str) -> None:
+    """--force replaces --out: where --out is optional, --force without it would do nothing, silently."""
+    if args.force and args.out is None:
+        raise InputError(f"--force replaces --out, which is not given: add --out {out} or drop --force",
+                         field="--force")
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from simulation.experiments.periods import split_year
     from simulation.experiments.runner import FULL_MAX_RUNS
@@ -197,6 +204,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from simulation.experiments.score import check_run_record, load_targets, read_alignments, read_parameters
     from simulation.interfaces import output
 
+    _force_needs_out(args, "FILE.json")
     folder = Path(args.results)
     try:
         is_folder = folder.is_dir()
@@ -441,7 +449,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from simulation.experiments import sweep
 
-    workers = contract.cap_workers(args.workers)
+    workers = contract.cap_workers(args.workers if args.workers is not None else 1)
     plan = sweep.prepare(args.spec)
     out = Path(args.out)
     started = time.perf_counter()
@@ -469,7 +477,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         plots.plot_sensitivity(table, tmp / png)
 
     output.write_atomically(folder / sweep.ANALYSIS, write, "analyze")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    # an undefined index (an output that does not vary) is blank, and its note says why, once per output
+    print(table.drop(columns="note").to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep=""))
+    for name, note in dict(zip(table.output, table.note, strict=True)).items():
+        if note:
+            print(f"note: {name} {note} (left blank)")
     print(f"written to {folder / sweep.ANALYSIS}")
     return 0
 
@@ -481,6 +493,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from simulation.interfaces import output, plots
     from simulation.states import INDEX
 
+    _force_needs_out(args, "DIR")
     scenario, _ = load_scenario(args.scenario)
     for code in args.pair:
         if code not in INDEX:
@@ -565,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--split-year", type=year(FIRST_YEAR, LAST_YEAR), help="last in-sample year (default: the calibration's)")
     sc.add_argument("--no-baselines", action="store_true", help="score the model only")
     sc.add_argument("--out", type=OUT, help="also write the report to this JSON file")
-    sc.add_argument("--force", action="store_true", help="replace the --out file if it exists")
+    sc.add_argument("--force", action="store_true", help="replace the --out file if it exists (with --out)")
     sc.set_defaults(func=_cmd_score)
 
     cmp_ = sub.add_parser("compare", help="run two scenarios over the same seeds and report the differences")
@@ -598,9 +611,14 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a sweep spec (design x seeds) to Parquet chunks")
     sw.add_argument("spec", help="sweep spec YAML, e.g. sweeps/weights_sobol.yaml")
     sw.add_argument("--out", type=OUT, required=True, help="folder for the design, manifest and chunks")
-    sw.add_argument("--workers", type=count(1, 4096), default=1,
-                    help="processes in all, this one included (default 1; capped at the cores present)")
-    sw.add_argument("--scheduler", type=SCHEDULER, help="a Dask scheduler address, e.g. tcp://HOST:8786 (overrides --workers)")
+    # exclusive: a cluster's workers are its own, so --workers would be ignored (default None, not 1:
+    # argparse sees only values other than the default, and --workers 1 is one too)
+    where = sw.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=count(1, 4096), default=None,
+                       help="processes on this machine, this one included (default 1; capped at the cores present; "
+                       "not with --scheduler)")
+    where.add_argument("--scheduler", type=SCHEDULER,
+                       help="a Dask scheduler address, e.g. tcp://HOST:8786, whose workers run the sweep (not with --workers)")
     # exclusive: --force runs the sweep afresh, --resume goes on with the one in --out
     again = sw.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an interrupted sweep in --out")
@@ -619,7 +637,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--runs", type=count(1, 2000), default=20, help="runs averaged (default 20)")
     ex.add_argument("--seed", type=SEED, help="first seed (default 0)")
     ex.add_argument("--out", type=OUT, help="folder for explanation.csv, third_states.csv, .md and .png (optional)")
-    ex.add_argument("--force", action="store_true", help="replace --out even if it holds something else")
+    ex.add_argument("--force", action="store_true", help="replace --out even if it holds something else (with --out)")
     ex.set_defaults(func=_cmd_explain)
 
     app = sub.add_parser("app", help="start the classroom app in the browser (Mesa SolaraViz)")

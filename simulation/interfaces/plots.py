@@ -191,6 +191,13 @@ def plot_sensitivity(table: pd.DataFrame, path: Path) -> None:
     for ax, name in zip(axes[0], outputs):
         t = table[table.output == name].sort_values(total or main)
         y = np.arange(len(t))
+        if "note" in t and t.note.iloc[0]:  # an output that does not vary over the sweep: no indices to draw
+            ax.set_yticks(y, t.parameter)
+            ax.set_xticks([])
+            ax.set_title(name)
+            ax.text(0.5, 0.5, "does not vary over the sweep:\nits indices are undefined", transform=ax.transAxes,
+                    ha="center", va="center", color="0.3")
+            continue
         if total:
             ax.barh(y + 0.2, t[total], 0.4, xerr=t[f"{total}_conf"], label="total (ST)", color="tab:orange")
         ax.barh(y - 0.2 if total else y, t[main], 0.4, xerr=t[conf], label=main, color="tab:blue")
