@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The budget rule's convergence floor (docs/validation-log.md, the amendment declared on 2026-12-03):
 # fit 1947-1990 at 20, 40, 80 and 150 generations' evaluations x optimizer seeds 0, 1, 2 at the committed
-# penalty (PENALTY, default 1) and find the smallest budget whose seeds' mean 1947-1990 score is within
+# penalty (PENALTY, default 3) and find the smallest budget whose seeds' mean 1947-1990 score is within
 # 0.005 of the best budget's mean. The fits' post-1990 columns are dropped unread: only the loss and the
 # in-sample columns are kept, in docs/validation/budget_floor/fits.csv and summary.csv.
 # Run from the repository root after the budget rule, before the shrinkage rule (CONTRIBUTING.md); the
@@ -10,7 +10,7 @@ set -euo pipefail
 PYTHON=${PYTHON:-.venv/bin/python}
 OUT=${OUT:-docs/validation/budget_floor}
 BUDGETS=${BUDGETS:-20,40,80,150}
-PENALTY=${PENALTY:-1.0}
+PENALTY=${PENALTY:-3.0}
 started=$(date +%s)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

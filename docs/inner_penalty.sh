@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The validation inside 1947-1990 that chooses the shrinkage penalty (docs/validation-log.md, the rule
 # declared on 2026-12-02): fit 1947-O for origins 1960, 1970, 1980 at the committed budget (GENERATIONS,
-# the budget rule's choice: 80 generations' evaluations since 2026-12-04; 150 from the amendment of 2026-12-03, 20 and 80 before) x
+# the budget rule's choice: 150 generations' evaluations since 2026-12-06; 80 from 2026-12-04, 150 from the amendment of 2026-12-03, 20 and 80 before) x
 # optimizer seeds 0, 1, 2 at penalties 0.3, 1, 3, 10; score O+1..1990; the highest mean over the
 # origins of the seeds' mean wins (ties within 0.005: the smaller). No year after 1990 is read.
 # Run from the repository root; writes docs/validation/inner_penalty_origins/ (one folder per fit
@@ -11,7 +11,7 @@ PYTHON=${PYTHON:-.venv/bin/python}
 OUT=${OUT:-docs/validation/inner_penalty_origins}
 ORIGINS=${ORIGINS:-1960 1970 1980}
 PENALTIES=${PENALTIES:-0.3 1 3 10}
-GENERATIONS=${GENERATIONS:-80}
+GENERATIONS=${GENERATIONS:-150}
 mkdir -p "$OUT"
 started=$(date +%s)
 for origin in $ORIGINS; do

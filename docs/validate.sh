@@ -7,7 +7,7 @@
 # Budgets (modest; the budget-spread table
 # shows what a larger budget changes): CMA-ES (the budget counted as population-10 generations of
 # differential evolution: 10 x 32 evaluations a generation), 4 seeds per
-# evaluation, shrinkage toward the defaults at penalty 1 (the committed fit's), each fit scored on 100 runs (seeds 1000-1099); rolling origin at 60 generations,
+# evaluation, shrinkage toward the defaults at penalty 3 (the committed fit's), each fit scored on 100 runs (seeds 1000-1099); rolling origin at 60 generations,
 # leave one pair out at 40, the spread at 40, 80 and 150 generations x optimizer seeds 0, 1, 2.
 set -euo pipefail
 PYTHON=${PYTHON:-.venv/bin/python}
@@ -19,7 +19,7 @@ started=$(date +%s)
 # goes to a temporary folder and its tables are copied into $OUT
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-common=(--population 10 --penalty 1.0 --objective-seeds 4 --eval-seeds 100 --seed 0 --workers "$WORKERS")
+common=(--population 10 --penalty 3.0 --objective-seeds 4 --eval-seeds 100 --seed 0 --workers "$WORKERS")
 
 # the committed calibration (the point, not posterior draws) re-scored beside every baseline (100 runs)
 "$PYTHON" -m simulation run scenarios/baseline.yaml --parameters point --seed 1000 --runs 100 --no-plots \

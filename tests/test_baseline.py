@@ -3,7 +3,7 @@ its output is pinned.
 
 If a rule changes on purpose, recalibrate and regenerate the golden file:
     .venv/bin/python -m simulation calibrate --fit-until 1990 --out results/calibration \
-        --generations 150 --population 10 --penalty 1.0 --ablation --ablation-generations 60 \
+        --generations 150 --population 10 --penalty 3.0 --ablation --ablation-generations 60 \
         --workers 2 --write-baseline
     .venv/bin/python -m simulation run scenarios/baseline.yaml --seed 0 --parameters point --out /tmp/golden --no-plots
     cp /tmp/golden/alignments.csv tests/golden/baseline_seed0_alignments.csv

@@ -212,7 +212,7 @@ class Budget:
     objective_seeds: tuple[int, ...] = (0, 1, 2, 3)
     eval_seeds: tuple[int, ...] = tuple(range(1000, 1100))
     optimizer: str = "cmaes"
-    penalty: float = 1.0  # Objective.penalty
+    penalty: float = 3.0  # Objective.penalty
 
     def describe(self, generations: Sequence[int] | None = None) -> str:
         """One line for a record; `generations` names the budgets of a spread, which override this one's."""
