@@ -126,13 +126,28 @@ def test_running_score_is_against_the_record():
     assert 0 <= total <= 1 and 0 <= pair <= 1 and n == 20
 
 
+def _india_cools_by(session: Session, **weights: float) -> float:
+    """How much cooler India stands toward the US in 1960 when the US plays Pakistan's close ally from
+    1947 (its other relations left to the theory's suggestion) than had the rules played, with the
+    session's weights and some of them replaced."""
+    params = session.params.with_overrides(weights)
+    played, free = (explain.Stepper(session.inputs, params, [session.settings.seed]) for _ in range(2))
+    for _ in range(14):  # 1947-1960
+        row = played.preview()[0, INDEX["USA"]].copy()
+        row[INDEX["PAK"]] = 1.0
+        played.step({"USA": row})
+        free.step()
+    ind, usa, t = INDEX["IND"], INDEX["USA"], played.t - 1
+    return float(free.stance[0, t, ind, usa] - played.stance[0, t, ind, usa])
+
+
 def test_role_play_debrief_compares_with_the_theory():
     """The United States played as Pakistan's close ally from 1947, every other relation left to the
     theory's suggestion: India cools toward the US, as the security dilemma predicts (a state aligned
     with one's rival is read as hostile, so India reads more threat in it) and structural balance
     adds (warming to a rival's ally costs); on the committed fit the dilemma carries most of it
-    (with its weight at zero India cools by about 0.02, with structural balance's at zero by 0.04).
-    The debrief shows where the player departed."""
+    (India cools by about 0.09; with the dilemma's weight at zero by about 0.01, with structural
+    balance's at zero by about 0.03). The debrief shows where the player departed."""
     s = Session()
     s.set_players(("USA",))
     for _ in range(14):
@@ -142,12 +157,19 @@ def test_role_play_debrief_compares_with_the_theory():
     assert d.loc["PAK", "chosen"] == 1.0 and d.loc["PAK", "rules"] < 0.9  # the theory would not have
     others = d.drop(index="PAK")
     np.testing.assert_allclose(others.chosen, others.rules, atol=1e-12)  # the rest is the theory's choice
-    assert d.loc["IND", "response"] < d.loc["IND", "response_rules_only"] - 0.03
-    # ... and why: India reads more threat in the US (the threat part of its motive toward the US)
+    cooled = d.loc["IND", "response_rules_only"] - d.loc["IND", "response"]
+    assert cooled > 0.05
+    # ... and why: India reads more threat in the US, and its ally's friendship with its rival costs
+    # it (the threat and structural-balance parts of its motive toward the US)
     free, played = s.rules_only().trace(), s.stepper.trace()
     ind, usa, t = INDEX["IND"], INDEX["USA"], played.t(1960)
-    assert played.raw["threat"][0, t, ind, usa] < free.raw["threat"][0, t, ind, usa] - 0.03
+    for part in ("threat", "structural balance"):
+        assert played.raw[part][0, t, ind, usa] < free.raw[part][0, t, ind, usa] - 0.02, part
     assert set(explain.PARTS) <= set(played.parts)
+    # the same play outside the session, and with a mechanism switched off: the dilemma does most of it
+    assert _india_cools_by(s) == pytest.approx(cooled, abs=1e-12)
+    without_dilemma, without_structure = _india_cools_by(s, dilemma_weight=0.0), _india_cools_by(s, structural_weight=0.0)
+    assert 0.0 <= without_dilemma < cooled / 4 and without_dilemma < without_structure < cooled
 
 
 # --- in the browser -------------------------------------------------------------------------------

@@ -71,15 +71,20 @@ def test_zero_motive_is_split_in_the_limit():
 
 
 def test_russia_pakistan_rapprochement_is_external_balancing_first(traced):
-    """The README's reading of the committed fit: shared threats (the US first) ahead of every other
-    motive, and structural balance (Russia's tie to India) holding Russia back."""
+    """The README's reading of the committed fit: shared threats ahead of every other motive, then
+    ideology, with structural balance (Russia's tie to India) and threat holding Russia back. Against
+    whom: Russia wants Pakistan against Afghanistan first, then the US (the fit reads threat mostly
+    from hostile intent, which is all of Afghanistan's threat to Russia), Pakistan wants Russia
+    against the US first."""
     e = explain.explain_change(traced, "RUS", "PAK", 1986, 2006)
     assert e.alignment[1] > e.alignment[0] + 0.3
     motives = e.table[e.table.part.isin(list(explain.MOTIVES))].set_index("part").alignment
     assert motives.idxmax() == "balancing"
-    assert motives["balancing"] > motives["interest"] > 0 > motives["structural balance"]
-    against = e.by_third["balancing"].set_index("state").alignment
-    assert against.idxmax() == "USA"
+    assert motives["balancing"] > motives["affinity"] > 0 > motives["structural balance"]
+    assert motives["threat"] < 0
+    against = e.by_third["balancing"].set_index("state")
+    assert list(against.alignment.sort_values(ascending=False).index[:2]) == ["AFG", "USA"]
+    assert against.b_to_a.idxmax() == "USA"
 
 
 def test_split_by_third_state_adds_up(traced):
