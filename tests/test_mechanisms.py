@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from simulation.engine import dynamics
 from simulation.engine.params import ABLATIONS, Parameters
@@ -273,6 +274,16 @@ def test_buffer_a_weak_state_its_rivals_reach_is_worth_courting():
     hostile[0, I, J] = 0.9
     assert value(intent=hostile) < 0.2 * value()  # a rival is no buffer
     assert choice.buffer_value(threats, reach, weak, calm)[0, J, I] == 0.0  # j is not threatened here
+
+    # explain's split by rival: one term per k, adding up to the motive, all of it k's here
+    rng = np.random.default_rng(0)
+    t, p, r, q = (rng.uniform(0.0, 1.0, (3, N, N)) for _ in range(4))
+    for m in (t, p):
+        m[:, np.arange(N), np.arange(N)] = 0.0
+    np.testing.assert_allclose(choice.buffer_against(t, p, r, q).sum(axis=-1), choice.buffer_value(t, p, r, q),
+                               rtol=1e-12, atol=1e-15)
+    split = choice.buffer_against(threats, reach, weak, calm)[0, I, J]
+    assert split[K] == pytest.approx(value()) and np.delete(split, K).sum() == 0.0
 
     # in the engine: with a threat on record the motive raises the stance; its weight switches it off
     x = year()

@@ -197,12 +197,21 @@ def structural_shares(seen: Perception, alignment: Array, p: Parameters) -> Arra
     return (binding & (terms.max(axis=-1, keepdims=True) > 0.0)).astype(float)
 
 
+def buffer_shares(seen: Perception, alignment: Array, p: Parameters) -> Array:
+    """(B, N, N, K): the share of i's buffer motive toward j that each rival k's reach makes (they sum
+    to 1 over k; all 0 where the motive is 0)."""
+    terms = choice.buffer_against(seen.threat, seen.proximity, seen.relative_power, seen.intent)
+    total = terms.sum(axis=-1, keepdims=True)
+    return np.divide(terms, total, out=np.zeros_like(terms), where=total > 0.0)
+
+
 #: Motives that are sums or maxima over third states: what `explain` heads the third state's column
 #: and its table with, and each year's shares of the motive by third state (they add up to 1, or are all 0).
 THIRD_STATE_SPLITS: dict[str, tuple[str, str, Callable[[Perception, Array, Parameters], Array]]] = {
     "balancing": ("against", "External balancing, by the third state whose threat it answers", balancing_shares),
     "structural balance": ("through", "Structural balance, by the friend whose enemy the other side is",
                            structural_shares),
+    "buffer": ("against", "Buffer, by the rival whose reach makes the other side worth keeping", buffer_shares),
 }
 
 

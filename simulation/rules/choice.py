@@ -125,7 +125,18 @@ def buffer_value(threat: Array, proximity: Array, relative_power: Array, intent:
     is no buffer). Unlike an ally, a buffer is valued for where it lies, not for what it can do.
     """
     reach_of_rivals = threat @ np.swapaxes(proximity, 1, 2)  # [i, j] = sum_k threat[i, k] p[j, k]; k = i, j add 0
-    return clear_diagonal((1.0 - relative_power) * (1.0 - intent) * np.swapaxes(proximity, 1, 2) * reach_of_rivals)
+    return clear_diagonal(_buffer_weakness(proximity, relative_power, intent) * reach_of_rivals)
+
+
+def buffer_against(threat: Array, proximity: Array, relative_power: Array, intent: Array) -> Array:
+    """u_k[b, i, j, k] >= 0: the terms of `buffer_value`, one per rival k whose reach makes j worth
+    keeping; they sum over k to it (to rounding). What `explain` reports as "against whom"."""
+    return _buffer_weakness(proximity, relative_power, intent)[..., None] * third_terms(threat, proximity)
+
+
+def _buffer_weakness(proximity: Array, relative_power: Array, intent: Array) -> Array:
+    """How far j is a buffer for i at all: i's power reaches it, it is weak beside i, i does not read it as hostile."""
+    return (1.0 - relative_power) * (1.0 - intent) * np.swapaxes(proximity, 1, 2)
 
 
 def ideological_affinity(distance: Array, schism: Array | float = 0.0) -> Array:
