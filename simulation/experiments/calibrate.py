@@ -24,6 +24,7 @@ import pandas as pd
 from simulation.engine.ensemble import shocks_for, simulate
 from simulation.engine.inputs import Inputs, build_inputs
 from simulation.engine.params import Parameters
+from simulation.experiments import committed
 from simulation.experiments.score import SHIFT_TOLERANCE, TargetCells, load_targets, score, target_cells
 
 RMSE_WEIGHT = 0.25
@@ -206,13 +207,13 @@ class Budget:
     and seed, the shrinkage, the runs each evaluation averages and the runs the fit is scored on.
     The defaults are the committed command's (README, "Calibration and validation")."""
 
-    generations: int = 150  # in differential-evolution generations of `population` x free parameters (the budget rule's)
+    generations: int = committed.GENERATIONS  # in differential-evolution generations of `population` x free parameters
     population: int = 10
     seed: int = 0  # the optimizer's
     objective_seeds: tuple[int, ...] = (0, 1, 2, 3)
     eval_seeds: tuple[int, ...] = tuple(range(1000, 1100))
     optimizer: str = "cmaes"
-    penalty: float = 3.0  # Objective.penalty
+    penalty: float = committed.PENALTY  # Objective.penalty
 
     def describe(self, generations: Sequence[int] | None = None) -> str:
         """One line for a record; `generations` names the budgets of a spread, which override this one's."""

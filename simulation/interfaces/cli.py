@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simulation.errors import InputError
+from simulation.experiments import committed
 from simulation.experiments.periods import DEFAULT_SPLIT, FIRST_YEAR, LAST_YEAR
 from simulation.interfaces import contract
 from simulation.interfaces.contract import MAX_RUNS, MAX_SEED, OUT, PORT, SCHEDULER, SEED, count, year
@@ -250,8 +251,6 @@ def _same_entry(a: Path, b: Path) -> bool:
         return False
 
 
-#: The budget of each ablated variant when --ablation-generations is not given.
-ABLATION_GENERATIONS = 60
 
 
 def _budget(args: argparse.Namespace) -> Budget:
@@ -293,7 +292,7 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     variants = ABLATIONS if args.ablation else {"full model": {}}
     print(f"fitting {', '.join(variants)} on 1947-{args.fit_until}, {workers} process(es)", file=sys.stderr)
     table, record = calibrate.calibrate_variants(variants, _budget(args), args.fit_until,
-                                                 args.ablation_generations or ABLATION_GENERATIONS,
+                                                 args.ablation_generations or committed.ABLATION_GENERATIONS,
                                                  workers, "python -m simulation calibrate " + " ".join(args.raw),
                                                  args.warm_start)
 
@@ -651,13 +650,13 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", type=OUT, required=True, help="folder for calibration.json and the tables")
     cal.add_argument("--optimizer", type=_optimizer, default="cmaes",
                      help="cmaes (default) or de (differential evolution, the fits before 2026-12-02)")
-    cal.add_argument("--generations", type=count(1, 100_000), default=80,
-                     help="optimizer budget, in differential-evolution generations (default 80, the budget the "
-                          "validation inside 1947-1990 chose); CMA-ES gets the same number of evaluations")
-    cal.add_argument("--penalty", type=contract.number(0.0, 100.0), default=1.0,
+    cal.add_argument("--generations", type=count(1, 100_000), default=committed.GENERATIONS,
+                     help=f"optimizer budget, in differential-evolution generations (default {committed.GENERATIONS}, "
+                          "the budget the validation inside 1947-1990 chose); CMA-ES gets the same number of evaluations")
+    cal.add_argument("--penalty", type=contract.number(0.0, 100.0), default=committed.PENALTY,
                      help="shrinkage toward the theory's defaults: weight of the mean squared distance, in "
-                          "shares of each range, added to the loss (default 1, the penalty the validation "
-                          "inside 1947-1990 chose; 0: none)")
+                          f"shares of each range, added to the loss (default {committed.PENALTY:g}, the penalty the "
+                          "validation inside 1947-1990 chose; 0: none)")
     cal.add_argument("--population", type=count(1, 1000), default=10,
                      help="evaluations per generation, per free parameter (default 10)")
     cal.add_argument("--objective-seeds", type=count(1, 1000), default=4, help="runs averaged per evaluation (default 4)")
@@ -667,8 +666,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="variants fitted side by side, one process each (default: all cores)")
     cal.add_argument("--ablation", action="store_true", help="also fit each ablated variant (threat only, ...)")
     cal.add_argument("--ablation-generations", type=count(1, 100_000), default=None,
-                     help=f"budget per ablated variant (default {ABLATION_GENERATIONS}: the budget rule gives the "
-                          f"variants the full model's budget only when it is below {ABLATION_GENERATIONS})")
+                     help=f"budget per ablated variant (default {committed.ABLATION_GENERATIONS}: the budget rule gives the "
+                          f"variants the full model's budget only when it is below {committed.ABLATION_GENERATIONS})")
     cal.add_argument("--warm-start", action="store_true", help="start from the committed calibration")
     cal.add_argument("--write-baseline", action="store_true", help="commit the fit as the baseline parameters")
     cal.add_argument("--force", action="store_true", help=force_help)
