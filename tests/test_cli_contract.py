@@ -842,14 +842,3 @@ def test_random_arguments_keep_the_contract(tmp_path_factory, capsys, run_dir, c
     assert snapshot(run_dir) == before
     assert not [p for p in tmp.rglob("*") if ".partial-" in p.name]
 
-
-def test_calibrate_defaults_are_the_committed_budget(tmp_path):
-    """`calibrate` with no budget flags runs the committed command's budget and penalty
-    (experiments.committed), the same the scripts and `calibrate.Budget()` use."""
-    from simulation.experiments import calibrate
-    from simulation.interfaces import cli
-
-    args = cli.build_parser().parse_args(["calibrate", "--fit-until", "1990", "--out", str(tmp_path / "c")])
-    assert cli._budget(args) == calibrate.Budget()
-    record = json.loads((Path(__file__).parents[1] / "simulation/data/calibrated.json").read_text())
-    assert (record["generations"], record["penalty"]) == (calibrate.Budget().generations, calibrate.Budget().penalty)

@@ -3,7 +3,9 @@ pair out (simulation/experiments/baselines.py, validation.py)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -250,6 +252,9 @@ def test_calibrate_flags_default_to_the_committed_budget():
 
     args = build_parser().parse_args(["calibrate", "--out", "unused"])
     assert _budget(args) == Budget()
+    # and the committed record is a fit at that budget and penalty (both now set in experiments.committed)
+    record = json.loads((Path(__file__).parents[1] / "simulation/data/calibrated.json").read_text())
+    assert (record["generations"], record["penalty"]) == (Budget().generations, Budget().penalty)
 
 
 def test_a_spreads_record_names_the_budgets_it_ran_not_the_default(monkeypatch, tmp_path):
