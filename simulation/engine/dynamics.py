@@ -184,9 +184,7 @@ def _ally_help(seen: Perception, p: Parameters) -> Array:
 def balancing_shares(seen: Perception, alignment: Array, p: Parameters) -> Array:
     """(B, N, N, K): the share of i's external-balancing motive toward j that answers the threat
     from each third state k (they sum to 1 over k; all 0 where the motive is 0)."""
-    terms = choice.balancing_against(seen.threat, alignment, _ally_help(seen, p))
-    total = terms.sum(axis=-1, keepdims=True)
-    return np.divide(terms, total, out=np.zeros_like(terms), where=total > 0.0)
+    return _shares(choice.balancing_against(seen.threat, alignment, _ally_help(seen, p)))
 
 
 def structural_shares(seen: Perception, alignment: Array, p: Parameters) -> Array:
@@ -200,7 +198,11 @@ def structural_shares(seen: Perception, alignment: Array, p: Parameters) -> Arra
 def buffer_shares(seen: Perception, alignment: Array, p: Parameters) -> Array:
     """(B, N, N, K): the share of i's buffer motive toward j that each rival k's reach makes (they sum
     to 1 over k; all 0 where the motive is 0)."""
-    terms = choice.buffer_against(seen.threat, seen.proximity, seen.relative_power, seen.intent)
+    return _shares(choice.buffer_against(seen.threat, seen.proximity, seen.relative_power, seen.intent))
+
+
+def _shares(terms: Array) -> Array:
+    """Non-negative terms (B, N, N, K) as shares of their sum over k; all 0 where the sum is 0."""
     total = terms.sum(axis=-1, keepdims=True)
     return np.divide(terms, total, out=np.zeros_like(terms), where=total > 0.0)
 
